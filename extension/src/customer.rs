@@ -1,0 +1,128 @@
+//! Looking up one customer: their contact details from the billing table,
+//! their current request, and the settings a transition needs, in one
+//! statement step.
+
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::error::{quote_identifier, show_value, ConsentError, InFunction, Quoted, Result};
+use crate::setup::{self, ConnState, Setup};
+use crate::status::{Language, Status};
+
+/// A customer as a transition sees them.
+#[derive(Debug)]
+pub struct Customer {
+    /// The id as stored in the billing table.
+    pub id: Value,
+    pub has_email: bool,
+    pub has_mobile: bool,
+    /// The newest request (id and status), None when there never was one.
+    pub request: Option<(i64, Status)>,
+    pub sms_enabled: bool,
+    pub info_text_set: bool,
+    pub language: Language,
+}
+
+impl Customer {
+    pub fn status(&self) -> Status {
+        self.request.map_or(Status::Missing, |(_, s)| s)
+    }
+
+    pub fn request_id(&self) -> Option<i64> {
+        self.request.map(|(id, _)| id)
+    }
+}
+
+/// Whether a contact value counts as present: text that is not blank, or a
+/// number (some registers store mobile numbers as integers).
+pub fn has_text(value: ValueRef<'_>) -> bool {
+    match value {
+        ValueRef::Text(t) => t.iter().any(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')),
+        ValueRef::Integer(_) | ValueRef::Real(_) => true,
+        ValueRef::Null | ValueRef::Blob(_) => false,
+    }
+}
+
+fn lookup_sql(setup: &Setup) -> String {
+    let q = quote_identifier;
+    format!(
+        "SELECT c.{id}, c.{email}, c.{mobile}, r.id, r.status, \
+           (SELECT value FROM main.consent_meta WHERE key = 'generation'), \
+           (SELECT value FROM main.consent_settings WHERE key = 'sms_enabled'), \
+           (SELECT 1 FROM main.consent_settings WHERE key = 'info_text'), \
+           (SELECT value FROM main.consent_settings WHERE key = 'language') \
+         FROM {table} AS c \
+         LEFT JOIN main.consent_request AS r \
+           ON r.id = (SELECT max(id) FROM main.consent_request WHERE customer_id = c.{id}) \
+         WHERE c.{id} = ?1",
+        id = q(&setup.id_column),
+        email = q(&setup.email_column),
+        mobile = q(&setup.mobile_column),
+        table = setup.quoted_table(),
+    )
+}
+
+/// Looks up a customer by id. An unknown id is an error; so is a billing
+/// table whose recorded columns are gone.
+pub fn find(conn: &Connection, state: &ConnState, function: &'static str, id: &Value) -> Result<Customer> {
+    // Two tries: the cached setup may be stale if another connection ran
+    // consent_init since; the generation read in the same step tells.
+    for attempt in 0..2 {
+        let setup = state.setup(conn, function)?;
+        let mut stmt = match conn.prepare(&lookup_sql(&setup)) {
+            Ok(stmt) => stmt,
+            Err(e) => {
+                state.forget();
+                if attempt == 0 && setup::load(conn, function).is_ok_and(|s| s != *setup) {
+                    continue;
+                }
+                return Err(setup::diagnose(conn, &setup, function)
+                    .unwrap_or(ConsentError::Sqlite { function, source: e }));
+            }
+        };
+        let found = stmt
+            .query_row([id], |r| {
+                let status: Option<String> = r.get(4)?;
+                let generation: Option<i64> = r.get(5)?;
+                Ok((
+                    generation,
+                    Customer {
+                        id: r.get(0)?,
+                        has_email: has_text(r.get_ref(1)?),
+                        has_mobile: has_text(r.get_ref(2)?),
+                        request: match (r.get::<_, Option<i64>>(3)?, status) {
+                            (Some(rid), Some(s)) => Some((rid, s.parse().unwrap_or(Status::Error))),
+                            _ => None,
+                        },
+                        sms_enabled: r.get::<_, Option<String>>(6)?.as_deref() == Some("1"),
+                        info_text_set: r.get::<_, Option<i64>>(7)?.is_some(),
+                        language: r
+                            .get::<_, Option<String>>(8)?
+                            .and_then(|l| l.parse().ok())
+                            .unwrap_or_default(),
+                    },
+                ))
+            })
+            .optional()
+            .in_function(function)?;
+        match found {
+            Some((generation, customer)) if generation.unwrap_or(0) == setup.generation => {
+                return Ok(customer)
+            }
+            Some(_) if attempt == 0 => {
+                state.forget();
+                continue;
+            }
+            Some((_, customer)) => return Ok(customer),
+            None => {
+                return Err(ConsentError::UnknownCustomer {
+                    function,
+                    id: show_value(id.into()),
+                    table: Quoted(setup.table.clone()),
+                    id_column: Quoted(setup.id_column.clone()),
+                })
+            }
+        }
+    }
+    Err(ConsentError::NotSetUp { function })
+}

@@ -1,0 +1,120 @@
+//! The consent tables: ordered migrations from `sql/migrations`, applied by
+//! `consent_init`. The schema version lives in `consent_meta`, never in
+//! `PRAGMA user_version`, which belongs to the billing application.
+
+use rusqlite::{Connection, OptionalExtension};
+
+/// The migrations in order; migration `n` (1-based) brings the schema to
+/// version `n`. Add new ones at the end; never edit one that has shipped.
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "consent tables",
+        include_str!("../../sql/migrations/0001_consent_tables.sql"),
+    ),
+    (
+        "texts and pages",
+        include_str!("../../sql/migrations/0002_texts_and_pages.sql"),
+    ),
+];
+
+/// The schema version this build creates and expects.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const PLACEHOLDER: &str = "{customer_id_type}";
+
+/// The schema version of the database: 0 before the first `consent_init`.
+pub fn current_version(conn: &Connection) -> rusqlite::Result<i64> {
+    let has_meta: bool = conn.query_row(
+        "SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name = 'consent_meta'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        return Ok(0);
+    }
+    Ok(conn
+        .query_row(
+            "SELECT value FROM main.consent_meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Applies the migrations after the current version, up to `target`, each
+/// with its version bump inside one savepoint: a failed migration leaves
+/// the schema as it was. `id_affinity` is the declared type for
+/// `customer_id` columns (one of SQLite's affinity names, never user text).
+/// Returns the version reached.
+pub fn migrate(conn: &Connection, id_affinity: Affinity, target: i64) -> rusqlite::Result<i64> {
+    let from = current_version(conn)?;
+    if from >= target {
+        return Ok(from);
+    }
+    conn.execute_batch("SAVEPOINT consent_migrate")?;
+    let result = (|| {
+        for (index, (_name, sql)) in MIGRATIONS.iter().enumerate().take(target as usize) {
+            let version = index as i64 + 1;
+            if version <= from {
+                continue;
+            }
+            conn.execute_batch(&sql.replace(PLACEHOLDER, id_affinity.as_sql()))?;
+            conn.execute(
+                "INSERT OR REPLACE INTO main.consent_meta (key, value) VALUES ('schema_version', ?1)",
+                [version],
+            )?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => {
+            conn.execute_batch("RELEASE consent_migrate")?;
+            Ok(target)
+        }
+        Err(e) => {
+            // Undo everything the migrations did, then end the savepoint.
+            let _ = conn.execute_batch("ROLLBACK TO consent_migrate; RELEASE consent_migrate");
+            Err(e)
+        }
+    }
+}
+
+/// The type affinity of a column, from its declared type by SQLite's rules
+/// (https://sqlite.org/datatype3.html#determination_of_column_affinity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Affinity {
+    Integer,
+    Text,
+    Blob,
+    Real,
+    Numeric,
+}
+
+impl Affinity {
+    pub fn of_declared_type(declared: &str) -> Affinity {
+        let t = declared.to_ascii_uppercase();
+        if t.contains("INT") {
+            Affinity::Integer
+        } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+            Affinity::Text
+        } else if t.contains("BLOB") || t.is_empty() {
+            Affinity::Blob
+        } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+            Affinity::Real
+        } else {
+            Affinity::Numeric
+        }
+    }
+
+    /// A declared type with exactly this affinity.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            Affinity::Integer => "INTEGER",
+            Affinity::Text => "TEXT",
+            Affinity::Blob => "BLOB",
+            Affinity::Real => "REAL",
+            Affinity::Numeric => "NUMERIC",
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! `consent_init` and what it records: which table holds the customers and
+//! which columns hold their id, e-mail, mobile number and name. The record
+//! is cached per connection and re-read when another connection changes it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::types::Value;
+use rusqlite::{params, Connection};
+
+use crate::error::{quote_identifier, ConsentError, InFunction, Quoted, Result};
+use crate::schema::{self, Affinity, SCHEMA_VERSION};
+
+/// Where the customers are, as `consent_init` recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setup {
+    pub table: String,
+    pub id_column: String,
+    pub email_column: String,
+    pub mobile_column: String,
+    pub name_column: Option<String>,
+    /// Bumped by every `consent_init` that changes the record, so that other
+    /// connections notice and re-read it.
+    pub generation: i64,
+}
+
+impl Setup {
+    pub fn quoted_table(&self) -> String {
+        format!("main.{}", quote_identifier(&self.table))
+    }
+
+    /// The recorded columns, for diagnosing a renamed or dropped one.
+    fn columns(&self) -> impl Iterator<Item = &str> {
+        [&self.id_column, &self.email_column, &self.mobile_column]
+            .into_iter()
+            .chain(self.name_column.as_ref())
+            .map(String::as_str)
+    }
+
+    /// SQL expressions that are true when the customer row `alias` has an
+    /// e-mail address and a mobile number, by the rule of
+    /// [`crate::customer::has_text`] (not blank; a number counts).
+    pub fn contact_sql(&self, alias: &str) -> (String, String) {
+        let present = |col: &str| {
+            let c = format!("{alias}.{}", quote_identifier(col));
+            format!("(typeof({c}) IN ('integer', 'real') OR (typeof({c}) = 'text' AND trim({c}, ' ' || char(9, 10, 13)) <> ''))")
+        };
+        (present(&self.email_column), present(&self.mobile_column))
+    }
+}
+
+/// Per-connection state shared by the functions registered on it.
+#[derive(Debug, Default)]
+pub struct ConnState {
+    setup: Mutex<Option<Arc<Setup>>>,
+}
+
+impl ConnState {
+    /// The recorded setup, from the cache or the database.
+    pub fn setup(&self, conn: &Connection, function: &'static str) -> Result<Arc<Setup>> {
+        if let Some(cached) = self.lock().as_ref() {
+            return Ok(Arc::clone(cached));
+        }
+        let loaded = Arc::new(load(conn, function)?);
+        *self.lock() = Some(Arc::clone(&loaded));
+        Ok(loaded)
+    }
+
+    /// Forgets the cached setup; the next call re-reads it.
+    pub fn forget(&self) {
+        *self.lock() = None;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Arc<Setup>>> {
+        // A poisoned lock only means a panic elsewhere; the data is a cache.
+        self.setup.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Reads the setup from `consent_meta`.
+pub fn load(conn: &Connection, function: &'static str) -> Result<Setup> {
+    let version = schema::current_version(conn).in_function(function)?;
+    if version == 0 {
+        return Err(ConsentError::NotSetUp { function });
+    }
+    if version != SCHEMA_VERSION {
+        let what = if version < SCHEMA_VERSION {
+            "run consent_init again (with the same arguments) to upgrade them"
+        } else {
+            "this libconsent is older than the one that made them; use the newer one"
+        };
+        return Err(ConsentError::bad_argument(
+            function,
+            format!(
+                "the consent tables are at schema version {version}, this libconsent uses version {SCHEMA_VERSION}; {what}"
+            ),
+        ));
+    }
+    let mut stmt = conn
+        .prepare("SELECT key, value FROM main.consent_meta")
+        .in_function(function)?;
+    let meta: HashMap<String, Value> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .in_function(function)?
+        .collect::<rusqlite::Result<_>>()
+        .in_function(function)?;
+    let text = |key: &str| match meta.get(key) {
+        Some(Value::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let (Some(table), Some(id_column), Some(email_column), Some(mobile_column)) = (
+        text("table"),
+        text("id_column"),
+        text("email_column"),
+        text("mobile_column"),
+    ) else {
+        return Err(ConsentError::NotSetUp { function });
+    };
+    let generation = match meta.get("generation") {
+        Some(Value::Integer(g)) => *g,
+        _ => 0,
+    };
+    Ok(Setup {
+        table,
+        id_column,
+        email_column,
+        mobile_column,
+        name_column: text("name_column"),
+        generation,
+    })
+}
+
+/// Explains why a query over the billing table could not be prepared: the
+/// table or a recorded column is gone. None when both are still there.
+pub fn diagnose(conn: &Connection, setup: &Setup, function: &'static str) -> Option<ConsentError> {
+    let columns = match table_columns(conn, &setup.table) {
+        Ok(Some(columns)) => columns,
+        Ok(None) => {
+            return Some(ConsentError::TableGone {
+                function,
+                table: Quoted(setup.table.clone()),
+            })
+        }
+        Err(_) => return None,
+    };
+    setup
+        .columns()
+        .find(|wanted| !columns.iter().any(|c| c.name.eq_ignore_ascii_case(wanted)))
+        .map(|gone| ConsentError::ColumnGone {
+            function,
+            table: Quoted(setup.table.clone()),
+            column: Quoted(gone.to_owned()),
+        })
+}
+
+struct Column {
+    name: String,
+    declared_type: String,
+    primary_key_position: i64,
+}
+
+/// The columns of a table in `main`, or None when there is no such table.
+fn table_columns(conn: &Connection, table: &str) -> rusqlite::Result<Option<Vec<Column>>> {
+    let mut stmt = conn.prepare(&format!("PRAGMA main.table_info({})", quote_identifier(table)))?;
+    let columns = stmt
+        .query_map([], |r| {
+            Ok(Column {
+                name: r.get(1)?,
+                declared_type: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                primary_key_position: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((!columns.is_empty()).then_some(columns))
+}
+
+/// The arguments of `consent_init`.
+pub struct InitRequest<'a> {
+    pub table: &'a str,
+    pub id_column: &'a str,
+    pub email_column: &'a str,
+    pub mobile_column: &'a str,
+    pub name_column: Option<&'a str>,
+}
+
+const INIT: &str = "consent_init";
+
+/// `consent_init`: checks the table and columns, creates or migrates the
+/// consent tables and records the setup, all or nothing.
+pub fn init(conn: &Connection, state: &ConnState, request: &InitRequest<'_>) -> Result<&'static str> {
+    init_to(conn, state, request, SCHEMA_VERSION)
+}
+
+/// `consent_init` up to a given schema version (tests upgrade old schemas).
+pub fn init_to(
+    conn: &Connection,
+    state: &ConnState,
+    request: &InitRequest<'_>,
+    target_version: i64,
+) -> Result<&'static str> {
+    let table = find_table(conn, request.table)?;
+    let columns = table_columns(conn, &table)
+        .in_function(INIT)?
+        .unwrap_or_default();
+    let find = |wanted: &str, role: &str| -> Result<&Column> {
+        columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| {
+                let names: Vec<_> = columns.iter().map(|c| c.name.as_str()).collect();
+                ConsentError::bad_argument(
+                    INIT,
+                    format!(
+                        "table {} has no column {} for the {role}; its columns are {}",
+                        Quoted(table.clone()),
+                        Quoted(wanted.to_owned()),
+                        names.join(", ")
+                    ),
+                )
+            })
+    };
+    let id = find(request.id_column, "customer id")?;
+    let email = find(request.email_column, "e-mail address")?;
+    let mobile = find(request.mobile_column, "mobile number")?;
+    let name = request
+        .name_column
+        .map(|n| find(n, "customer's name"))
+        .transpose()?;
+    ensure_unique(conn, &table, id, &columns)?;
+
+    conn.execute_batch("SAVEPOINT consent_init").in_function(INIT)?;
+    let result = (|| -> Result<()> {
+        schema::migrate(conn, Affinity::of_declared_type(&id.declared_type), target_version)
+            .in_function(INIT)?;
+        let wanted = Setup {
+            table: table.clone(),
+            id_column: id.name.clone(),
+            email_column: email.name.clone(),
+            mobile_column: mobile.name.clone(),
+            name_column: name.map(|c| c.name.clone()),
+            generation: 0,
+        };
+        let previous = load(conn, INIT).ok();
+        let unchanged = previous
+            .as_ref()
+            .is_some_and(|p| Setup { generation: 0, ..p.clone() } == wanted);
+        if !unchanged {
+            let generation = previous.map_or(0, |p| p.generation) + 1;
+            let mut stmt = conn
+                .prepare("INSERT OR REPLACE INTO main.consent_meta (key, value) VALUES (?1, ?2)")
+                .in_function(INIT)?;
+            for (key, value) in [
+                ("table", Value::Text(wanted.table.clone())),
+                ("id_column", Value::Text(wanted.id_column.clone())),
+                ("email_column", Value::Text(wanted.email_column.clone())),
+                ("mobile_column", Value::Text(wanted.mobile_column.clone())),
+                ("name_column", wanted.name_column.clone().map_or(Value::Null, Value::Text)),
+                ("generation", Value::Integer(generation)),
+            ] {
+                stmt.execute(params![key, value]).in_function(INIT)?;
+            }
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("RELEASE consent_init").in_function(INIT)?,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO consent_init; RELEASE consent_init");
+            return Err(e);
+        }
+    }
+    state.forget();
+    Ok("ok")
+}
+
+/// The table's name as stored, matched without regard to case.
+fn find_table(conn: &Connection, wanted: &str) -> Result<String> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'consent\\_%' ESCAPE '\\' \
+             ORDER BY name",
+        )
+        .in_function(INIT)?;
+    let tables: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .in_function(INIT)?
+        .collect::<rusqlite::Result<_>>()
+        .in_function(INIT)?;
+    if let Some(found) = tables.iter().find(|t| t.eq_ignore_ascii_case(wanted)) {
+        return Ok(found.clone());
+    }
+    let listed = if tables.is_empty() {
+        "this database has no tables of its own".to_owned()
+    } else {
+        let shown: Vec<_> = tables.iter().take(20).map(|t| Quoted(t.clone()).to_string()).collect();
+        format!("its tables are {}", shown.join(", "))
+    };
+    Err(ConsentError::bad_argument(
+        INIT,
+        format!(
+            "no table {} in this database; pass the billing application's customer table ({listed})",
+            Quoted(wanted.to_owned())
+        ),
+    ))
+}
+
+/// Every call looks a customer up by id, so the id must be unique: the
+/// table's only primary-key column, or the only column of a unique index.
+fn ensure_unique(conn: &Connection, table: &str, id: &Column, columns: &[Column]) -> Result<()> {
+    let primary: Vec<_> = columns.iter().filter(|c| c.primary_key_position > 0).collect();
+    if primary.len() == 1 && primary[0].name == id.name {
+        return Ok(());
+    }
+    let mut stmt = conn
+        .prepare(&format!("PRAGMA main.index_list({})", quote_identifier(table)))
+        .in_function(INIT)?;
+    // Columns: seq, name, unique, origin, partial (partial since 3.8.9).
+    let unique_indexes: Vec<String> = stmt
+        .query_map([], |r| {
+            let partial = r.get::<_, i64>(4).unwrap_or(0);
+            Ok((r.get::<_, String>(1)?, r.get::<_, i64>(2)? == 1 && partial == 0))
+        })
+        .in_function(INIT)?
+        .filter_map(|r| match r {
+            Ok((name, true)) => Some(Ok(name)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<rusqlite::Result<_>>()
+        .in_function(INIT)?;
+    for index in unique_indexes {
+        let mut stmt = conn
+            .prepare(&format!("PRAGMA main.index_info({})", quote_identifier(&index)))
+            .in_function(INIT)?;
+        let indexed: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, Option<String>>(2))
+            .in_function(INIT)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .in_function(INIT)?
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect();
+        if indexed.len() == 1 && indexed[0].eq_ignore_ascii_case(&id.name) {
+            return Ok(());
+        }
+    }
+    Err(ConsentError::bad_argument(
+        INIT,
+        format!(
+            "column {} of table {} is not unique, and every consent call looks a customer up by it; \
+             pass the table's primary key, or make it unique first: CREATE UNIQUE INDEX {} ON {}({})",
+            Quoted(id.name.clone()),
+            Quoted(table.to_owned()),
+            quote_identifier(&format!("{table}_{}_unique", id.name)),
+            quote_identifier(table),
+            quote_identifier(&id.name)
+        ),
+    ))
+}
