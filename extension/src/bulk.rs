@@ -47,7 +47,7 @@ pub fn queue_all(conn: &Connection, state: &ConnState, from: &str, at: UnixSecon
         ),
         _ => format!(
             "FROM {table} AS c JOIN main.consent_request AS r \
-               ON r.id = (SELECT max(id) FROM main.consent_request WHERE customer_id = c.{id}) \
+               ON r.id = (SELECT id FROM main.consent_request WHERE customer_id = c.{id} ORDER BY supersedes DESC LIMIT 1) \
              WHERE r.status = ?5{}",
             if from == Status::Error { format!(" AND {reachable}") } else { String::new() }
         ),
@@ -91,11 +91,12 @@ pub fn queue_all(conn: &Connection, state: &ConnState, from: &str, at: UnixSecon
     let before: i64 = conn
         .query_row("SELECT coalesce(max(id), 0) FROM main.consent_request", [], |r| r.get(0))
         .in_function(QUEUE_ALL)?;
+    let supersedes = if from == Status::Missing { "0" } else { "r.id" };
     let reason = format!("CASE WHEN {reachable} THEN NULL WHEN {mobile} THEN ?2 ELSE ?3 END");
     let mut insert = prepare(&format!(
         "INSERT INTO main.consent_request \
-           (customer_id, status, prev_status, reason, actor, detail, created_at, updated_at) \
-         SELECT c.{id}, CASE WHEN {reachable} THEN 'queued' ELSE 'error' END, '{from}', \
+           (customer_id, supersedes, status, prev_status, reason, actor, detail, created_at, updated_at) \
+         SELECT c.{id}, {supersedes}, CASE WHEN {reachable} THEN 'queued' ELSE 'error' END, '{from}', \
                 {reason}, 'consent_queue_all', {reason}, ?4, ?4 {source}"
     ))?;
     bind(&mut insert, &values).in_function(QUEUE_ALL)?;

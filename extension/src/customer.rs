@@ -43,7 +43,8 @@ pub fn has_text(value: ValueRef<'_>) -> bool {
     }
 }
 
-fn lookup_sql(setup: &Setup) -> String {
+/// The look-up statement for a setup (kept in [`Setup::lookup_sql`]).
+pub fn lookup_sql(setup: &Setup) -> String {
     let q = quote_identifier;
     format!(
         "SELECT c.{id}, c.{email}, c.{mobile}, r.id, r.status, \
@@ -53,7 +54,7 @@ fn lookup_sql(setup: &Setup) -> String {
            (SELECT value FROM main.consent_settings WHERE key = 'language') \
          FROM {table} AS c \
          LEFT JOIN main.consent_request AS r \
-           ON r.id = (SELECT max(id) FROM main.consent_request WHERE customer_id = c.{id}) \
+           ON r.id = (SELECT id FROM main.consent_request WHERE customer_id = c.{id} ORDER BY supersedes DESC LIMIT 1) \
          WHERE c.{id} = ?1",
         id = q(&setup.id_column),
         email = q(&setup.email_column),
@@ -69,11 +70,11 @@ pub fn find(conn: &Connection, state: &ConnState, function: &'static str, id: &V
     // consent_init since; the generation read in the same step tells.
     for attempt in 0..2 {
         let setup = state.setup(conn, function)?;
-        let mut stmt = match conn.prepare(&lookup_sql(&setup)) {
+        let mut stmt = match conn.prepare_cached(&setup.lookup_sql) {
             Ok(stmt) => stmt,
             Err(e) => {
                 state.forget();
-                if attempt == 0 && setup::load(conn, function).is_ok_and(|s| s != *setup) {
+                if attempt == 0 && setup::load(conn, function).is_ok_and(|s| !s.same_place(&setup)) {
                     continue;
                 }
                 return Err(setup::diagnose(conn, &setup, function)

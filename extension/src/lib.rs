@@ -15,6 +15,7 @@ pub mod customer;
 pub mod error;
 pub mod overview;
 pub mod schema;
+pub mod scope;
 pub mod settings;
 pub mod setup;
 pub mod status;
@@ -212,10 +213,10 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
 
 fn call(function: &'static Function, ctx: &Context<'_>, state: &ConnState) -> Result<Value> {
     let args = Args::new(ctx, &function.sig)?;
-    // SAFETY: the connection is used only during this call, on this thread.
-    let conn = unsafe { ctx.get_connection() }.map_err(|source| ConsentError::Sqlite {
-        function: function.sig.name,
-        source,
-    })?;
-    (function.handler)(&args, &conn, state)
+    scope::with_connection(ctx, |conn| (function.handler)(&args, conn, state)).map_err(|source| {
+        ConsentError::Sqlite {
+            function: function.sig.name,
+            source,
+        }
+    })?
 }

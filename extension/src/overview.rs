@@ -157,7 +157,7 @@ impl OverviewCursor {
         let sql = format!(
             "SELECT c.{id}, {name}, r.status, r.reason, r.updated_at, r.id \
              FROM {table} AS c LEFT JOIN main.consent_request AS r \
-               ON r.id = (SELECT max(id) FROM main.consent_request WHERE customer_id = c.{id}) \
+               ON r.id = (SELECT id FROM main.consent_request WHERE customer_id = c.{id} ORDER BY supersedes DESC LIMIT 1) \
              WHERE {filter} ORDER BY c.{id} LIMIT {PAGE_ROWS}",
             table = setup.quoted_table(),
         );

@@ -12,7 +12,7 @@ use crate::error::{quote_identifier, ConsentError, InFunction, Quoted, Result};
 use crate::schema::{self, Affinity, SCHEMA_VERSION};
 
 /// Where the customers are, as `consent_init` recorded it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Setup {
     pub table: String,
     pub id_column: String,
@@ -22,11 +22,19 @@ pub struct Setup {
     /// Bumped by every `consent_init` that changes the record, so that other
     /// connections notice and re-read it.
     pub generation: i64,
+    /// The customer look-up for this setup, built once.
+    pub lookup_sql: String,
 }
 
 impl Setup {
     pub fn quoted_table(&self) -> String {
         format!("main.{}", quote_identifier(&self.table))
+    }
+
+    /// Whether two setups name the same table and columns.
+    pub fn same_place(&self, other: &Setup) -> bool {
+        (&self.table, &self.id_column, &self.email_column, &self.mobile_column, &self.name_column)
+            == (&other.table, &other.id_column, &other.email_column, &other.mobile_column, &other.name_column)
     }
 
     /// The recorded columns, for diagnosing a renamed or dropped one.
@@ -120,14 +128,17 @@ pub fn load(conn: &Connection, function: &'static str) -> Result<Setup> {
         Some(Value::Integer(g)) => *g,
         _ => 0,
     };
-    Ok(Setup {
+    let mut setup = Setup {
         table,
         id_column,
         email_column,
         mobile_column,
         name_column: text("name_column"),
         generation,
-    })
+        lookup_sql: String::new(),
+    };
+    setup.lookup_sql = crate::customer::lookup_sql(&setup);
+    Ok(setup)
 }
 
 /// Explains why a query over the billing table could not be prepared: the
@@ -239,11 +250,12 @@ pub fn init_to(
             mobile_column: mobile.name.clone(),
             name_column: name.map(|c| c.name.clone()),
             generation: 0,
+            lookup_sql: String::new(),
         };
         let previous = load(conn, INIT).ok();
         let unchanged = previous
             .as_ref()
-            .is_some_and(|p| Setup { generation: 0, ..p.clone() } == wanted);
+            .is_some_and(|p| p.same_place(&wanted));
         if !unchanged {
             let generation = previous.map_or(0, |p| p.generation) + 1;
             let mut stmt = conn

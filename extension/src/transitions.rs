@@ -54,28 +54,39 @@ fn transition<'a>(
                 detail,
             } => {
                 let decided_at = matches!(status, Status::Approved | Status::Denied).then_some(&at);
-                conn.prepare(
-                    "INSERT INTO main.consent_request \
-                       (customer_id, status, prev_status, reason, evidence, actor, detail, created_at, decided_at, updated_at) \
-                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8 \
-                     WHERE (SELECT max(id) FROM main.consent_request WHERE customer_id = ?1) IS ?10",
-                )
-                .and_then(|mut stmt| {
-                    stmt.execute(params![
-                        customer.id,
-                        status.as_str(),
-                        customer.status().as_str(),
-                        reason,
-                        evidence,
-                        function,
-                        detail,
-                        at,
-                        decided_at,
-                        customer.request_id(),
-                    ])
-                })
-                .in_function(function)?
-                    == 1
+                // A concurrent new request for the same customer supersedes
+                // the same one: the unique index refuses ours, and we decide
+                // again.
+                let inserted = conn
+                    .prepare_cached(
+                        "INSERT INTO main.consent_request \
+                           (customer_id, supersedes, status, prev_status, reason, evidence, actor, detail, \
+                            created_at, decided_at, updated_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9)",
+                    )
+                    .and_then(|mut stmt| {
+                        stmt.execute(params![
+                            customer.id,
+                            customer.request_id().unwrap_or(0),
+                            status.as_str(),
+                            customer.status().as_str(),
+                            reason,
+                            evidence,
+                            function,
+                            detail,
+                            at,
+                            decided_at,
+                        ])
+                    });
+                match inserted {
+                    Ok(n) => n == 1,
+                    Err(rusqlite::Error::SqliteFailure(e, _))
+                        if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+                    {
+                        false
+                    }
+                    Err(e) => return Err(e).in_function(function),
+                }
             }
             Write::Update { sql, from, params } => {
                 let Some(request_id) = customer.request_id() else {
@@ -87,7 +98,7 @@ fn transition<'a>(
                     Value::Text(at.clone()),
                 ];
                 all.extend(params);
-                conn.prepare(sql)
+                conn.prepare_cached(sql)
                     .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(all)))
                     .in_function(function)?
                     == 1

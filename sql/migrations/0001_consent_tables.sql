@@ -23,6 +23,10 @@ CREATE TABLE consent_settings (
 CREATE TABLE consent_request (
     id          INTEGER PRIMARY KEY,
     customer_id {customer_id_type} NOT NULL,
+    -- The request this one replaced (the customer's newest before it), 0 for
+    -- a customer's first. Unique per customer: two connections that decide
+    -- from the same state cannot both add a request.
+    supersedes  INTEGER NOT NULL,
     status      TEXT NOT NULL
                 CHECK (status IN ('queued', 'sent', 'approved', 'denied', 'error')),
     prev_status TEXT NOT NULL,  -- the customer's status before this request
@@ -37,7 +41,8 @@ CREATE TABLE consent_request (
     decided_at  TEXT,
     updated_at  TEXT NOT NULL
 );
-CREATE INDEX consent_request_customer ON consent_request (customer_id, id);
+-- A customer's newest request is the one with the highest `supersedes`.
+CREATE UNIQUE INDEX consent_request_customer ON consent_request (customer_id, supersedes);
 -- consent_expire finds the due requests without a scan.
 CREATE INDEX consent_request_due ON consent_request (sent_at) WHERE status = 'sent';
 
