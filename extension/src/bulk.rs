@@ -61,19 +61,21 @@ pub fn queue_all(conn: &Connection, state: &ConnState, from: &str, at: UnixSecon
         Value::Text(time::format(at)),
         Value::Text(from.as_str().to_owned()),
     ];
-    let prepare = |sql: &str| {
-        conn.prepare(sql).map_err(|e| {
-            setup::diagnose(conn, &setup, QUEUE_ALL).unwrap_or(ConsentError::Sqlite {
-                function: QUEUE_ALL,
-                source: e,
-            })
+    // A renamed or dropped table or column may surface at prepare or at
+    // step (when SQLite notices the schema changed): name it either way.
+    let explain = |e: rusqlite::Error| {
+        state.forget();
+        setup::diagnose(conn, &setup, QUEUE_ALL).unwrap_or(ConsentError::Sqlite {
+            function: QUEUE_ALL,
+            source: e,
         })
     };
+    let prepare = |sql: &str| conn.prepare(sql).map_err(explain);
 
     if !info_text_set {
         let mut count = prepare(&format!("SELECT count(*) {source} AND {reachable}"))?;
         bind(&mut count, &values).in_function(QUEUE_ALL)?;
-        let would_queue: i64 = match count.raw_query().next().in_function(QUEUE_ALL)? {
+        let would_queue: i64 = match count.raw_query().next().map_err(explain)? {
             Some(row) => row.get(0).in_function(QUEUE_ALL)?,
             None => 0,
         };
@@ -100,7 +102,7 @@ pub fn queue_all(conn: &Connection, state: &ConnState, from: &str, at: UnixSecon
                 {reason}, 'consent_queue_all', {reason}, ?4, ?4 {source}"
     ))?;
     bind(&mut insert, &values).in_function(QUEUE_ALL)?;
-    insert.raw_execute().in_function(QUEUE_ALL)?;
+    insert.raw_execute().map_err(explain)?;
     conn.query_row(
         "SELECT count(*) FROM main.consent_request WHERE id > ?1 AND status = 'queued'",
         [before],

@@ -5,7 +5,7 @@
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::error::{quote_identifier, show_value, ConsentError, InFunction, Quoted, Result};
+use crate::error::{quote_identifier, show_value, ConsentError, Quoted, Result};
 use crate::setup::{self, ConnState, Setup};
 use crate::status::{Language, Status};
 
@@ -70,19 +70,8 @@ pub fn find(conn: &Connection, state: &ConnState, function: &'static str, id: &V
     // consent_init since; the generation read in the same step tells.
     for attempt in 0..2 {
         let setup = state.setup(conn, function)?;
-        let mut stmt = match conn.prepare_cached(&setup.lookup_sql) {
-            Ok(stmt) => stmt,
-            Err(e) => {
-                state.forget();
-                if attempt == 0 && setup::load(conn, function).is_ok_and(|s| !s.same_place(&setup)) {
-                    continue;
-                }
-                return Err(setup::diagnose(conn, &setup, function)
-                    .unwrap_or(ConsentError::Sqlite { function, source: e }));
-            }
-        };
-        let found = stmt
-            .query_row([id], |r| {
+        let looked_up = conn.prepare_cached(&setup.lookup_sql).and_then(|mut stmt| {
+            stmt.query_row([id], |r| {
                 let status: Option<String> = r.get(4)?;
                 let generation: Option<i64> = r.get(5)?;
                 Ok((
@@ -105,7 +94,21 @@ pub fn find(conn: &Connection, state: &ConnState, function: &'static str, id: &V
                 ))
             })
             .optional()
-            .in_function(function)?;
+        });
+        let found = match looked_up {
+            Ok(found) => found,
+            // The billing table changed under the cached setup (SQLite may
+            // notice only when the statement runs): re-read the setup once,
+            // then say which table or column is gone.
+            Err(e) => {
+                state.forget();
+                if attempt == 0 && setup::load(conn, function).is_ok_and(|s| !s.same_place(&setup)) {
+                    continue;
+                }
+                return Err(setup::diagnose(conn, &setup, function)
+                    .unwrap_or(ConsentError::Sqlite { function, source: e }));
+            }
+        };
         match found {
             Some((generation, customer)) if generation.unwrap_or(0) == setup.generation => {
                 return Ok(customer)

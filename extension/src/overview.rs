@@ -99,6 +99,7 @@ unsafe impl<'vtab> VTab<'vtab> for OverviewTab {
             scan: None,
             rows: Vec::new(),
             position: 0,
+            rows_before: 0,
         })
     }
 }
@@ -129,6 +130,8 @@ struct OverviewCursor {
     scan: Option<Scan>,
     rows: Vec<Row>,
     position: usize,
+    /// Rows of the pages before this one, for unique rowids.
+    rows_before: i64,
 }
 
 impl OverviewCursor {
@@ -161,18 +164,20 @@ impl OverviewCursor {
              WHERE {filter} ORDER BY c.{id} LIMIT {PAGE_ROWS}",
             table = setup.quoted_table(),
         );
-        let mut stmt = conn.prepare(&sql).map_err(|e| {
-            setup::diagnose(&conn, setup, NAME)
-                .map_or(e, ConsentError::into_sqlite)
-        })?;
+        // A renamed or dropped table or column: say which.
+        let explain = |e: rusqlite::Error| {
+            setup::diagnose(&conn, setup, NAME).map_or(e, ConsentError::into_sqlite)
+        };
+        let mut stmt = conn.prepare(&sql).map_err(explain)?;
         let key = only.or(scan.last_id.as_ref());
         let mut rows = match key {
-            Some(k) => stmt.query([k])?,
-            None => stmt.query([])?,
+            Some(k) => stmt.query([k]).map_err(explain)?,
+            None => stmt.query([]).map_err(explain)?,
         };
+        self.rows_before += self.rows.len() as i64;
         self.rows.clear();
         self.position = 0;
-        while let Some(r) = rows.next()? {
+        while let Some(r) = rows.next().map_err(explain)? {
             let status: Option<String> = r.get(2)?;
             let status = status.and_then(|s| s.parse().ok()).unwrap_or(Status::Missing);
             self.rows.push(Row {
@@ -195,6 +200,8 @@ unsafe impl VTabCursor for OverviewCursor {
         let conn = self.connection()?;
         let setup = setup::load(&conn, NAME).map_err(ConsentError::into_sqlite)?;
         let language = settings::language(&conn)?;
+        self.rows.clear();
+        self.rows_before = 0;
         self.scan = Some(Scan {
             setup,
             language,
@@ -244,6 +251,6 @@ unsafe impl VTabCursor for OverviewCursor {
     }
 
     fn rowid(&self) -> rusqlite::Result<i64> {
-        Ok(self.position as i64)
+        Ok(self.rows_before + self.position as i64)
     }
 }
