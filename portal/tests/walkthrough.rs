@@ -1,0 +1,54 @@
+//! The README's first command: the walk-through prints every status.
+
+use std::process::Command;
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("consent-portal-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join("walk.db")
+}
+
+#[test]
+fn walks_one_customer_through_every_status() {
+    let db = temp_path("walk");
+    let out = Command::new(env!("CARGO_BIN_EXE_consent-portal"))
+        .args(["walkthrough", "--db"])
+        .arg(&db)
+        .output()
+        .expect("run consent-portal");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let expected_in_order = [
+        "missing | Samtycke saknas",
+        "queued",
+        "sent",
+        "approved",
+        "denied",
+        "queued",
+        "sent",
+        "0",
+        "1",
+        "denied | Samtycke är nekat",
+        "1002 | Bo Berg | error | Fel vid begäran av samtycke | Kunden saknar e-postadress",
+        "sent | denied | consent_expire | no answer within 7 days | 2026-11-27T18:00:00Z",
+    ];
+    let mut rest = stdout.as_ref();
+    for line in expected_in_order {
+        let at = rest
+            .find(&format!("\n{line}"))
+            .unwrap_or_else(|| panic!("{line:?} missing (in order) from:\n{stdout}"));
+        rest = &rest[at + line.len()..];
+    }
+    // The register is left for the reader to open.
+    assert!(db.exists());
+    let again = Command::new(env!("CARGO_BIN_EXE_consent-portal"))
+        .args(["walkthrough", "--db"])
+        .arg(&db)
+        .output()
+        .expect("run consent-portal");
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("already exists") && stderr.contains("--db"), "{stderr}");
+    let _ = std::fs::remove_dir_all(db.parent().expect("dir"));
+}
