@@ -87,7 +87,8 @@ pub const FUNCTIONS: &[Function] = &[
         writes: true,
         handler: |a, conn, _| {
             let key = a.text(0, "a setting's name")?;
-            if a.sig.params.len() > 1 && a_has(a, 1) {
+            // consent_setting(key, NULL) is a mistake, not a read.
+            if a.len() > 1 {
                 let value = a.text(1, "the new value")?;
                 settings::set(conn, a.function(), &key, &value)
             } else {
@@ -173,11 +174,6 @@ pub const FUNCTIONS: &[Function] = &[
         handler: |a, conn, _| label(a, conn),
     },
 ];
-
-/// Whether argument `i` was passed (NULL counts as passed).
-fn a_has(a: &Args<'_>, i: usize) -> bool {
-    a.len() > i
-}
 
 fn label(a: &Args<'_>, conn: &Connection) -> Result<Value> {
     let f = a.function();

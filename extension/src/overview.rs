@@ -195,8 +195,40 @@ impl OverviewCursor {
     }
 }
 
+/// rusqlite's virtual-table glue does not catch panics, and a panic must
+/// never unwind into the host program: turn one into an SQL error.
+fn no_panic<T>(f: impl FnOnce() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(rusqlite::Error::ModuleError(format!(
+            "{NAME}: internal error; please report it with the query that caused it"
+        )))
+    })
+}
+
 unsafe impl VTabCursor for OverviewCursor {
-    fn filter(&mut self, idx_num: c_int, _idx_str: Option<&str>, args: &Filters<'_>) -> rusqlite::Result<()> {
+    fn filter(&mut self, idx_num: c_int, idx_str: Option<&str>, args: &Filters<'_>) -> rusqlite::Result<()> {
+        no_panic(|| self.start(idx_num, idx_str, args))
+    }
+
+    fn next(&mut self) -> rusqlite::Result<()> {
+        no_panic(|| self.advance())
+    }
+
+    fn eof(&self) -> bool {
+        self.position >= self.rows.len()
+    }
+
+    fn column(&self, ctx: &mut Context, i: c_int) -> rusqlite::Result<()> {
+        no_panic(|| self.value(ctx, i))
+    }
+
+    fn rowid(&self) -> rusqlite::Result<i64> {
+        Ok(self.rows_before + self.position as i64)
+    }
+}
+
+impl OverviewCursor {
+    fn start(&mut self, idx_num: c_int, _idx_str: Option<&str>, args: &Filters<'_>) -> rusqlite::Result<()> {
         let conn = self.connection()?;
         let setup = setup::load(&conn, NAME).map_err(ConsentError::into_sqlite)?;
         let language = settings::language(&conn)?;
@@ -220,7 +252,7 @@ unsafe impl VTabCursor for OverviewCursor {
         }
     }
 
-    fn next(&mut self) -> rusqlite::Result<()> {
+    fn advance(&mut self) -> rusqlite::Result<()> {
         self.position += 1;
         let page_done = self.position >= self.rows.len();
         if page_done && self.scan.as_ref().is_some_and(|s| !s.exhausted) {
@@ -229,11 +261,7 @@ unsafe impl VTabCursor for OverviewCursor {
         Ok(())
     }
 
-    fn eof(&self) -> bool {
-        self.position >= self.rows.len()
-    }
-
-    fn column(&self, ctx: &mut Context, i: c_int) -> rusqlite::Result<()> {
+    fn value(&self, ctx: &mut Context, i: c_int) -> rusqlite::Result<()> {
         let Some(row) = self.rows.get(self.position) else {
             return ctx.set_result(&Value::Null);
         };
@@ -250,7 +278,4 @@ unsafe impl VTabCursor for OverviewCursor {
         }
     }
 
-    fn rowid(&self) -> rusqlite::Result<i64> {
-        Ok(self.rows_before + self.position as i64)
-    }
 }
