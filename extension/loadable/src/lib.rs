@@ -28,7 +28,14 @@ pub unsafe extern "C" fn sqlite3_consent_init(
         }
         Connection::extension_init2(db, pz_err_msg, p_api, init)
     });
-    outcome.unwrap_or(ffi::SQLITE_ERROR)
+    outcome.unwrap_or_else(|_| {
+        set_error(
+            p_api,
+            pz_err_msg,
+            "libconsent: could not add its functions to this program's SQLite (internal error); please report it",
+        );
+        ffi::SQLITE_ERROR
+    })
 }
 
 fn init(conn: Connection) -> rusqlite::Result<bool> {
