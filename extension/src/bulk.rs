@@ -83,8 +83,9 @@ pub fn queue_all(conn: &Connection, state: &ConnState, from: &str, at: UnixSecon
             return Err(ConsentError::bad_argument(
                 QUEUE_ALL,
                 format!(
-                    "the information text is not set, so {would_queue} customers cannot be queued; \
-                     set it first with consent_setting('info_text', 'your text')"
+                    "the information text is not set, so {would_queue} {} cannot be queued; \
+                     set it first with consent_setting('info_text', 'your text')",
+                    if would_queue == 1 { "customer" } else { "customers" }
                 ),
             ));
         }
@@ -137,7 +138,10 @@ pub fn expire(conn: &Connection, state: &ConnState, now: UnixSeconds) -> Result<
     state.setup(conn, EXPIRE)?;
     let days = settings::expiry_days(conn).in_function(EXPIRE)?;
     let cutoff = time::format(now - days * 86_400);
-    let detail = format!("no answer within {days} days");
+    let detail = match settings::language(conn).in_function(EXPIRE)? {
+        Language::Sv => format!("inget svar inom {days} dagar"),
+        Language::En => format!("no answer within {days} days"),
+    };
     let changed = conn
         .prepare(
             "UPDATE main.consent_request SET status = 'denied', reason = 'expired', \

@@ -258,7 +258,7 @@ fn queue_needs_the_information_text_only_when_it_would_queue() {
     assert_eq!(count(&conn, "SELECT count(*) FROM consent_request"), 0, "nothing half-applied");
     assert_eq!(one(&conn, "SELECT consent_queue(2)"), "error", "unreachable needs no text");
     let e = error(&conn, "SELECT consent_queue_all('missing')");
-    assert!(e.contains("1 customers cannot be queued"), "{e}");
+    assert!(e.contains("1 customer cannot be queued"), "{e}");
 }
 
 #[test]
@@ -310,7 +310,7 @@ fn expiry_after_the_configured_days() {
     assert_eq!(one(&conn, "SELECT consent_status(4)"), "sent");
     assert_eq!(
         one(&conn, "SELECT reason || ' / ' || detail FROM consent_request WHERE customer_id = 1"),
-        "expired / no answer within 7 days"
+        "expired / inget svar inom 7 dagar"
     );
     assert_eq!(events(&conn, 1).last().expect("event").2, "consent_expire");
     // A second run finds nothing more; the expiry setting applies.

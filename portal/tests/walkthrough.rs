@@ -31,7 +31,7 @@ fn walks_one_customer_through_every_status() {
         "1",
         "denied | Samtycke är nekat",
         "1002 | Bo Berg | error | Fel vid begäran av samtycke | Kunden saknar e-postadress",
-        "sent | denied | consent_expire | no answer within 7 days | 2026-11-27T18:00:00Z",
+        "sent | denied | consent_expire | inget svar inom 7 dagar | 2026-11-27T18:00:00Z",
     ];
     let mut rest = stdout.as_ref();
     for line in expected_in_order {
