@@ -71,7 +71,11 @@ impl<'a> Args<'a> {
     fn null_error(&self, i: usize, what: &str) -> ConsentError {
         ConsentError::bad_argument(
             self.sig.name,
-            format!("{} is NULL; pass {what} ({})", self.sig.params[i], self.sig.usage()),
+            format!(
+                "{} is NULL; pass {what} ({})",
+                self.sig.params[i],
+                self.sig.usage()
+            ),
         )
     }
 

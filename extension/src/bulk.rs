@@ -5,8 +5,8 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, Statement};
 
 use crate::error::{ConsentError, InFunction, Result};
-use crate::setup::{self, ConnState};
 use crate::settings;
+use crate::setup::{self, ConnState};
 use crate::status::{Language, Status};
 use crate::time::{self, UnixSeconds};
 use crate::transitions::unreachable_reason;
@@ -29,20 +29,26 @@ pub fn queue_all(conn: &Connection, state: &ConnState, from: &str, at: UnixSecon
         return Ok(0);
     }
     let setup = state.setup(conn, QUEUE_ALL)?;
-    let sms_enabled = settings::stored(conn, "sms_enabled").in_function(QUEUE_ALL)?.as_deref() == Some("1");
+    let sms_enabled = settings::stored(conn, "sms_enabled")
+        .in_function(QUEUE_ALL)?
+        .as_deref()
+        == Some("1");
     let language = settings::language(conn).in_function(QUEUE_ALL)?;
-    let info_text_set = settings::stored(conn, "info_text").in_function(QUEUE_ALL)?.is_some();
+    let info_text_set = settings::stored(conn, "info_text")
+        .in_function(QUEUE_ALL)?
+        .is_some();
 
     let (email, mobile) = setup.contact_sql("c");
     let reachable = format!("({email} OR ({mobile} AND ?1 = 1))");
     let id = crate::error::quote_identifier(&setup.id_column);
     let table = setup.quoted_table();
     // Which customers are in `from`: none of their requests exist, or their
-    // newest one is in that status. An error that would stay an error is
+    // newest one is in that status. A row without an id (a UNIQUE column
+    // allows NULLs) cannot be addressed by any function and is left out. An error that would stay an error is
     // left alone, as consent_queue leaves it.
     let source = match from {
         Status::Missing => format!(
-            "FROM {table} AS c WHERE NOT EXISTS \
+            "FROM {table} AS c WHERE c.{id} IS NOT NULL AND NOT EXISTS \
              (SELECT 1 FROM main.consent_request AS r WHERE r.customer_id = c.{id})"
         ),
         _ => format!(
@@ -85,14 +91,22 @@ pub fn queue_all(conn: &Connection, state: &ConnState, from: &str, at: UnixSecon
                 format!(
                     "the information text is not set, so {would_queue} {} cannot be queued; \
                      set it first with consent_setting('info_text', 'your text')",
-                    if would_queue == 1 { "customer" } else { "customers" }
+                    if would_queue == 1 {
+                        "customer"
+                    } else {
+                        "customers"
+                    }
                 ),
             ));
         }
     }
 
     let before: i64 = conn
-        .query_row("SELECT coalesce(max(id), 0) FROM main.consent_request", [], |r| r.get(0))
+        .query_row(
+            "SELECT coalesce(max(id), 0) FROM main.consent_request",
+            [],
+            |r| r.get(0),
+        )
         .in_function(QUEUE_ALL)?;
     let supersedes = if from == Status::Missing { "0" } else { "r.id" };
     let reason = format!("CASE WHEN {reachable} THEN NULL WHEN {mobile} THEN ?2 ELSE ?3 END");
@@ -139,7 +153,9 @@ pub fn expire(conn: &Connection, state: &ConnState, now: UnixSeconds) -> Result<
     let days = settings::expiry_days(conn).in_function(EXPIRE)?;
     let cutoff = time::format(now - days * 86_400);
     let detail = match settings::language(conn).in_function(EXPIRE)? {
+        Language::Sv if days == 1 => "inget svar inom 1 dag".to_owned(),
         Language::Sv => format!("inget svar inom {days} dagar"),
+        Language::En if days == 1 => "no answer within 1 day".to_owned(),
         Language::En => format!("no answer within {days} days"),
     };
     let changed = conn

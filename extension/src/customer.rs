@@ -65,7 +65,12 @@ pub fn lookup_sql(setup: &Setup) -> String {
 
 /// Looks up a customer by id. An unknown id is an error; so is a billing
 /// table whose recorded columns are gone.
-pub fn find(conn: &Connection, state: &ConnState, function: &'static str, id: &Value) -> Result<Customer> {
+pub fn find(
+    conn: &Connection,
+    state: &ConnState,
+    function: &'static str,
+    id: &Value,
+) -> Result<Customer> {
     // Two tries: the cached setup may be stale if another connection ran
     // consent_init since; the generation read in the same step tells.
     for attempt in 0..2 {
@@ -102,11 +107,16 @@ pub fn find(conn: &Connection, state: &ConnState, function: &'static str, id: &V
             // then say which table or column is gone.
             Err(e) => {
                 state.forget();
-                if attempt == 0 && setup::load(conn, function).is_ok_and(|s| !s.same_place(&setup)) {
+                if attempt == 0 && setup::load(conn, function).is_ok_and(|s| !s.same_place(&setup))
+                {
                     continue;
                 }
-                return Err(setup::diagnose(conn, &setup, function)
-                    .unwrap_or(ConsentError::Sqlite { function, source: e }));
+                return Err(setup::diagnose(conn, &setup, function).unwrap_or(
+                    ConsentError::Sqlite {
+                        function,
+                        source: e,
+                    },
+                ));
             }
         };
         match found {

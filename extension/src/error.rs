@@ -36,7 +36,10 @@ pub enum ConsentError {
     },
 
     #[error("{function}: table {table} recorded by consent_init no longer exists (renamed or dropped?); run consent_init again with the customer table's current name")]
-    TableGone { function: &'static str, table: Quoted },
+    TableGone {
+        function: &'static str,
+        table: Quoted,
+    },
 
     #[error("{function}: column {column} of table {table} recorded by consent_init no longer exists (renamed or dropped?); run consent_init again with the current column names")]
     ColumnGone {

@@ -63,7 +63,17 @@ fn text(s: &str) -> Value {
 pub const FUNCTIONS: &[Function] = &[
     // consent_init(table, id_column, email_column, mobile_column [, name_column])
     Function {
-        sig: sig!("consent_init", ["table", "id_column", "email_column", "mobile_column", "name_column"], 4),
+        sig: sig!(
+            "consent_init",
+            [
+                "table",
+                "id_column",
+                "email_column",
+                "mobile_column",
+                "name_column"
+            ],
+            4
+        ),
         writes: true,
         handler: |a, conn, state| {
             let table = a.text(0, "the customer table's name")?;
@@ -112,7 +122,9 @@ pub const FUNCTIONS: &[Function] = &[
     Function {
         sig: sig!("consent_queue", ["id", "at"], 1),
         writes: true,
-        handler: |a, conn, state| transitions::queue(conn, state, &a.customer_id(0)?, a.at(1)?).map(text),
+        handler: |a, conn, state| {
+            transitions::queue(conn, state, &a.customer_id(0)?, a.at(1)?).map(text)
+        },
     },
     // consent_queue_all([status [, at]])
     Function {
@@ -148,8 +160,15 @@ pub const FUNCTIONS: &[Function] = &[
         handler: |a, conn, state| {
             let channel = a.text(1, "'email' or 'sms'")?;
             let page = a.optional_text(2)?;
-            transitions::mark_sent(conn, state, &a.customer_id(0)?, &channel, page.as_deref(), a.at(3)?)
-                .map(text)
+            transitions::mark_sent(
+                conn,
+                state,
+                &a.customer_id(0)?,
+                &channel,
+                page.as_deref(),
+                a.at(3)?,
+            )
+            .map(text)
         },
     },
     // consent_mark_error(id, reason [, at])
@@ -180,13 +199,19 @@ fn label(a: &Args<'_>, conn: &Connection) -> Result<Value> {
     let word = a.text(0, "a status word")?;
     let status: Status = word.parse().map_err(|()| {
         let all: Vec<_> = Status::ALL.iter().map(|s| format!("'{s}'")).collect();
-        ConsentError::bad_argument(f, format!("unknown status '{word}'; pass one of {}", all.join(", ")))
+        ConsentError::bad_argument(
+            f,
+            format!("unknown status '{word}'; pass one of {}", all.join(", ")),
+        )
     })?;
     let language = match a.optional_text(1)? {
         Some(code) => code.parse::<Language>().map_err(|()| {
             ConsentError::bad_argument(f, format!("unknown language '{code}'; pass 'sv' or 'en'"))
         })?,
-        None => settings::language(conn).map_err(|source| ConsentError::Sqlite { function: f, source })?,
+        None => settings::language(conn).map_err(|source| ConsentError::Sqlite {
+            function: f,
+            source,
+        })?,
     };
     Ok(text(status.label(language)))
 }
@@ -209,10 +234,10 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
 
 fn call(function: &'static Function, ctx: &Context<'_>, state: &ConnState) -> Result<Value> {
     let args = Args::new(ctx, &function.sig)?;
-    scope::with_connection(ctx, |conn| (function.handler)(&args, conn, state)).map_err(|source| {
-        ConsentError::Sqlite {
+    scope::with_connection(ctx, |conn| (function.handler)(&args, conn, state)).map_err(
+        |source| ConsentError::Sqlite {
             function: function.sig.name,
             source,
-        }
-    })?
+        },
+    )?
 }

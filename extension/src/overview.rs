@@ -73,7 +73,9 @@ unsafe impl<'vtab> VTab<'vtab> for OverviewTab {
 
     fn best_index(&self, info: &mut IndexInfo) -> rusqlite::Result<()> {
         let by_customer = info.constraints().position(|c| {
-            c.is_usable() && c.column() == 0 && c.operator() == IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_EQ
+            c.is_usable()
+                && c.column() == 0
+                && c.operator() == IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_EQ
         });
         match by_customer {
             Some(i) => {
@@ -179,12 +181,18 @@ impl OverviewCursor {
         self.position = 0;
         while let Some(r) = rows.next().map_err(explain)? {
             let status: Option<String> = r.get(2)?;
-            let status = status.and_then(|s| s.parse().ok()).unwrap_or(Status::Missing);
+            let status = status
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(Status::Missing);
             self.rows.push(Row {
                 customer_id: r.get(0)?,
                 name: r.get(1)?,
                 status,
-                reason: if status == Status::Error { r.get(3)? } else { None },
+                reason: if status == Status::Error {
+                    r.get(3)?
+                } else {
+                    None
+                },
                 changed_at: r.get(4)?,
                 request_id: r.get(5)?,
             });
@@ -206,7 +214,12 @@ fn no_panic<T>(f: impl FnOnce() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
 }
 
 unsafe impl VTabCursor for OverviewCursor {
-    fn filter(&mut self, idx_num: c_int, idx_str: Option<&str>, args: &Filters<'_>) -> rusqlite::Result<()> {
+    fn filter(
+        &mut self,
+        idx_num: c_int,
+        idx_str: Option<&str>,
+        args: &Filters<'_>,
+    ) -> rusqlite::Result<()> {
         no_panic(|| self.start(idx_num, idx_str, args))
     }
 
@@ -228,7 +241,12 @@ unsafe impl VTabCursor for OverviewCursor {
 }
 
 impl OverviewCursor {
-    fn start(&mut self, idx_num: c_int, _idx_str: Option<&str>, args: &Filters<'_>) -> rusqlite::Result<()> {
+    fn start(
+        &mut self,
+        idx_num: c_int,
+        _idx_str: Option<&str>,
+        args: &Filters<'_>,
+    ) -> rusqlite::Result<()> {
         let conn = self.connection()?;
         let setup = setup::load(&conn, NAME).map_err(ConsentError::into_sqlite)?;
         let language = settings::language(&conn)?;
@@ -277,5 +295,4 @@ impl OverviewCursor {
             _ => ctx.set_result(&Value::Null),
         }
     }
-
 }

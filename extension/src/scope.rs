@@ -30,7 +30,10 @@ struct Scope {
 
 /// Runs `f` with a connection whose `prepare_cached` statements live as long
 /// as the caller's statement.
-pub fn with_connection<T>(ctx: &Context<'_>, f: impl FnOnce(&Connection) -> T) -> rusqlite::Result<T> {
+pub fn with_connection<T>(
+    ctx: &Context<'_>,
+    f: impl FnOnce(&Connection) -> T,
+) -> rusqlite::Result<T> {
     if let Ok(Some(scope)) = ctx.get_aux::<Scope>(SCOPE_KEY) {
         if let Ok(conn) = scope.conn.try_lock() {
             return Ok(f(&conn));

@@ -64,7 +64,10 @@ fn spec(function: &'static str, key: &str) -> Result<&'static SettingSpec> {
         let keys: Vec<_> = SETTINGS.iter().map(|s| s.key).collect();
         ConsentError::bad_argument(
             function,
-            format!("unknown setting '{key}'; the settings are {}", keys.join(", ")),
+            format!(
+                "unknown setting '{key}'; the settings are {}",
+                keys.join(", ")
+            ),
         )
     })
 }
@@ -114,7 +117,11 @@ pub fn set(conn: &Connection, function: &'static str, key: &str, value: &str) ->
     let spec = spec(function, key)?;
     if !(spec.check)(value) {
         let shown: String = value.chars().take(60).collect();
-        let ellipsis = if value.chars().count() > 60 { "..." } else { "" };
+        let ellipsis = if value.chars().count() > 60 {
+            "..."
+        } else {
+            ""
+        };
         return Err(ConsentError::bad_argument(
             function,
             format!(

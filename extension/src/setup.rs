@@ -33,8 +33,19 @@ impl Setup {
 
     /// Whether two setups name the same table and columns.
     pub fn same_place(&self, other: &Setup) -> bool {
-        (&self.table, &self.id_column, &self.email_column, &self.mobile_column, &self.name_column)
-            == (&other.table, &other.id_column, &other.email_column, &other.mobile_column, &other.name_column)
+        (
+            &self.table,
+            &self.id_column,
+            &self.email_column,
+            &self.mobile_column,
+            &self.name_column,
+        ) == (
+            &other.table,
+            &other.id_column,
+            &other.email_column,
+            &other.mobile_column,
+            &other.name_column,
+        )
     }
 
     /// The recorded columns, for diagnosing a renamed or dropped one.
@@ -172,7 +183,10 @@ struct Column {
 
 /// The columns of a table in `main`, or None when there is no such table.
 fn table_columns(conn: &Connection, table: &str) -> rusqlite::Result<Option<Vec<Column>>> {
-    let mut stmt = conn.prepare(&format!("PRAGMA main.table_info({})", quote_identifier(table)))?;
+    let mut stmt = conn.prepare(&format!(
+        "PRAGMA main.table_info({})",
+        quote_identifier(table)
+    ))?;
     let columns = stmt
         .query_map([], |r| {
             Ok(Column {
@@ -198,7 +212,11 @@ const INIT: &str = "consent_init";
 
 /// `consent_init`: checks the table and columns, creates or migrates the
 /// consent tables and records the setup, all or nothing.
-pub fn init(conn: &Connection, state: &ConnState, request: &InitRequest<'_>) -> Result<&'static str> {
+pub fn init(
+    conn: &Connection,
+    state: &ConnState,
+    request: &InitRequest<'_>,
+) -> Result<&'static str> {
     init_to(conn, state, request, SCHEMA_VERSION)
 }
 
@@ -239,10 +257,15 @@ pub fn init_to(
         .transpose()?;
     ensure_unique(conn, &table, id, &columns)?;
 
-    conn.execute_batch("SAVEPOINT consent_init").in_function(INIT)?;
+    conn.execute_batch("SAVEPOINT consent_init")
+        .in_function(INIT)?;
     let result = (|| -> Result<()> {
-        schema::migrate(conn, Affinity::of_declared_type(&id.declared_type), target_version)
-            .in_function(INIT)?;
+        schema::migrate(
+            conn,
+            Affinity::of_declared_type(&id.declared_type),
+            target_version,
+        )
+        .in_function(INIT)?;
         let wanted = Setup {
             table: table.clone(),
             id_column: id.name.clone(),
@@ -253,9 +276,7 @@ pub fn init_to(
             lookup_sql: String::new(),
         };
         let previous = load(conn, INIT).ok();
-        let unchanged = previous
-            .as_ref()
-            .is_some_and(|p| p.same_place(&wanted));
+        let unchanged = previous.as_ref().is_some_and(|p| p.same_place(&wanted));
         if !unchanged {
             let generation = previous.map_or(0, |p| p.generation) + 1;
             let mut stmt = conn
@@ -266,7 +287,10 @@ pub fn init_to(
                 ("id_column", Value::Text(wanted.id_column.clone())),
                 ("email_column", Value::Text(wanted.email_column.clone())),
                 ("mobile_column", Value::Text(wanted.mobile_column.clone())),
-                ("name_column", wanted.name_column.clone().map_or(Value::Null, Value::Text)),
+                (
+                    "name_column",
+                    wanted.name_column.clone().map_or(Value::Null, Value::Text),
+                ),
                 ("generation", Value::Integer(generation)),
             ] {
                 stmt.execute(params![key, value]).in_function(INIT)?;
@@ -275,7 +299,9 @@ pub fn init_to(
         Ok(())
     })();
     match result {
-        Ok(()) => conn.execute_batch("RELEASE consent_init").in_function(INIT)?,
+        Ok(()) => conn
+            .execute_batch("RELEASE consent_init")
+            .in_function(INIT)?,
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK TO consent_init; RELEASE consent_init");
             return Err(e);
@@ -305,7 +331,11 @@ fn find_table(conn: &Connection, wanted: &str) -> Result<String> {
     let listed = if tables.is_empty() {
         "this database has no tables of its own".to_owned()
     } else {
-        let shown: Vec<_> = tables.iter().take(20).map(|t| Quoted(t.clone()).to_string()).collect();
+        let shown: Vec<_> = tables
+            .iter()
+            .take(20)
+            .map(|t| Quoted(t.clone()).to_string())
+            .collect();
         format!("its tables are {}", shown.join(", "))
     };
     Err(ConsentError::bad_argument(
@@ -320,18 +350,27 @@ fn find_table(conn: &Connection, wanted: &str) -> Result<String> {
 /// Every call looks a customer up by id, so the id must be unique: the
 /// table's only primary-key column, or the only column of a unique index.
 fn ensure_unique(conn: &Connection, table: &str, id: &Column, columns: &[Column]) -> Result<()> {
-    let primary: Vec<_> = columns.iter().filter(|c| c.primary_key_position > 0).collect();
+    let primary: Vec<_> = columns
+        .iter()
+        .filter(|c| c.primary_key_position > 0)
+        .collect();
     if primary.len() == 1 && primary[0].name == id.name {
         return Ok(());
     }
     let mut stmt = conn
-        .prepare(&format!("PRAGMA main.index_list({})", quote_identifier(table)))
+        .prepare(&format!(
+            "PRAGMA main.index_list({})",
+            quote_identifier(table)
+        ))
         .in_function(INIT)?;
     // Columns: seq, name, unique, origin, partial (partial since 3.8.9).
     let unique_indexes: Vec<String> = stmt
         .query_map([], |r| {
             let partial = r.get::<_, i64>(4).unwrap_or(0);
-            Ok((r.get::<_, String>(1)?, r.get::<_, i64>(2)? == 1 && partial == 0))
+            Ok((
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)? == 1 && partial == 0,
+            ))
         })
         .in_function(INIT)?
         .filter_map(|r| match r {
@@ -343,7 +382,10 @@ fn ensure_unique(conn: &Connection, table: &str, id: &Column, columns: &[Column]
         .in_function(INIT)?;
     for index in unique_indexes {
         let mut stmt = conn
-            .prepare(&format!("PRAGMA main.index_info({})", quote_identifier(&index)))
+            .prepare(&format!(
+                "PRAGMA main.index_info({})",
+                quote_identifier(&index)
+            ))
             .in_function(INIT)?;
         let indexed: Vec<String> = stmt
             .query_map([], |r| r.get::<_, Option<String>>(2))

@@ -28,7 +28,11 @@ enum Write<'a> {
         detail: Option<&'a str>,
     },
     /// An update of the current request (expected to be in `from`).
-    Update { sql: &'static str, from: Status, params: Vec<Value> },
+    Update {
+        sql: &'static str,
+        from: Status,
+        params: Vec<Value>,
+    },
 }
 
 /// Runs `decide` against the customer's current state and applies what it
@@ -119,7 +123,9 @@ fn transition<'a>(
 
 /// `consent_status(id)`
 pub fn status(conn: &Connection, state: &ConnState, id: &Value) -> Result<&'static str> {
-    Ok(customer::find(conn, state, "consent_status", id)?.status().as_str())
+    Ok(customer::find(conn, state, "consent_status", id)?
+        .status()
+        .as_str())
 }
 
 /// Why a customer cannot be reached, in the register's language; None when
@@ -146,7 +152,12 @@ pub fn unreachable_reason(
 }
 
 /// `consent_queue(id [, at])`
-pub fn queue(conn: &Connection, state: &ConnState, id: &Value, at: UnixSeconds) -> Result<&'static str> {
+pub fn queue(
+    conn: &Connection,
+    state: &ConnState,
+    id: &Value,
+    at: UnixSeconds,
+) -> Result<&'static str> {
     const F: &str = "consent_queue";
     transition(conn, state, F, id, at, |c| {
         let now = c.status();
@@ -262,7 +273,9 @@ pub fn mark_sent(
     }
     if let Some(page) = page_id {
         let valid = (16..=64).contains(&page.len())
-            && page.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && page
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !valid {
             return Err(ConsentError::bad_argument(
                 F,
@@ -274,7 +287,8 @@ pub fn mark_sent(
         Status::Queued => Ok((
             Status::Sent,
             Write::Update {
-                sql: "UPDATE main.consent_request SET status = 'sent', channel = ?4, page_id = ?5, \
+                sql:
+                    "UPDATE main.consent_request SET status = 'sent', channel = ?4, page_id = ?5, \
                       actor = 'consent_mark_sent', detail = ?4, sent_at = ?3, updated_at = ?3 \
                       WHERE id = ?1 AND status = ?2",
                 from: Status::Queued,

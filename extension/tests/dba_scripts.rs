@@ -2,8 +2,8 @@
 //! their comments promise.
 
 use consent_core::register;
-use rusqlite::types::Value;
 use rusqlite::fallible_iterator::FallibleIterator;
+use rusqlite::types::Value;
 use rusqlite::{Batch, Connection};
 
 fn script(name: &str) -> String {
@@ -48,10 +48,18 @@ fn register_db() -> Connection {
     )
     .expect("fixture");
     register(&conn).expect("register");
-    conn.query_row("SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')", [], |_| Ok(()))
-        .expect("init");
-    conn.query_row("SELECT consent_setting('info_text', 'Vi sparar dina uppgifter.')", [], |_| Ok(()))
-        .expect("info text");
+    conn.query_row(
+        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
+        [],
+        |_| Ok(()),
+    )
+    .expect("init");
+    conn.query_row(
+        "SELECT consent_setting('info_text', 'Vi sparar dina uppgifter.')",
+        [],
+        |_| Ok(()),
+    )
+    .expect("info text");
     conn
 }
 
@@ -62,7 +70,10 @@ fn queue_missing_queues_everyone_not_yet_asked_and_is_safe_to_repeat() {
     assert_eq!(out[0], ["2"]);
     assert_eq!(
         out[1],
-        ["Begäran om samtycke är köad|2", "Fel vid begäran av samtycke|2"]
+        [
+            "Begäran om samtycke är köad|2",
+            "Fel vid begäran av samtycke|2"
+        ]
     );
     let again = run(&conn, &script("queue_missing.sql"));
     assert_eq!(again[0], ["0"], "a second run queues no one");
@@ -73,10 +84,14 @@ fn queue_missing_queues_everyone_not_yet_asked_and_is_safe_to_repeat() {
 fn requeue_errors_retries_the_failed_and_lists_who_is_left() {
     let conn = register_db();
     run(&conn, &script("queue_missing.sql"));
-    conn.query_row("SELECT consent_setting('sms_enabled', 1)", [], |_| Ok(())).expect("sms");
+    conn.query_row("SELECT consent_setting('sms_enabled', 1)", [], |_| Ok(()))
+        .expect("sms");
     let out = run(&conn, &script("requeue_errors.sql"));
     assert_eq!(out[0], ["1"], "Bo can be reached by SMS now");
-    assert_eq!(out[1], ["3|Cecilia Carlsson|Kunden saknar både e-postadress och mobilnummer"]);
+    assert_eq!(
+        out[1],
+        ["3|Cecilia Carlsson|Kunden saknar både e-postadress och mobilnummer"]
+    );
     let again = run(&conn, &script("requeue_errors.sql"));
     assert_eq!(again[0], ["0"]);
 }
@@ -97,14 +112,24 @@ fn status_report_counts_every_status_with_its_swedish_label() {
         ]
     );
     run(&conn, &script("queue_missing.sql"));
-    conn.query_row("SELECT consent_approve(1)", [], |_| Ok(())).expect("approve");
+    conn.query_row("SELECT consent_approve(1)", [], |_| Ok(()))
+        .expect("approve");
     let out = run(&conn, &script("status_report.sql"));
     assert_eq!(out[0][1], "Begäran om samtycke är köad|1");
     assert_eq!(out[0][3], "Samtycke är godkänt|1");
     assert_eq!(out[0][5], "Fel vid begäran av samtycke|2");
-    assert_eq!(out[1].len(), 2, "both customers in error are listed: {:?}", out[1]);
-    let before: i64 = conn.query_row("SELECT count(*) FROM consent_event", [], |r| r.get(0)).expect("count");
+    assert_eq!(
+        out[1].len(),
+        2,
+        "both customers in error are listed: {:?}",
+        out[1]
+    );
+    let before: i64 = conn
+        .query_row("SELECT count(*) FROM consent_event", [], |r| r.get(0))
+        .expect("count");
     run(&conn, &script("status_report.sql"));
-    let after: i64 = conn.query_row("SELECT count(*) FROM consent_event", [], |r| r.get(0)).expect("count");
+    let after: i64 = conn
+        .query_row("SELECT count(*) FROM consent_event", [], |r| r.get(0))
+        .expect("count");
     assert_eq!(before, after, "the report writes nothing");
 }

@@ -1,9 +1,9 @@
 //! consent_init, schema migrations, living beside the billing application,
 //! and the errors a DBA sees: each names the function, the value and the fix.
 
+use consent_core::register;
 use consent_core::schema::{self, SCHEMA_VERSION};
 use consent_core::setup::{self, ConnState, InitRequest};
-use consent_core::register;
 use rusqlite::Connection;
 
 fn billing(path: &std::path::Path) -> Connection {
@@ -21,8 +21,14 @@ fn billing(path: &std::path::Path) -> Connection {
 
 fn with_consent(conn: &Connection) {
     register(conn).expect("register");
-    value(conn, "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')");
-    value(conn, "SELECT consent_setting('info_text', 'Vi sparar dina uppgifter.')");
+    value(
+        conn,
+        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
+    );
+    value(
+        conn,
+        "SELECT consent_setting('info_text', 'Vi sparar dina uppgifter.')",
+    );
 }
 
 fn value(conn: &Connection, sql: &str) -> String {
@@ -49,7 +55,8 @@ mod tempdir {
     pub struct Dir(pub std::path::PathBuf);
     impl Dir {
         pub fn new(name: &str) -> Dir {
-            let path = std::env::temp_dir().join(format!("consent-test-{name}-{}", std::process::id()));
+            let path =
+                std::env::temp_dir().join(format!("consent-test-{name}-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&path);
             std::fs::create_dir_all(&path).expect("temp dir");
             Dir(path)
@@ -88,44 +95,153 @@ fn every_misuse_is_an_error_that_says_what_to_do() {
     for (sql, fragments) in before_setup {
         let e = error(&conn, sql);
         for fragment in *fragments {
-            assert!(e.contains(fragment), "{sql}\n  message: {e}\n  lacks: {fragment}");
+            assert!(
+                e.contains(fragment),
+                "{sql}\n  message: {e}\n  lacks: {fragment}"
+            );
         }
     }
     // Reading a setting before setup gives its default.
-    assert_eq!(value(&conn, "SELECT consent_setting('expiry_days')"), "Integer(7)");
-    assert_eq!(value(&conn, "SELECT consent_label('sent')"), "Text(\"Begäran om samtycke är skickat\")");
+    assert_eq!(
+        value(&conn, "SELECT consent_setting('expiry_days')"),
+        "Integer(7)"
+    );
+    assert_eq!(
+        value(&conn, "SELECT consent_label('sent')"),
+        "Text(\"Begäran om samtycke är skickat\")"
+    );
 
-    value(&conn, "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')");
+    value(
+        &conn,
+        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
+    );
     let after_setup: &[(&str, &[&str])] = &[
-        ("SELECT consent_status(99)", &["consent_status", "no customer with id 99", "\"customers\".\"id\""]),
-        ("SELECT consent_status('nine')", &["consent_status", "no customer with id 'nine'"]),
-        ("SELECT consent_queue(NULL)", &["consent_queue", "id is NULL", "consent_queue(id [, at])"]),
-        ("SELECT consent_queue(1, 'tomorrow')", &["consent_queue", "at 'tomorrow' is not a time", "ISO-8601"]),
-        ("SELECT consent_queue(1)", &["consent_queue", "information text is not set", "consent_setting('info_text'"]),
-        ("SELECT consent_queue(1, 2, 3)", &["consent_queue", "takes consent_queue(id [, at]), got 3 arguments"]),
-        ("SELECT consent_status()", &["takes consent_status(id), got 0 arguments"]),
-        ("SELECT consent_version(1)", &["takes consent_version(), got 1 argument"]),
-        ("SELECT consent_mark_sent(1, 'email')", &["consent_mark_sent", "customer 1 is 'missing'", "queue it first"]),
-        ("SELECT consent_mark_error(1, 'x')", &["consent_mark_error", "customer 1 is 'missing'"]),
-        ("SELECT consent_mark_error(1, NULL)", &["consent_mark_error", "reason is NULL"]),
-        ("SELECT consent_mark_sent(1, 'fax')", &["consent_mark_sent", "unknown channel 'fax'", "'email' or 'sms'"]),
-        ("SELECT consent_mark_sent(1, 'email', 'short')", &["consent_mark_sent", "page_id must be"]),
-        ("SELECT consent_setting('colour')", &["consent_setting", "unknown setting 'colour'", "info_text, business_name, sms_enabled, expiry_days, language"]),
-        ("SELECT consent_setting('sms_enabled', 'yes')", &["consent_setting", "'yes' is not a valid value for sms_enabled", "0 or 1"]),
-        ("SELECT consent_setting('expiry_days', 0)", &["'0' is not a valid value for expiry_days", "1 to 365"]),
-        ("SELECT consent_setting('language', 'de')", &["'de' is not a valid value for language", "'sv'"]),
-        ("SELECT consent_setting('info_text', '   ')", &["not a valid value for info_text", "not blank"]),
-        ("SELECT consent_setting('info_text', NULL)", &["consent_setting", "value is NULL"]),
-        ("SELECT consent_setting(x'00')", &["consent_setting", "key is a blob"]),
-        ("SELECT consent_queue_all('nobody')", &["consent_queue_all", "unknown status 'nobody'"]),
+        (
+            "SELECT consent_status(99)",
+            &[
+                "consent_status",
+                "no customer with id 99",
+                "\"customers\".\"id\"",
+            ],
+        ),
+        (
+            "SELECT consent_status('nine')",
+            &["consent_status", "no customer with id 'nine'"],
+        ),
+        (
+            "SELECT consent_queue(NULL)",
+            &["consent_queue", "id is NULL", "consent_queue(id [, at])"],
+        ),
+        (
+            "SELECT consent_queue(1, 'tomorrow')",
+            &["consent_queue", "at 'tomorrow' is not a time", "ISO-8601"],
+        ),
+        (
+            "SELECT consent_queue(1)",
+            &[
+                "consent_queue",
+                "information text is not set",
+                "consent_setting('info_text'",
+            ],
+        ),
+        (
+            "SELECT consent_queue(1, 2, 3)",
+            &[
+                "consent_queue",
+                "takes consent_queue(id [, at]), got 3 arguments",
+            ],
+        ),
+        (
+            "SELECT consent_status()",
+            &["takes consent_status(id), got 0 arguments"],
+        ),
+        (
+            "SELECT consent_version(1)",
+            &["takes consent_version(), got 1 argument"],
+        ),
+        (
+            "SELECT consent_mark_sent(1, 'email')",
+            &[
+                "consent_mark_sent",
+                "customer 1 is 'missing'",
+                "queue it first",
+            ],
+        ),
+        (
+            "SELECT consent_mark_error(1, 'x')",
+            &["consent_mark_error", "customer 1 is 'missing'"],
+        ),
+        (
+            "SELECT consent_mark_error(1, NULL)",
+            &["consent_mark_error", "reason is NULL"],
+        ),
+        (
+            "SELECT consent_mark_sent(1, 'fax')",
+            &[
+                "consent_mark_sent",
+                "unknown channel 'fax'",
+                "'email' or 'sms'",
+            ],
+        ),
+        (
+            "SELECT consent_mark_sent(1, 'email', 'short')",
+            &["consent_mark_sent", "page_id must be"],
+        ),
+        (
+            "SELECT consent_setting('colour')",
+            &[
+                "consent_setting",
+                "unknown setting 'colour'",
+                "info_text, business_name, sms_enabled, expiry_days, language",
+            ],
+        ),
+        (
+            "SELECT consent_setting('sms_enabled', 'yes')",
+            &[
+                "consent_setting",
+                "'yes' is not a valid value for sms_enabled",
+                "0 or 1",
+            ],
+        ),
+        (
+            "SELECT consent_setting('expiry_days', 0)",
+            &["'0' is not a valid value for expiry_days", "1 to 365"],
+        ),
+        (
+            "SELECT consent_setting('language', 'de')",
+            &["'de' is not a valid value for language", "'sv'"],
+        ),
+        (
+            "SELECT consent_setting('info_text', '   ')",
+            &["not a valid value for info_text", "not blank"],
+        ),
+        (
+            "SELECT consent_setting('info_text', NULL)",
+            &["consent_setting", "value is NULL"],
+        ),
+        (
+            "SELECT consent_setting(x'00')",
+            &["consent_setting", "key is a blob"],
+        ),
+        (
+            "SELECT consent_queue_all('nobody')",
+            &["consent_queue_all", "unknown status 'nobody'"],
+        ),
     ];
     for (sql, fragments) in after_setup {
         let e = error(&conn, sql);
         for fragment in *fragments {
-            assert!(e.contains(fragment), "{sql}\n  message: {e}\n  lacks: {fragment}");
+            assert!(
+                e.contains(fragment),
+                "{sql}\n  message: {e}\n  lacks: {fragment}"
+            );
         }
     }
-    assert_eq!(value(&conn, "SELECT count(*) FROM consent_request"), "Integer(0)", "no failed call wrote");
+    assert_eq!(
+        value(&conn, "SELECT count(*) FROM consent_request"),
+        "Integer(0)",
+        "no failed call wrote"
+    );
 }
 
 #[test]
@@ -136,20 +252,37 @@ fn a_renamed_or_dropped_recorded_column_or_table_is_named() {
     value(&conn, "SELECT consent_queue(1)");
     // The billing application, on its own connection, renames a column.
     let app = Connection::open(&path).expect("open");
-    app.execute_batch("ALTER TABLE customers RENAME COLUMN email TO e_mail").expect("rename");
+    app.execute_batch("ALTER TABLE customers RENAME COLUMN email TO e_mail")
+        .expect("rename");
     for sql in ["SELECT consent_status(1)", "SELECT consent_queue_all()"] {
         let e = error(&conn, sql);
         assert!(
-            e.contains("column \"email\" of table \"customers\"") && e.contains("run consent_init again"),
+            e.contains("column \"email\" of table \"customers\"")
+                && e.contains("run consent_init again"),
             "{sql}: {e}"
         );
     }
-    value(&conn, "SELECT consent_init('customers', 'id', 'e_mail', 'mobile', 'name')");
-    assert_eq!(value(&conn, "SELECT consent_status(1)"), "Text(\"queued\")", "history kept");
-    app.execute_batch("ALTER TABLE customers RENAME TO clients").expect("rename table");
-    for sql in ["SELECT consent_status(1)", "SELECT * FROM consent_overview", "SELECT consent_queue_all()"] {
+    value(
+        &conn,
+        "SELECT consent_init('customers', 'id', 'e_mail', 'mobile', 'name')",
+    );
+    assert_eq!(
+        value(&conn, "SELECT consent_status(1)"),
+        "Text(\"queued\")",
+        "history kept"
+    );
+    app.execute_batch("ALTER TABLE customers RENAME TO clients")
+        .expect("rename table");
+    for sql in [
+        "SELECT consent_status(1)",
+        "SELECT * FROM consent_overview",
+        "SELECT consent_queue_all()",
+    ] {
         let e = error(&conn, sql);
-        assert!(e.contains("table \"customers\"") && e.contains("no longer exists"), "{sql}: {e}");
+        assert!(
+            e.contains("table \"customers\"") && e.contains("no longer exists"),
+            "{sql}: {e}"
+        );
     }
 }
 
@@ -158,13 +291,20 @@ fn another_connection_re_running_init_is_noticed() {
     let (_dir, path) = temp_db("reinit");
     let conn = billing(&path);
     with_consent(&conn);
-    assert_eq!(value(&conn, "SELECT consent_queue(2)"), "Text(\"error\")", "Bo has no e-mail");
+    assert_eq!(
+        value(&conn, "SELECT consent_queue(2)"),
+        "Text(\"error\")",
+        "Bo has no e-mail"
+    );
     let other = Connection::open(&path).expect("open");
     register(&other).expect("register");
     other
         .execute_batch("UPDATE customers SET notes = 'bo@example.se' WHERE id = 2")
         .expect("update");
-    value(&other, "SELECT consent_init('customers', 'id', 'notes', 'mobile')");
+    value(
+        &other,
+        "SELECT consent_init('customers', 'id', 'notes', 'mobile')",
+    );
     // The first connection's cached setup is stale; it must read the new one.
     assert_eq!(value(&conn, "SELECT consent_queue(2)"), "Text(\"queued\")");
 }
@@ -188,7 +328,8 @@ fn the_billing_application_can_still_alter_its_table() {
     // other connection's changes: SQLite's DROP COLUMN does not reload a
     // stale schema by itself).
     assert_eq!(value(&conn, "SELECT consent_status(1)"), "Text(\"queued\")");
-    conn.execute_batch("ALTER TABLE customers DROP COLUMN remarks").expect("drop on our connection");
+    conn.execute_batch("ALTER TABLE customers DROP COLUMN remarks")
+        .expect("drop on our connection");
     assert_eq!(value(&conn, "SELECT consent_status(1)"), "Text(\"queued\")");
     // Nothing of ours is a view or trigger on the billing table.
     let ours: i64 = conn
@@ -222,29 +363,57 @@ fn init_upgrades_an_older_schema_and_keeps_the_data() {
     )
     .expect("a version-1 request");
     let has_text_table = |c: &Connection| -> i64 {
-        c.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'consent_text'", [], |r| r.get(0))
-            .expect("count")
+        c.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'consent_text'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count")
     };
     assert_eq!(has_text_table(&conn), 0);
 
     // The newer library refuses to work on the old schema until init runs.
     register(&conn).expect("register");
     let e = error(&conn, "SELECT consent_status(1)");
-    assert!(e.contains("schema version 1") && e.contains("run consent_init again"), "{e}");
+    assert!(
+        e.contains("schema version 1") && e.contains("run consent_init again"),
+        "{e}"
+    );
     assert_eq!(
-        value(&conn, "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')"),
+        value(
+            &conn,
+            "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')"
+        ),
         "Text(\"ok\")"
     );
-    assert_eq!(schema::current_version(&conn).expect("version"), SCHEMA_VERSION);
+    assert_eq!(
+        schema::current_version(&conn).expect("version"),
+        SCHEMA_VERSION
+    );
     assert_eq!(has_text_table(&conn), 1);
-    assert_eq!(value(&conn, "SELECT consent_status(1)"), "Text(\"queued\")", "data kept");
-    assert_eq!(value(&conn, "SELECT text_hash FROM consent_request"), "Null");
+    assert_eq!(
+        value(&conn, "SELECT consent_status(1)"),
+        "Text(\"queued\")",
+        "data kept"
+    );
+    assert_eq!(
+        value(&conn, "SELECT text_hash FROM consent_request"),
+        "Null"
+    );
     // Idempotent: a second init changes nothing.
     let schema_sql = |c: &Connection| -> String {
-        c.query_row("SELECT group_concat(sql, ';') FROM sqlite_master", [], |r| r.get(0)).expect("schema")
+        c.query_row(
+            "SELECT group_concat(sql, ';') FROM sqlite_master",
+            [],
+            |r| r.get(0),
+        )
+        .expect("schema")
     };
     let before = schema_sql(&conn);
-    value(&conn, "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')");
+    value(
+        &conn,
+        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
+    );
     assert_eq!(schema_sql(&conn), before);
 }
 
@@ -253,13 +422,28 @@ fn a_failed_migration_leaves_the_schema_as_it_was() {
     let (_dir, path) = temp_db("failed-migration");
     let conn = billing(&path);
     // Someone made a table that migration 2 wants to create.
-    conn.execute_batch("CREATE TABLE consent_text (x)").expect("squatter");
+    conn.execute_batch("CREATE TABLE consent_text (x)")
+        .expect("squatter");
     register(&conn).expect("register");
-    let e = error(&conn, "SELECT consent_init('customers', 'id', 'email', 'mobile')");
-    assert!(e.contains("consent_init") && e.contains("consent_text"), "{e}");
-    assert_eq!(schema::current_version(&conn).expect("version"), 0, "nothing half-applied");
+    let e = error(
+        &conn,
+        "SELECT consent_init('customers', 'id', 'email', 'mobile')",
+    );
+    assert!(
+        e.contains("consent_init") && e.contains("consent_text"),
+        "{e}"
+    );
+    assert_eq!(
+        schema::current_version(&conn).expect("version"),
+        0,
+        "nothing half-applied"
+    );
     let ours: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_master WHERE name LIKE 'consent_request%'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name LIKE 'consent_request%'",
+            [],
+            |r| r.get(0),
+        )
         .expect("count");
     assert_eq!(ours, 0);
 }
@@ -274,12 +458,22 @@ fn identifiers_are_quoted_never_pasted() {
     )
     .expect("fixture");
     register(&conn).expect("register");
-    value(&conn, r#"SELECT consent_init('kund"register', 'id"; DROP TABLE x; --', 'e-post', 'mobil nr')"#);
+    value(
+        &conn,
+        r#"SELECT consent_init('kund"register', 'id"; DROP TABLE x; --', 'e-post', 'mobil nr')"#,
+    );
     value(&conn, "SELECT consent_setting('info_text', 'x')");
     assert_eq!(value(&conn, "SELECT consent_queue(7)"), "Text(\"queued\")");
-    assert_eq!(value(&conn, "SELECT count(*) FROM x"), "Integer(0)", "table x still there");
+    assert_eq!(
+        value(&conn, "SELECT count(*) FROM x"),
+        "Integer(0)",
+        "table x still there"
+    );
     assert_eq!(value(&conn, "SELECT consent_queue_all()"), "Integer(0)");
-    assert_eq!(value(&conn, "SELECT count(*) FROM consent_overview"), "Integer(1)");
+    assert_eq!(
+        value(&conn, "SELECT count(*) FROM consent_overview"),
+        "Integer(1)"
+    );
 }
 
 #[test]
@@ -297,7 +491,9 @@ fn same_statements_give_the_same_rows_on_two_databases() {
     let dump = |conn: &Connection| -> Vec<String> {
         let mut rows = Vec::new();
         for table in ["consent_request", "consent_event"] {
-            let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY id")).expect("prepare");
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY id"))
+                .expect("prepare");
             let n = stmt.column_count();
             let mut q = stmt.query([]).expect("query");
             while let Some(r) = q.next().expect("row") {

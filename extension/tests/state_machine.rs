@@ -22,8 +22,14 @@ fn register_db() -> Connection {
     )
     .expect("fixture");
     register(&conn).expect("register");
-    one(&conn, "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')");
-    one(&conn, "SELECT consent_setting('info_text', 'Vi sparar namn och e-post för fakturering.')");
+    one(
+        &conn,
+        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
+    );
+    one(
+        &conn,
+        "SELECT consent_setting('info_text', 'Vi sparar namn och e-post för fakturering.')",
+    );
     conn
 }
 
@@ -46,7 +52,9 @@ fn error(conn: &Connection, sql: &str) -> String {
 }
 
 fn plan(conn: &Connection, sql: &str) -> String {
-    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("explain");
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("explain");
     let details: Vec<String> = stmt
         .query_map([], |r| r.get(3))
         .expect("query")
@@ -56,7 +64,8 @@ fn plan(conn: &Connection, sql: &str) -> String {
 }
 
 fn count(conn: &Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    conn.query_row(sql, [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// (from, to, actor) of every audit row for a customer, oldest first.
@@ -75,7 +84,10 @@ fn snapshot(conn: &Connection) -> (i64, i64, String) {
     (
         count(conn, "SELECT count(*) FROM consent_request"),
         count(conn, "SELECT count(*) FROM consent_event"),
-        one(conn, "SELECT coalesce(group_concat(id || status || updated_at), '') FROM consent_request"),
+        one(
+            conn,
+            "SELECT coalesce(group_concat(id || status || updated_at), '') FROM consent_request",
+        ),
     )
 }
 
@@ -86,14 +98,29 @@ fn reach(conn: &Connection, id: i64, status: &str) {
     let steps: &[&str] = match status {
         "missing" => &[],
         "queued" => &["consent_queue({id}, '2026-11-01')"],
-        "sent" => &["consent_queue({id}, '2026-11-01')", "consent_mark_sent({id}, 'email', NULL, '2026-11-01')"],
-        "approved" => &["consent_queue({id}, '2026-11-01')", "consent_approve({id}, NULL, '2026-11-01')"],
-        "denied" => &["consent_queue({id}, '2026-11-01')", "consent_revoke({id}, NULL, '2026-11-01')"],
-        "error" => &["consent_queue({id}, '2026-11-01')", "consent_mark_error({id}, 'bounced', '2026-11-01')"],
+        "sent" => &[
+            "consent_queue({id}, '2026-11-01')",
+            "consent_mark_sent({id}, 'email', NULL, '2026-11-01')",
+        ],
+        "approved" => &[
+            "consent_queue({id}, '2026-11-01')",
+            "consent_approve({id}, NULL, '2026-11-01')",
+        ],
+        "denied" => &[
+            "consent_queue({id}, '2026-11-01')",
+            "consent_revoke({id}, NULL, '2026-11-01')",
+        ],
+        "error" => &[
+            "consent_queue({id}, '2026-11-01')",
+            "consent_mark_error({id}, 'bounced', '2026-11-01')",
+        ],
         other => panic!("unknown status {other}"),
     };
     for step in steps {
-        one(conn, &format!("SELECT {}", step.replace("{id}", &id.to_string())));
+        one(
+            conn,
+            &format!("SELECT {}", step.replace("{id}", &id.to_string())),
+        );
     }
     assert_eq!(one(conn, &format!("SELECT consent_status({id})")), status);
 }
@@ -117,11 +144,23 @@ fn check(op: &str, from: &str, expect: Expect) {
             assert_eq!(one(&conn, &sql), to, "{case}");
             assert_eq!(one(&conn, "SELECT consent_status(1)"), to, "{case}");
             let after = snapshot(&conn);
-            assert_eq!(after.0 - before.0, i64::from(new_request), "{case}: request rows");
+            assert_eq!(
+                after.0 - before.0,
+                i64::from(new_request),
+                "{case}: request rows"
+            );
             let log = events(&conn, 1);
-            assert_eq!(log.len(), events_before + 1, "{case}: exactly one audit row");
+            assert_eq!(
+                log.len(),
+                events_before + 1,
+                "{case}: exactly one audit row"
+            );
             let last = log.last().expect("an event");
-            assert_eq!((last.0.as_str(), last.1.as_str()), (from, to), "{case}: audit row");
+            assert_eq!(
+                (last.0.as_str(), last.1.as_str()),
+                (from, to),
+                "{case}: audit row"
+            );
             let function = op.split('(').next().expect("name");
             assert_eq!(last.2, function, "{case}: actor");
         }
@@ -208,17 +247,35 @@ fn status_reads_and_writes_nothing() {
 #[test]
 fn queue_chooses_by_contact_details_and_sms_subscription() {
     let conn = register_db();
-    assert_eq!(one(&conn, "SELECT consent_queue(1)"), "queued", "e-mail only");
-    assert_eq!(one(&conn, "SELECT consent_queue(2)"), "error", "mobile only, no SMS");
+    assert_eq!(
+        one(&conn, "SELECT consent_queue(1)"),
+        "queued",
+        "e-mail only"
+    );
+    assert_eq!(
+        one(&conn, "SELECT consent_queue(2)"),
+        "error",
+        "mobile only, no SMS"
+    );
     assert_eq!(one(&conn, "SELECT consent_queue(3)"), "error", "neither");
     assert_eq!(one(&conn, "SELECT consent_queue(4)"), "queued", "both");
-    assert_eq!(one(&conn, "SELECT consent_queue(5)"), "error", "blank strings count as absent");
     assert_eq!(
-        one(&conn, "SELECT reason FROM consent_overview WHERE customer_id = 2"),
+        one(&conn, "SELECT consent_queue(5)"),
+        "error",
+        "blank strings count as absent"
+    );
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT reason FROM consent_overview WHERE customer_id = 2"
+        ),
         "Kunden saknar e-postadress, och SMS är inte aktiverat (sms_enabled = 0)"
     );
     assert_eq!(
-        one(&conn, "SELECT reason FROM consent_overview WHERE customer_id = 3"),
+        one(
+            &conn,
+            "SELECT reason FROM consent_overview WHERE customer_id = 3"
+        ),
         "Kunden saknar både e-postadress och mobilnummer"
     );
     // Still unreachable: an error stays an error and writes nothing.
@@ -232,13 +289,18 @@ fn queue_chooses_by_contact_details_and_sms_subscription() {
     assert_eq!(events(&conn, 2).last().expect("event").0, "error");
     // English reasons when the register is in English.
     one(&conn, "SELECT consent_setting('language', 'en')");
-    conn.execute("UPDATE customers SET mobile = NULL WHERE id = 4", []).expect("update");
+    conn.execute("UPDATE customers SET mobile = NULL WHERE id = 4", [])
+        .expect("update");
     one(&conn, "SELECT consent_revoke(4)");
     one(&conn, "SELECT consent_setting('sms_enabled', 0)");
-    conn.execute("UPDATE customers SET email = NULL WHERE id = 4", []).expect("update");
+    conn.execute("UPDATE customers SET email = NULL WHERE id = 4", [])
+        .expect("update");
     assert_eq!(one(&conn, "SELECT consent_queue(4)"), "error");
     assert_eq!(
-        one(&conn, "SELECT reason FROM consent_overview WHERE customer_id = 4"),
+        one(
+            &conn,
+            "SELECT reason FROM consent_overview WHERE customer_id = 4"
+        ),
         "The customer has neither an e-mail address nor a mobile number"
     );
 }
@@ -252,11 +314,25 @@ fn queue_needs_the_information_text_only_when_it_would_queue() {
     )
     .expect("fixture");
     register(&conn).expect("register");
-    one(&conn, "SELECT consent_init('customers', 'id', 'email', 'mobile')");
+    one(
+        &conn,
+        "SELECT consent_init('customers', 'id', 'email', 'mobile')",
+    );
     let e = error(&conn, "SELECT consent_queue(1)");
-    assert!(e.contains("consent_queue") && e.contains("info_text") && e.contains("customer 1"), "{e}");
-    assert_eq!(count(&conn, "SELECT count(*) FROM consent_request"), 0, "nothing half-applied");
-    assert_eq!(one(&conn, "SELECT consent_queue(2)"), "error", "unreachable needs no text");
+    assert!(
+        e.contains("consent_queue") && e.contains("info_text") && e.contains("customer 1"),
+        "{e}"
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM consent_request"),
+        0,
+        "nothing half-applied"
+    );
+    assert_eq!(
+        one(&conn, "SELECT consent_queue(2)"),
+        "error",
+        "unreachable needs no text"
+    );
     let e = error(&conn, "SELECT consent_queue_all('missing')");
     assert!(e.contains("1 customer cannot be queued"), "{e}");
 }
@@ -265,8 +341,14 @@ fn queue_needs_the_information_text_only_when_it_would_queue() {
 fn approval_and_revocation_keep_their_evidence() {
     let conn = register_db();
     one(&conn, &format!("SELECT consent_queue(1, '{T0}')"));
-    one(&conn, "SELECT consent_mark_sent(1, 'email', 'pAgE_iD-0123456789abcd', 1762074000)");
-    one(&conn, "SELECT consent_approve(1, 'token:v1.abc', '2026-11-03T10:00:00+01:00')");
+    one(
+        &conn,
+        "SELECT consent_mark_sent(1, 'email', 'pAgE_iD-0123456789abcd', 1762074000)",
+    );
+    one(
+        &conn,
+        "SELECT consent_approve(1, 'token:v1.abc', '2026-11-03T10:00:00+01:00')",
+    );
     let row: (String, String, String, String, String) = conn
         .query_row(
             "SELECT channel, page_id, evidence, sent_at, decided_at FROM consent_request WHERE customer_id = 1",
@@ -284,14 +366,27 @@ fn approval_and_revocation_keep_their_evidence() {
             "2026-11-03T09:00:00Z".into()
         )
     );
-    one(&conn, "SELECT consent_revoke(1, 'customer called', '2026-11-04')");
+    one(
+        &conn,
+        "SELECT consent_revoke(1, 'customer called', '2026-11-04')",
+    );
     assert_eq!(
-        one(&conn, "SELECT detail FROM consent_event WHERE customer_id = 1 ORDER BY id DESC LIMIT 1"),
+        one(
+            &conn,
+            "SELECT detail FROM consent_event WHERE customer_id = 1 ORDER BY id DESC LIMIT 1"
+        ),
         "customer called"
     );
-    assert_eq!(one(&conn, "SELECT consent_approve(3)"), "approved", "manual approval needs no contact");
     assert_eq!(
-        one(&conn, "SELECT evidence FROM consent_request WHERE customer_id = 3"),
+        one(&conn, "SELECT consent_approve(3)"),
+        "approved",
+        "manual approval needs no contact"
+    );
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT evidence FROM consent_request WHERE customer_id = 3"
+        ),
         "manual"
     );
 }
@@ -302,22 +397,46 @@ fn expiry_after_the_configured_days() {
     for id in [1, 4] {
         one(&conn, &format!("SELECT consent_queue({id}, '2026-01-01')"));
     }
-    one(&conn, "SELECT consent_mark_sent(1, 'email', NULL, '2026-01-01T00:00:00Z')");
-    one(&conn, "SELECT consent_mark_sent(4, 'email', NULL, '2026-01-03T00:00:00Z')");
-    assert_eq!(one(&conn, "SELECT consent_expire('2026-01-07T23:59:59Z')"), "0");
-    assert_eq!(one(&conn, "SELECT consent_expire('2026-01-08T00:00:00Z')"), "1");
+    one(
+        &conn,
+        "SELECT consent_mark_sent(1, 'email', NULL, '2026-01-01T00:00:00Z')",
+    );
+    one(
+        &conn,
+        "SELECT consent_mark_sent(4, 'email', NULL, '2026-01-03T00:00:00Z')",
+    );
+    assert_eq!(
+        one(&conn, "SELECT consent_expire('2026-01-07T23:59:59Z')"),
+        "0"
+    );
+    assert_eq!(
+        one(&conn, "SELECT consent_expire('2026-01-08T00:00:00Z')"),
+        "1"
+    );
     assert_eq!(one(&conn, "SELECT consent_status(1)"), "denied");
     assert_eq!(one(&conn, "SELECT consent_status(4)"), "sent");
     assert_eq!(
-        one(&conn, "SELECT reason || ' / ' || detail FROM consent_request WHERE customer_id = 1"),
+        one(
+            &conn,
+            "SELECT reason || ' / ' || detail FROM consent_request WHERE customer_id = 1"
+        ),
         "expired / inget svar inom 7 dagar"
     );
     assert_eq!(events(&conn, 1).last().expect("event").2, "consent_expire");
     // A second run finds nothing more; the expiry setting applies.
-    assert_eq!(one(&conn, "SELECT consent_expire('2026-01-08T00:00:00Z')"), "0");
+    assert_eq!(
+        one(&conn, "SELECT consent_expire('2026-01-08T00:00:00Z')"),
+        "0"
+    );
     one(&conn, "SELECT consent_setting('expiry_days', 30)");
-    assert_eq!(one(&conn, "SELECT consent_expire('2026-02-01T00:00:00Z')"), "0");
-    assert_eq!(one(&conn, "SELECT consent_expire('2026-02-02T00:00:00Z')"), "1");
+    assert_eq!(
+        one(&conn, "SELECT consent_expire('2026-02-01T00:00:00Z')"),
+        "0"
+    );
+    assert_eq!(
+        one(&conn, "SELECT consent_expire('2026-02-02T00:00:00Z')"),
+        "1"
+    );
     // The due requests are found through the partial index, not a scan.
     let plan = plan(
         &conn,
@@ -331,7 +450,10 @@ fn queue_all_matches_queue() {
     let conn = register_db();
     // consent_queue_all() on the register equals consent_queue on each.
     let other = register_db();
-    assert_eq!(one(&conn, &format!("SELECT consent_queue_all(NULL, '{T0}')")), "2");
+    assert_eq!(
+        one(&conn, &format!("SELECT consent_queue_all(NULL, '{T0}')")),
+        "2"
+    );
     for id in 1..=6 {
         one(&other, &format!("SELECT consent_queue({id}, '{T0}')"));
     }
@@ -371,18 +493,28 @@ fn queue_all_matches_queue() {
     );
     assert_eq!(one(&conn, "SELECT consent_status(2)"), "queued");
     let before = snapshot(&conn);
-    assert_eq!(one(&conn, "SELECT consent_queue_all('error')"), "0", "the rest stay in error");
+    assert_eq!(
+        one(&conn, "SELECT consent_queue_all('error')"),
+        "0",
+        "the rest stay in error"
+    );
     assert_eq!(one(&conn, "SELECT consent_queue_all('approved')"), "0");
     assert_eq!(snapshot(&conn), before);
     let e = error(&conn, "SELECT consent_queue_all('pending')");
-    assert!(e.contains("unknown status 'pending'") && e.contains("'missing'"), "{e}");
+    assert!(
+        e.contains("unknown status 'pending'") && e.contains("'missing'"),
+        "{e}"
+    );
 }
 
 #[test]
 fn the_audit_log_is_append_only() {
     let conn = register_db();
     one(&conn, "SELECT consent_queue(1)");
-    for sql in ["UPDATE consent_event SET to_status = 'approved'", "DELETE FROM consent_event"] {
+    for sql in [
+        "UPDATE consent_event SET to_status = 'approved'",
+        "DELETE FROM consent_event",
+    ] {
         let e = conn.execute(sql, []).expect_err(sql).to_string();
         assert!(e.contains("consent_event is append-only"), "{e}");
     }
@@ -392,11 +524,26 @@ fn the_audit_log_is_append_only() {
 #[test]
 fn labels_in_both_languages() {
     let conn = register_db();
-    assert_eq!(one(&conn, "SELECT consent_label('approved')"), "Samtycke är godkänt");
-    assert_eq!(one(&conn, "SELECT consent_label('sent', 'en')"), "Consent request sent");
+    assert_eq!(
+        one(&conn, "SELECT consent_label('approved')"),
+        "Samtycke är godkänt"
+    );
+    assert_eq!(
+        one(&conn, "SELECT consent_label('sent', 'en')"),
+        "Consent request sent"
+    );
     one(&conn, "SELECT consent_setting('language', 'en')");
-    assert_eq!(one(&conn, "SELECT consent_label('missing')"), "Consent missing");
-    assert_eq!(one(&conn, "SELECT label FROM consent_overview WHERE customer_id = 1"), "Consent missing");
+    assert_eq!(
+        one(&conn, "SELECT consent_label('missing')"),
+        "Consent missing"
+    );
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT label FROM consent_overview WHERE customer_id = 1"
+        ),
+        "Consent missing"
+    );
     let e = error(&conn, "SELECT consent_label('approved', 'de')");
     assert!(e.contains("unknown language 'de'"), "{e}");
     let e = error(&conn, "SELECT consent_label('ok')");
@@ -412,26 +559,55 @@ fn overview_lists_every_customer() {
         .prepare("SELECT customer_id, name, status, label, reason IS NOT NULL, changed_at FROM consent_overview")
         .expect("prepare");
     let rows: Vec<(i64, String, String, String, bool, Option<String>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
         .expect("query")
         .collect::<Result<_, _>>()
         .expect("rows");
     assert_eq!(rows.len(), 6);
     assert_eq!(
         rows[0],
-        (1, "Anna Andersson".into(), "queued".into(), "Begäran om samtycke är köad".into(), false, Some(T0.into()))
+        (
+            1,
+            "Anna Andersson".into(),
+            "queued".into(),
+            "Begäran om samtycke är köad".into(),
+            false,
+            Some(T0.into())
+        )
     );
     assert_eq!(rows[1].2, "missing");
     assert_eq!(rows[1].5, None);
     assert_eq!((rows[2].2.as_str(), rows[2].4), ("error", true));
     // A look-up by id uses the id, not a scan.
-    let plan = plan(&conn, "SELECT * FROM consent_overview WHERE customer_id = 3");
+    let plan = plan(
+        &conn,
+        "SELECT * FROM consent_overview WHERE customer_id = 3",
+    );
     assert!(plan.contains("VIRTUAL TABLE INDEX 1"), "{plan}");
-    assert_eq!(one(&conn, "SELECT status FROM consent_overview WHERE customer_id = 3"), "error");
     assert_eq!(
-        conn.query_row("SELECT status FROM consent_overview WHERE customer_id = 99", [], |r| r.get::<_, String>(0))
-            .optional()
-            .expect("query"),
+        one(
+            &conn,
+            "SELECT status FROM consent_overview WHERE customer_id = 3"
+        ),
+        "error"
+    );
+    assert_eq!(
+        conn.query_row(
+            "SELECT status FROM consent_overview WHERE customer_id = 99",
+            [],
+            |r| r.get::<_, String>(0)
+        )
+        .optional()
+        .expect("query"),
         None
     );
 }
@@ -446,16 +622,38 @@ fn overview_pages_through_a_large_register() {
     )
     .expect("fixture");
     register(&conn).expect("register");
-    one(&conn, "SELECT consent_init('kunder', 'kundnr', 'epost', 'mobil')");
+    one(
+        &conn,
+        "SELECT consent_init('kunder', 'kundnr', 'epost', 'mobil')",
+    );
     one(&conn, "SELECT consent_setting('info_text', 'x')");
     assert_eq!(one(&conn, "SELECT consent_queue('K01234')"), "queued");
     assert_eq!(count(&conn, "SELECT count(*) FROM consent_overview"), 2500);
-    assert_eq!(count(&conn, "SELECT count(DISTINCT customer_id) FROM consent_overview"), 2500);
-    assert_eq!(count(&conn, "SELECT count(*) FROM consent_overview WHERE status = 'queued'"), 1);
-    assert_eq!(one(&conn, "SELECT name FROM consent_overview LIMIT 1"), "NULL", "no name column");
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(DISTINCT customer_id) FROM consent_overview"
+        ),
+        2500
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM consent_overview WHERE status = 'queued'"
+        ),
+        1
+    );
+    assert_eq!(
+        one(&conn, "SELECT name FROM consent_overview LIMIT 1"),
+        "NULL",
+        "no name column"
+    );
     // Text ids are stored with TEXT affinity, so the index serves look-ups.
     assert_eq!(
-        one(&conn, "SELECT type FROM pragma_table_info('consent_request') WHERE name = 'customer_id'"),
+        one(
+            &conn,
+            "SELECT type FROM pragma_table_info('consent_request') WHERE name = 'customer_id'"
+        ),
         "TEXT"
     );
 }

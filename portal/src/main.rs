@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "consent-portal", version, about = "GDPR consent for legacy billing databases")]
+#[command(
+    name = "consent-portal",
+    version,
+    about = "GDPR consent for legacy billing databases"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

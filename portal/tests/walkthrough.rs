@@ -3,7 +3,8 @@
 use std::process::Command;
 
 fn temp_path(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("consent-portal-test-{name}-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("consent-portal-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir.join("walk.db")
@@ -18,7 +19,11 @@ fn walks_one_customer_through_every_status() {
         .output()
         .expect("run consent-portal");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let expected_in_order = [
         "missing | Samtycke saknas",
         "queued",
@@ -49,6 +54,9 @@ fn walks_one_customer_through_every_status() {
         .expect("run consent-portal");
     assert!(!again.status.success());
     let stderr = String::from_utf8_lossy(&again.stderr);
-    assert!(stderr.contains("already exists") && stderr.contains("--db"), "{stderr}");
+    assert!(
+        stderr.contains("already exists") && stderr.contains("--db"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(db.parent().expect("dir"));
 }

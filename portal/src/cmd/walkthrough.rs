@@ -30,7 +30,8 @@ pub fn run(args: &Args) -> Result<()> {
             path.display()
         );
     }
-    let conn = Connection::open(&path).with_context(|| format!("could not create {}", path.display()))?;
+    let conn =
+        Connection::open(&path).with_context(|| format!("could not create {}", path.display()))?;
     consent_core::register(&conn).context("could not add the consent functions")?;
     let mut out = String::new();
     for step in steps(WALKTHROUGH) {
@@ -38,7 +39,9 @@ pub fn run(args: &Args) -> Result<()> {
             .prepare(&step.sql)
             .with_context(|| format!("the walk-through statement {}", step.sql))?;
         let columns = stmt.column_count();
-        let mut rows = stmt.query([]).with_context(|| format!("running: {}", step.sql))?;
+        let mut rows = stmt
+            .query([])
+            .with_context(|| format!("running: {}", step.sql))?;
         let quiet = columns == 0;
         if !quiet {
             if !step.comment.is_empty() {
@@ -53,7 +56,10 @@ pub fn run(args: &Args) -> Result<()> {
             writeln!(out, "{}", cells.join(" | "))?;
         }
     }
-    println!("A sample register `kunder` with 4 customers, in {}.", path.display());
+    println!(
+        "A sample register `kunder` with 4 customers, in {}.",
+        path.display()
+    );
     print!("{out}");
     println!(
         "\nThe sample register is in {}; open it with:\n  sqlite3 -cmd '.load target/release/libconsent' {}\n(build the extension first with: cargo extension)",

@@ -1,0 +1,58 @@
+-- The audit log is append-only, and a recorded column or table that the
+-- billing application renamed or dropped gives an error naming it and
+-- saying to run consent_init again.
+
+select 'init', consent_init('customers', 'id', 'email', 'mobile', 'name') = 'ok';
+select 'info_text', consent_setting('info_text', 'Vi vill skicka nyheter.') = 'Vi vill skicka nyheter.';
+select 'queue', consent_queue(1, '2026-01-01T00:00:00Z') = 'queued';
+
+-- consent_event refuses UPDATE and DELETE.
+-- expect-error: consent_event is append-only: its rows are evidence and cannot be changed
+UPDATE consent_event SET actor = 'someone else';
+-- expect-error: consent_event is append-only: its rows are evidence and cannot be changed
+UPDATE consent_event SET to_status = 'approved' WHERE customer_id = 1;
+-- expect-error: consent_event is append-only: its rows are evidence and cannot be deleted
+DELETE FROM consent_event;
+-- expect-error: cannot be deleted
+DELETE FROM consent_event WHERE id = 1;
+select 'event_kept', (select count(*) from consent_event) = 1 and (select actor || ' ' || to_status from consent_event) = 'consent_queue queued';
+
+-- A renamed recorded column.
+ALTER TABLE customers RENAME COLUMN email TO e_mail;
+-- expect-error: consent_status: column "email" of table "customers" recorded by consent_init no longer exists
+-- expect-error: run consent_init again
+select consent_status(1);
+-- expect-error: consent_queue: column "email"
+-- expect-error: consent_init
+select consent_queue(2);
+-- expect-error: consent_queue_all: column "email"
+-- expect-error: consent_init
+select consent_queue_all();
+-- The overview does not read the e-mail column, so it goes on working.
+select 'overview_without_email', (select count(*) from consent_overview) = 6;
+select 'reinit_after_rename', consent_init('customers', 'id', 'e_mail', 'mobile', 'name') = 'ok';
+select 'works_after_reinit', consent_status(1) = 'queued';
+
+-- A renamed recorded name column: the overview says so.
+ALTER TABLE customers RENAME COLUMN name TO full_name;
+-- expect-error: consent_overview: column "name" of table "customers" recorded by consent_init no longer exists
+-- expect-error: consent_init
+select * from consent_overview;
+select 'reinit_with_new_name', consent_init('customers', 'id', 'e_mail', 'mobile', 'full_name') = 'ok';
+select 'overview_after_reinit', (select name from consent_overview where customer_id = 1) = 'Anna Andersson';
+
+-- A dropped recorded column.
+ALTER TABLE customers DROP COLUMN mobile;
+-- expect-error: consent_status: column "mobile" of table "customers" recorded by consent_init no longer exists
+-- expect-error: consent_init
+select consent_status(1);
+
+-- A renamed table.
+ALTER TABLE customers RENAME TO clients;
+-- expect-error: consent_status: table "customers" recorded by consent_init no longer exists
+-- expect-error: run consent_init again
+select consent_status(1);
+-- expect-error: consent_queue_all: table "customers" recorded by consent_init no longer exists
+select consent_queue_all();
+select 'reinit_renamed_table', consent_init('clients', 'id', 'e_mail', 'notes', 'full_name') = 'ok';
+select 'history_kept', consent_status(1) = 'queued' and (select count(*) from consent_event) = 1;
