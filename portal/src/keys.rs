@@ -1,0 +1,1 @@
+//! Ed25519 key files (to be written).

@@ -1,0 +1,1 @@
+//! Signed decision tokens (to be written).
