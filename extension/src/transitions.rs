@@ -288,7 +288,7 @@ pub fn mark_sent(
             Status::Sent,
             Write::Update {
                 sql:
-                    "UPDATE main.consent_request SET status = 'sent', channel = ?4, page_id = ?5, \
+                    "UPDATE main.consent_request SET status = 'sent', channel = ?4, page_id = coalesce(?5, page_id), \
                       actor = 'consent_mark_sent', detail = ?4, sent_at = ?3, updated_at = ?3 \
                       WHERE id = ?1 AND status = ?2",
                 from: Status::Queued,
