@@ -1,5 +1,10 @@
 //! consent-portal as a library: the pieces the subcommands are made of.
 //! The binary (`main.rs`) is a thin command-line layer over these.
 
+pub mod config;
 pub mod keys;
+pub mod render;
+pub mod site;
+pub mod templates;
+pub mod texts;
 pub mod token;

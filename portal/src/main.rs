@@ -1,6 +1,7 @@
-//! consent-portal: the companion program of the consent extension. Today it
-//! walks a sample register through every status; sending requests and
-//! collecting answers come next.
+//! consent-portal: the companion program of the consent extension. It sets
+//! up a billing database, renders the signed static consent pages, and walks
+//! a sample register through every status; sending requests and collecting
+//! answers come next.
 
 mod cmd;
 
@@ -21,6 +22,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Set up consent in a billing database: run consent_init, write a
+    /// commented consent.toml next to it and make the signing key pair.
+    Init(cmd::init::Args),
+    /// Write the static consent pages for every pending request.
+    Render(cmd::render::Args),
     /// Walk a sample register through every consent status, printing each
     /// SQL statement and its result.
     Walkthrough(cmd::walkthrough::Args),
@@ -29,6 +35,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Init(args) => cmd::init::run(&args),
+        Command::Render(args) => cmd::render::run(&args),
         Command::Walkthrough(args) => cmd::walkthrough::run(&args),
     };
     match result {

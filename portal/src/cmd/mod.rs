@@ -1,3 +1,5 @@
 //! One module per subcommand.
 
+pub mod init;
+pub mod render;
 pub mod walkthrough;

@@ -1,0 +1,110 @@
+//! Rendering 100 000 pending requests, against the plain write of as many
+//! files of the same size in the same run, and a re-render with nothing
+//! changed against the first render.
+//!
+//!   cargo bench -p consent-portal --bench render
+//!
+//! BENCH_PAGES overrides the number of requests (default 100 000).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use consent_portal::config::{self, Config};
+use consent_portal::{keys, render};
+use rusqlite::Connection;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn setup(dir: &Path, n: usize) -> (Connection, Config, consent_portal::token::Signer) {
+    let conn = Connection::open(dir.join("billing.db")).expect("open");
+    conn.execute_batch(&format!(
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, mobile TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
+         INSERT INTO customers SELECT i, 'Kund ' || i, 'kund' || i || '@example.se', NULL FROM n;"
+    ))
+    .expect("customers");
+    consent_core::register(&conn).expect("register");
+    for sql in [
+        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
+        "SELECT consent_setting('business_name', 'Dahls Rör AB')",
+        "SELECT consent_setting('info_text', 'Vi sparar ditt namn, din adress och din e-postadress för att kunna fakturera dig och påminna dig om service.')",
+        "SELECT consent_queue_all()",
+    ] {
+        conn.query_row(sql, [], |_| Ok(())).expect(sql);
+    }
+    std::fs::write(
+        dir.join("consent.toml"),
+        config::template("billing.db", "https://s.example.se", "https://c.example.se/decision"),
+    )
+    .expect("config");
+    keys::write_new_key_pair(&dir.join("consent-signing.key"), &dir.join("consent-verifying.key")).expect("keys");
+    let config = Config::load(&dir.join("consent.toml")).expect("config");
+    let signer = keys::load_signer(&dir.join("consent-signing.key")).expect("signer");
+    (conn, config, signer)
+}
+
+/// The baseline: create and write `n` files of `size` bytes, nothing else.
+fn plain_write(dir: &Path, n: usize, size: usize) -> Duration {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("dir");
+    let bytes = vec![b'x'; size];
+    let started = Instant::now();
+    for i in 0..n {
+        std::fs::write(dir.join(format!("{i:022}.html")), &bytes).expect("write");
+    }
+    started.elapsed()
+}
+
+fn main() {
+    let n: usize = std::env::var("BENCH_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let root: PathBuf = std::env::temp_dir().join(format!("consent-render-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("root");
+    eprintln!("setting up {n} pending requests in {}", root.display());
+    let (conn, config, signer) = setup(&root, n);
+    let now = consent_core::time::now();
+
+    let (mut plain, mut first, mut again) = (Vec::new(), Vec::new(), Vec::new());
+    let mut page_size = 0;
+    for round in 0..3 {
+        // A fresh site and cache each round: a first render.
+        let _ = std::fs::remove_dir_all(config.site_dir());
+        let _ = std::fs::remove_file(root.join(render::CACHE_FILE));
+        let started = Instant::now();
+        let summary = render::render(&conn, &config, &signer, now).expect("render");
+        first.push(started.elapsed());
+        assert_eq!(summary.pages, n, "every request has a page");
+        if page_size == 0 {
+            let pages = config.site_dir().join("c");
+            let entry = std::fs::read_dir(&pages).expect("pages").next().expect("a page").expect("entry");
+            page_size = entry.metadata().expect("meta").len() as usize;
+        }
+        let started = Instant::now();
+        let summary = render::render(&conn, &config, &signer, now).expect("render");
+        again.push(started.elapsed());
+        assert_eq!((summary.written, summary.unchanged), (0, n), "nothing changed: {summary:?}");
+        plain.push(plain_write(&root.join(format!("plain-{round}")), n, page_size));
+        eprintln!("round {}: done", round + 1);
+    }
+    let (plain, first, again) = (median(plain), median(first), median(again));
+    let rate = |d: Duration| n as f64 / d.as_secs_f64();
+    println!("Rendering {n} pending requests ({page_size}-byte pages), median of 3 rounds:\n");
+    println!("| case | time | pages/s | ratio | target |");
+    println!("|---|---|---|---|---|");
+    println!("| plain write of {n} files of {page_size} bytes (baseline) | {:.2} s | {:.0} | 1.00 | |", plain.as_secs_f64(), rate(plain));
+    println!(
+        "| first render (sign, render, write atomically) | {:.2} s | {:.0} | {:.2}x of the baseline's rate | >= 0.5x |",
+        first.as_secs_f64(),
+        rate(first),
+        rate(first) / rate(plain)
+    );
+    println!(
+        "| re-render, nothing changed | {:.3} s | | {:.1}% of the first render | < 5% |",
+        again.as_secs_f64(),
+        100.0 * again.as_secs_f64() / first.as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

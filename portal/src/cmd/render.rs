@@ -1,0 +1,44 @@
+//! `consent-portal render`: writes the static site for every pending
+//! request.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use consent_portal::config::Config;
+use consent_portal::{keys, render};
+use rusqlite::Connection;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The configuration written by `consent-portal init`.
+    #[arg(long, default_value = "consent.toml")]
+    config: PathBuf,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let config = Config::load(&args.config)?;
+    let signer = keys::load_signer(&config.resolve(&config.keys.signing_key))?;
+    let db = config.database_path();
+    let conn = Connection::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
+    // The billing application keeps working while we run: wait for its
+    // locks rather than fail.
+    conn.busy_timeout(Duration::from_secs(10))?;
+    consent_core::register(&conn).context("cannot add the consent functions")?;
+    let started = std::time::Instant::now();
+    let summary = render::render(&conn, &config, &signer, consent_core::time::now())?;
+    println!(
+        "{} pending pages in {}: {} files written, {} unchanged, {} removed, {} new page ids ({:.1} s)",
+        summary.pages,
+        config.site_dir().display(),
+        summary.written,
+        summary.unchanged,
+        summary.removed,
+        summary.new_page_ids,
+        started.elapsed().as_secs_f64()
+    );
+    for skipped in &summary.skipped {
+        println!("  skipped: {skipped}");
+    }
+    Ok(())
+}

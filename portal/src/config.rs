@@ -1,0 +1,186 @@
+//! `consent.toml`: where the database, the site and the keys are, and how to
+//! reach customers. Written by `consent-portal init`, read by every other
+//! subcommand. Relative paths are relative to the file itself.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The file name `init` writes next to the database.
+pub const FILE_NAME: &str = "consent.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The billing database.
+    pub database: PathBuf,
+    pub site: Site,
+    pub keys: Keys,
+    #[serde(default)]
+    pub email: Option<toml::Table>,
+    #[serde(default)]
+    pub sms: Option<toml::Table>,
+    /// The folder the file was read from; relative paths are resolved
+    /// against it.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Where the static pages are written.
+    pub dir: PathBuf,
+    /// The public address of `dir`: links are `<url>/c/<page id>.html`.
+    pub url: String,
+    /// Where the pages' buttons post decisions to (`consent-portal serve`).
+    pub collector_url: String,
+    /// A folder whose templates replace the built-in ones, file by file.
+    #[serde(default)]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    /// The Ed25519 key that signs decision tokens. Secret.
+    pub signing_key: PathBuf,
+    /// The public keys that verify them: the current one first, then any
+    /// older ones still honoured after a key rotation.
+    pub verifying_keys: Vec<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}; run `consent-portal init` to create it, or pass --config")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid configuration: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let mut config: Config = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        config.dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+        origin(&config.site.collector_url)
+            .map_err(|m| invalid(format!("site.collector_url: {m}")))?;
+        origin(&config.site.url).map_err(|m| invalid(format!("site.url: {m}")))?;
+        if config.keys.verifying_keys.is_empty() {
+            return Err(invalid("keys.verifying_keys lists no key".to_owned()));
+        }
+        Ok(config)
+    }
+
+    /// A path from the file, resolved against the file's folder.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_owned()
+        } else {
+            self.dir.join(path)
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.resolve(&self.database)
+    }
+
+    pub fn site_dir(&self) -> PathBuf {
+        self.resolve(&self.site.dir)
+    }
+
+    /// The public link to a page.
+    pub fn page_url(&self, page_id: &str) -> String {
+        format!("{}/c/{page_id}.html", self.site.url.trim_end_matches('/'))
+    }
+}
+
+/// The origin (`https://host[:port]`) of an http(s) URL, as a
+/// Content-Security-Policy `form-action` names it.
+pub fn origin(url: &str) -> Result<String, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("'{url}' is not a URL; write it as https://host/path"))?;
+    if scheme != "https" && scheme != "http" {
+        return Err(format!("'{url}' must start with https:// (or http:// for a local test)"));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let valid = !authority.is_empty()
+        && !authority.contains('@')
+        && authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    if !valid {
+        return Err(format!("'{url}' has no valid host"));
+    }
+    Ok(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+/// The commented file `init` writes. Paths are relative to the file.
+pub fn template(database: &str, site_url: &str, collector_url: &str) -> String {
+    // TOML string literals, quoted and escaped by the toml crate.
+    let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let (database, site_url, collector_url) = (quote(database), quote(site_url), quote(collector_url));
+    format!(
+        r#"# consent-portal configuration, written by `consent-portal init`.
+# Relative paths are relative to this file.
+
+# The billing database whose customers are asked for consent.
+database = {database}
+
+[site]
+# The folder the static consent pages are written to. Publish it on any
+# static web host; it holds no personal data and no secret.
+dir = "site"
+# The public address of that folder: links sent to customers are
+# <url>/c/<page id>.html, so keep it short for SMS.
+url = {site_url}
+# Where the pages' approve and decline buttons post to: the collector
+# (`consent-portal serve`), which may run on another host than the pages.
+collector_url = {collector_url}
+# A folder of templates that replace the built-in ones file by file
+# (base.html, consent.html, thanks.html, expired.html, not_found.html,
+# style.css).
+# templates = "templates"
+
+[keys]
+# Signs the decision tokens on the pages. Keep it secret: mode 0600, never
+# on the web host or the collector, never in a backup others can read.
+signing_key = "consent-signing.key"
+# Verify decisions; only these go to the collector. When you rotate keys,
+# put the new key first and keep the old ones until their pages expire.
+verifying_keys = ["consent-verifying.key"]
+
+# E-mail (SMTP). Credentials come from the environment, never from this file:
+# CONSENT_SMTP_USERNAME and CONSENT_SMTP_PASSWORD.
+# [email]
+# from = "Dahls Rör AB <samtycke@example.se>"
+# reply_to = "kundtjanst@example.se"
+# smtp_host = "smtp.example.se"
+# smtp_port = 587
+# tls = "starttls"            # "starttls", "tls" or "none" (local tests only)
+
+# SMS through an HTTP gateway (46elks-style form POST), used only for
+# customers without e-mail, and only when consent_setting('sms_enabled') is 1.
+# Credentials from CONSENT_SMS_USERNAME and CONSENT_SMS_PASSWORD.
+# [sms]
+# gateway_url = "https://api.46elks.com/a1/sms"
+# from = "DahlsRor"
+"#
+    )
+}

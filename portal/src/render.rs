@@ -1,0 +1,502 @@
+//! `render`: one static page per pending request, plus the thank-you,
+//! expired-link and not-found pages and `robots.txt`.
+//!
+//! Every queued request gets a 128-bit random page id, recorded with the
+//! request before any link can go out (so a crash between render and send
+//! reuses it). Each page carries a decision token that binds the request,
+//! the customer, an expiry and the SHA-256 of the exact text shown; that
+//! text is stored once in `consent_text`. Pages of requests that are no
+//! longer pending are deleted. A page is rendered again only when something
+//! it shows changed (a cache of fingerprints beside the site), and written
+//! only when its bytes differ.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use base64::Engine;
+use rusqlite::types::Value;
+use rusqlite::{params, Connection};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use consent_core::status::Language;
+
+use crate::config::{self, Config};
+use crate::site::{self, SiteError, PAGES_DIR};
+use crate::templates::Templates;
+use crate::texts::PageTexts;
+use crate::token::{self, hex, Claims, CustomerId, SignError, Signer};
+
+/// The cache of page fingerprints, beside the site folder (never published).
+pub const CACHE_FILE: &str = ".consent-render-cache";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("reading or updating the database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Site(#[from] SiteError),
+    #[error("template {name}: {source}")]
+    Template {
+        name: String,
+        #[source]
+        source: minijinja::Error,
+    },
+    #[error("{0}")]
+    Setup(String),
+    #[error("signing the decision token of request {request_id}: {source}")]
+    Token {
+        request_id: i64,
+        #[source]
+        source: SignError,
+    },
+}
+
+/// What a render did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Pending requests with a page.
+    pub pages: usize,
+    /// Page ids drawn for newly queued requests.
+    pub new_page_ids: usize,
+    /// Files written (pages and the site's fixed pages).
+    pub written: usize,
+    /// Pages left as they were.
+    pub unchanged: usize,
+    /// Pages of requests no longer pending, deleted.
+    pub removed: usize,
+    /// Requests that got no page, with the reason.
+    pub skipped: Vec<String>,
+}
+
+/// The settings a page shows.
+struct Settings {
+    business_name: String,
+    info_text: String,
+    language: Language,
+    expiry_days: i64,
+}
+
+fn settings(conn: &Connection) -> Result<Settings, RenderError> {
+    let get = |key: &str| -> Result<Option<String>, RenderError> {
+        let value: Value = conn.query_row("SELECT consent_setting(?1)", [key], |r| r.get(0))?;
+        Ok(match value {
+            Value::Text(t) => Some(t),
+            Value::Integer(i) => Some(i.to_string()),
+            _ => None,
+        })
+    };
+    let required = |key: &str, example: &str| -> Result<String, RenderError> {
+        get(key)?.ok_or_else(|| {
+            RenderError::Setup(format!(
+                "the setting {key} is not set, and every page shows it; set it with: \
+                 sqlite3 billing.db \".load libconsent\" \"SELECT consent_setting('{key}', '{example}')\""
+            ))
+        })
+    };
+    Ok(Settings {
+        business_name: required("business_name", "Dahls Rör AB")?,
+        info_text: required("info_text", "Vi sparar ditt namn och din e-postadress för fakturering.")?,
+        language: get("language")?.and_then(|l| l.parse().ok()).unwrap_or_default(),
+        expiry_days: get("expiry_days")?.and_then(|d| d.parse().ok()).unwrap_or(7),
+    })
+}
+
+/// A 128-bit random page id, base64url without padding (22 characters).
+pub fn new_page_id() -> Result<String, RenderError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| RenderError::Setup(format!("the system has no random numbers for page ids: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Renders the site for every pending request. `now` is unix seconds.
+pub fn render(conn: &Connection, config: &Config, signer: &Signer, now: i64) -> Result<Summary, RenderError> {
+    let settings = settings(conn)?;
+    let texts = PageTexts::new(settings.language, &settings.business_name, settings.expiry_days);
+    let consent_text = texts.consent_text(&settings.info_text);
+    let text_hash = token::text_hash(&consent_text);
+    let text_hash_hex = hex(&text_hash);
+    let templates = Templates::load(config.site.templates.as_ref().map(|t| config.resolve(t)).as_deref())?;
+    let collector_origin = config::origin(&config.site.collector_url).map_err(RenderError::Setup)?;
+    let csp = templates.content_security_policy(&collector_origin);
+
+    let mut summary = Summary {
+        new_page_ids: record_page_ids_and_text(conn, &consent_text, &text_hash_hex, settings.language, now)?,
+        ..Summary::default()
+    };
+
+    let site_dir = config.site_dir();
+    let pages_dir = site_dir.join(PAGES_DIR);
+    site::ensure_dir(&pages_dir)?;
+    let cache_path = config.dir.join(CACHE_FILE);
+    let cache = Cache::load(&cache_path);
+    let listing = site::list_pages(&pages_dir)?;
+    let mut next_cache = Cache::default();
+
+    let base = PageContext {
+        t: &texts,
+        csp: &csp,
+        css: templates.css(),
+        business_name: &settings.business_name,
+        info_text: settings.info_text.trim(),
+        collector_url: &config.site.collector_url,
+        token: String::new(),
+    };
+    let site_fingerprint = site_fingerprint(&templates, &base, signer);
+    let mut keep = HashSet::new();
+    let mut jobs = Vec::new();
+    for request in pending_requests(conn)? {
+        let Some(page_id) = request.page_id else {
+            summary.skipped.push(format!(
+                "request {} was marked sent without a page (outside the portal); it has no page",
+                request.id
+            ));
+            continue;
+        };
+        let customer_id = match request.customer_id {
+            Value::Integer(i) => CustomerId::Integer(i),
+            Value::Text(t) => CustomerId::Text(t),
+            other => {
+                summary.skipped.push(format!(
+                    "request {}: customer id {other:?} is neither a whole number nor text",
+                    request.id
+                ));
+                continue;
+            }
+        };
+        // Sent: valid for the expiry period from sending, plus a day for
+        // the next run to collect it. Queued: from the start of today, so a
+        // second render on the same day produces the same page.
+        let start = match request.sent_at.as_deref().and_then(consent_core::time::parse) {
+            Some(sent) if request.status == "sent" => sent,
+            _ => now - now.rem_euclid(86_400),
+        };
+        let claims = Claims {
+            request_id: request.id,
+            customer_id,
+            expires_at: start + (settings.expiry_days + 1) * 86_400,
+            text_hash,
+        };
+        let fingerprint = page_fingerprint(&site_fingerprint, &page_id, &claims);
+        keep.insert(page_id.clone());
+        summary.pages += 1;
+        let unchanged = match (cache.0.get(&page_id), listing.pages.get(&page_id)) {
+            (Some((cached, size)), Some(on_disk)) => *cached == fingerprint && size == on_disk,
+            _ => false,
+        };
+        if unchanged {
+            summary.unchanged += 1;
+            if let Some(entry) = cache.0.get(&page_id) {
+                next_cache.0.insert(page_id, entry.clone());
+            }
+        } else {
+            jobs.push(PageJob {
+                page_id,
+                claims,
+                fingerprint,
+            });
+        }
+    }
+
+    let page = PageTemplate::new(&templates, &base)?;
+    for (job, outcome) in write_pages(&jobs, &page, signer, &pages_dir)? {
+        if outcome.written {
+            summary.written += 1;
+        } else {
+            summary.unchanged += 1;
+        }
+        next_cache
+            .0
+            .insert(job.page_id.clone(), (job.fingerprint.clone(), outcome.size));
+    }
+
+    summary.removed = site::prune(&pages_dir, &listing, &keep)?;
+    for (name, template) in [
+        ("thanks.html", "thanks.html"),
+        ("expired.html", "expired.html"),
+        ("404.html", "not_found.html"),
+    ] {
+        let html = templates.render(template, &base)?;
+        summary.written += usize::from(site::write_if_changed(&site_dir.join(name), html.as_bytes())?);
+    }
+    summary.written += usize::from(site::write_if_changed(
+        &site_dir.join("robots.txt"),
+        b"User-agent: *\nDisallow: /\n",
+    )?);
+    site::sync_dir(&pages_dir)?;
+    next_cache.save(&cache_path)?;
+    Ok(summary)
+}
+
+/// A pending request, as the pages need it.
+struct PendingRequest {
+    id: i64,
+    customer_id: Value,
+    status: String,
+    page_id: Option<String>,
+    sent_at: Option<String>,
+}
+
+fn pending_requests(conn: &Connection) -> Result<Vec<PendingRequest>, RenderError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, customer_id, status, page_id, sent_at FROM main.consent_request \
+         WHERE status IN ('queued', 'sent') ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(PendingRequest {
+            id: row.get(0)?,
+            customer_id: row.get(1)?,
+            status: row.get(2)?,
+            page_id: row.get(3)?,
+            sent_at: row.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A page to sign, render and write.
+struct PageJob {
+    page_id: String,
+    claims: Claims,
+    fingerprint: String,
+}
+
+struct Written {
+    written: bool,
+    size: u64,
+}
+
+/// Signs, renders and writes the pages on every core: signing dominates a
+/// first render, and the pages are independent.
+fn write_pages<'j>(
+    jobs: &'j [PageJob],
+    page: &PageTemplate<'_>,
+    signer: &Signer,
+    pages_dir: &Path,
+) -> Result<Vec<(&'j PageJob, Written)>, RenderError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = jobs.len().div_ceil(threads).max(64);
+    let results: Vec<Result<Vec<(&PageJob, Written)>, RenderError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|job| {
+                            let token = signer.sign(&job.claims).map_err(|source| RenderError::Token {
+                                request_id: job.claims.request_id,
+                                source,
+                            })?;
+                            let html = page.with_token(token)?;
+                            let path = pages_dir.join(format!("{}.html", job.page_id));
+                            let written = site::write_if_changed(&path, html.as_bytes())?;
+                            Ok((
+                                job,
+                                Written {
+                                    written,
+                                    size: html.len() as u64,
+                                },
+                            ))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(RenderError::Setup("a page-writing thread failed".to_owned())))
+            })
+            .collect()
+    });
+    let mut all = Vec::with_capacity(jobs.len());
+    for part in results {
+        all.extend(part?);
+    }
+    Ok(all)
+}
+
+/// The consent page rendered once, with a marker where the token goes: each
+/// page is then the same bytes around its own token, which needs no
+/// escaping (base64url and '.'). A replaced template that does not show the
+/// token verbatim is rendered in full for every page instead.
+struct PageTemplate<'a> {
+    templates: &'a Templates,
+    base: &'a PageContext<'a>,
+    parts: Option<Vec<String>>,
+}
+
+const TOKEN_MARKER: &str = "CONSENTTOKENMARKER7f3a9c";
+
+impl<'a> PageTemplate<'a> {
+    fn new(templates: &'a Templates, base: &'a PageContext<'a>) -> Result<PageTemplate<'a>, RenderError> {
+        let marked = templates.render(
+            "consent.html",
+            &PageContext {
+                token: TOKEN_MARKER.to_owned(),
+                ..base.clone()
+            },
+        )?;
+        let parts: Vec<String> = marked.split(TOKEN_MARKER).map(str::to_owned).collect();
+        Ok(PageTemplate {
+            templates,
+            base,
+            parts: (parts.len() > 1).then_some(parts),
+        })
+    }
+
+    fn with_token(&self, token: String) -> Result<String, RenderError> {
+        match &self.parts {
+            Some(parts) => Ok(parts.join(token.as_str())),
+            None => self.templates.render("consent.html", &PageContext { token, ..self.base.clone() }),
+        }
+    }
+}
+
+/// Draws page ids for queued requests that have none, stores the text
+/// shown, and records its hash with every pending request: one short write
+/// transaction, before any page or link exists.
+fn record_page_ids_and_text(
+    conn: &Connection,
+    text: &str,
+    text_hash_hex: &str,
+    language: Language,
+    now: i64,
+) -> Result<usize, RenderError> {
+    let needing: Vec<i64> = conn
+        .prepare("SELECT id FROM main.consent_request WHERE status = 'queued' AND page_id IS NULL")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    // Nothing to record (the usual case for a second run the same day):
+    // then take no write lock at all.
+    let text_known: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM main.consent_text WHERE hash = ?1)",
+        [text_hash_hex],
+        |r| r.get(0),
+    )?;
+    let stale_hashes: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM main.consent_request \
+         WHERE status IN ('queued', 'sent') AND page_id IS NOT NULL AND text_hash IS NOT ?1)",
+        [text_hash_hex],
+        |r| r.get(0),
+    )?;
+    if needing.is_empty() && text_known && !stale_hashes {
+        return Ok(0);
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| -> Result<usize, RenderError> {
+        let mut assigned = 0;
+        let mut update = conn.prepare(
+            "UPDATE main.consent_request SET page_id = ?1 \
+             WHERE id = ?2 AND status = 'queued' AND page_id IS NULL",
+        )?;
+        for id in needing {
+            assigned += update.execute(params![new_page_id()?, id])?;
+        }
+        conn.execute(
+            "INSERT OR IGNORE INTO main.consent_text (hash, language, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![text_hash_hex, language.code(), text, consent_core::time::format(now)],
+        )?;
+        conn.execute(
+            "UPDATE main.consent_request SET text_hash = ?1 \
+             WHERE status IN ('queued', 'sent') AND page_id IS NOT NULL AND text_hash IS NOT ?1",
+            [text_hash_hex],
+        )?;
+        Ok(assigned)
+    })();
+    match result {
+        Ok(n) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// What a page template sees.
+#[derive(Clone, Serialize)]
+pub struct PageContext<'a> {
+    pub t: &'a PageTexts,
+    pub csp: &'a str,
+    pub css: &'a str,
+    pub business_name: &'a str,
+    pub info_text: &'a str,
+    pub collector_url: &'a str,
+    pub token: String,
+}
+
+/// Everything all pages' bytes depend on (templates, texts, addresses,
+/// signing key), hashed once per render.
+fn site_fingerprint(templates: &Templates, base: &PageContext<'_>, signer: &Signer) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for part in [
+        templates.fingerprint().as_slice(),
+        base.csp.as_bytes(),
+        base.business_name.as_bytes(),
+        base.info_text.as_bytes(),
+        base.collector_url.as_bytes(),
+        base.t.lang.as_bytes(),
+        &signer.key_id().0,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+/// What one page's bytes depend on: when it is unchanged, the page need not
+/// be rendered (or signed) again.
+fn page_fingerprint(site: &[u8; 32], page_id: &str, claims: &Claims) -> String {
+    let mut h = Sha256::new();
+    h.update(site);
+    h.update(claims.request_id.to_be_bytes());
+    h.update(claims.expires_at.to_be_bytes());
+    h.update(claims.text_hash);
+    match &claims.customer_id {
+        CustomerId::Integer(i) => {
+            h.update([0]);
+            h.update(i.to_be_bytes());
+        }
+        CustomerId::Text(t) => {
+            h.update([1]);
+            h.update(t.as_bytes());
+        }
+    }
+    h.update(page_id.as_bytes());
+    hex(&h.finalize()[..16])
+}
+
+/// page id -> (fingerprint, size of the file written).
+#[derive(Default)]
+struct Cache(BTreeMap<String, (String, u64)>);
+
+impl Cache {
+    /// A missing or unreadable cache only means every page is rendered again.
+    fn load(path: &Path) -> Cache {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return Cache::default();
+        };
+        Cache(
+            text.lines()
+                .filter_map(|line| {
+                    let mut parts = line.split(' ');
+                    let (id, f, size) = (parts.next()?, parts.next()?, parts.next()?.parse().ok()?);
+                    Some((id.to_owned(), (f.to_owned(), size)))
+                })
+                .collect(),
+        )
+    }
+
+    fn save(&self, path: &Path) -> Result<(), SiteError> {
+        let mut text = String::with_capacity(self.0.len() * 64);
+        for (id, (f, size)) in &self.0 {
+            text.push_str(&format!("{id} {f} {size}\n"));
+        }
+        site::write_if_changed(path, text.as_bytes()).map(|_| ())
+    }
+}

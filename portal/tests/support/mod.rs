@@ -1,0 +1,7 @@
+//! Helpers shared by the integration tests (`mod support;`).
+
+// Each test binary uses only part of the helpers.
+#![allow(dead_code)]
+
+pub mod browser;
+pub mod site;
