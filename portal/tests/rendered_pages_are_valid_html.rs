@@ -1,0 +1,61 @@
+//! Every page the renderer writes is valid HTML5, by the Nu Html Checker
+//! (vnu.jar, the W3C's validator; from tests/browser's npm packages, run
+//! with the system's Java).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::site::fixture;
+
+fn vnu() -> Option<PathBuf> {
+    let jar = support::browser::repo_root().join("tests/browser/node_modules/vnu-jar/build/dist/vnu.jar");
+    let java = Command::new("java").arg("-version").output();
+    let missing = match (&java, jar.is_file()) {
+        (Ok(out), true) if out.status.success() => return Some(jar),
+        (Ok(out), true) if !out.status.success() => "java does not run".to_owned(),
+        (Err(e), _) => format!("no java ({e}); install it with `apt-get install default-jre-headless`"),
+        _ => format!("{} is missing; run `cd tests/browser && npm ci`", jar.display()),
+    };
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("the HTML validator cannot run: {missing} (CI=true, so this fails)");
+    }
+    eprintln!("skipping the HTML validation: {missing}");
+    None
+}
+
+/// Runs the checker; returns its error report (empty when valid).
+fn validate(jar: &Path, files: &[PathBuf]) -> String {
+    let out = Command::new("java")
+        .arg("-jar")
+        .arg(jar)
+        .args(["--errors-only", "--format", "text"])
+        .args(files)
+        .output()
+        .expect("run vnu.jar");
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if out.status.success() {
+        String::new()
+    } else {
+        report
+    }
+}
+
+#[test]
+fn every_rendered_page_is_valid_html5() {
+    let Some(jar) = vnu() else { return };
+    let f = fixture("valid-html");
+    f.sql("SELECT consent_setting('info_text', 'Rad ett <b>fet?</b> & \"citat\"\nRad två')");
+    f.render();
+    let mut files = f.pages();
+    files.extend(["thanks.html", "expired.html", "404.html"].iter().map(|p| f.site().join(p)));
+    let report = validate(&jar, &files);
+    assert!(report.is_empty(), "the checker found errors:\n{report}");
+
+    // The checker is alive: a broken page fails.
+    let broken = f.dir.join("broken.html");
+    std::fs::write(&broken, "<!DOCTYPE html><html lang=sv><title>x</title><p id=a><p id=a><div></span>").expect("write");
+    let report = validate(&jar, &[broken]);
+    assert!(report.contains("Duplicate ID"), "{report}");
+}
