@@ -28,17 +28,21 @@ pub fn run(args: &Args) -> Result<()> {
     let started = std::time::Instant::now();
     let summary = render::render(&conn, &config, &signer, consent_core::time::now())?;
     println!(
-        "{} pending pages in {}: {} files written, {} unchanged, {} removed, {} new page ids ({:.1} s)",
-        summary.pages,
+        "{} in {}: {} written, {} unchanged, {} removed, {} ({:.1} s)",
+        count(summary.pages, "pending page", "pending pages"),
         config.site_dir().display(),
-        summary.written,
+        count(summary.written, "file", "files"),
         summary.unchanged,
         summary.removed,
-        summary.new_page_ids,
+        count(summary.new_page_ids, "new page id", "new page ids"),
         started.elapsed().as_secs_f64()
     );
     for skipped in &summary.skipped {
         println!("  skipped: {skipped}");
     }
     Ok(())
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
