@@ -54,8 +54,8 @@ pub enum KeyError {
         source: io::Error,
     },
     #[error(
-        "{} may be read by other users (mode {mode:03o}); a signing key must be private: \
-         run `chmod 600 {}`",
+        "{} is open to group or others (mode {mode:04o}); a signing key must be private to \
+         its owner: run `chmod 600 {}`",
         path.display(),
         path.display()
     )]
@@ -265,7 +265,7 @@ fn split_key_file(text: &str) -> Result<(&str, &str), &'static str> {
     let header = lines.next().ok_or("it is empty")?;
     let key = lines.next().ok_or("the key line is missing")?;
     if lines.any(|line| !line.is_empty()) {
-        return Err("there is more than two lines of text");
+        return Err("it has more than two lines of text");
     }
     Ok((header, key.trim_start()))
 }

@@ -112,6 +112,32 @@ pub fn new_page_id() -> Result<String, RenderError> {
 
 /// Renders the site for every pending request. `now` is unix seconds.
 pub fn render(conn: &Connection, config: &Config, signer: &Signer, now: i64) -> Result<Summary, RenderError> {
+    render_with_progress(conn, config, signer, now, &NoProgress)
+}
+
+/// Told how many pages must be written, then of each one written; from
+/// several threads at once.
+pub trait Progress: Sync {
+    fn start(&self, pages: u64);
+    fn page_done(&self);
+}
+
+/// For callers that show no progress.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _pages: u64) {}
+    fn page_done(&self) {}
+}
+
+/// [`render`], reporting progress on the pages it writes.
+pub fn render_with_progress(
+    conn: &Connection,
+    config: &Config,
+    signer: &Signer,
+    now: i64,
+    progress: &dyn Progress,
+) -> Result<Summary, RenderError> {
     let settings = settings(conn)?;
     let texts = PageTexts::new(settings.language, &settings.business_name, settings.expiry_days);
     let consent_text = texts.consent_text(&settings.info_text);
@@ -200,7 +226,8 @@ pub fn render(conn: &Connection, config: &Config, signer: &Signer, now: i64) -> 
     }
 
     let page = PageTemplate::new(&templates, &base)?;
-    for (job, outcome) in write_pages(&jobs, &page, signer, &pages_dir)? {
+    progress.start(jobs.len() as u64);
+    for (job, outcome) in write_pages(&jobs, &page, signer, &pages_dir, progress)? {
         if outcome.written {
             summary.written += 1;
         } else {
@@ -274,6 +301,7 @@ fn write_pages<'j>(
     page: &PageTemplate<'_>,
     signer: &Signer,
     pages_dir: &Path,
+    progress: &dyn Progress,
 ) -> Result<Vec<(&'j PageJob, Written)>, RenderError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let chunk = jobs.len().div_ceil(threads).max(64);
@@ -291,6 +319,7 @@ fn write_pages<'j>(
                             let html = page.with_token(token)?;
                             let path = pages_dir.join(format!("{}.html", job.page_id));
                             let written = site::write_if_changed(&path, html.as_bytes())?;
+                            progress.page_done();
                             Ok((
                                 job,
                                 Written {
