@@ -17,9 +17,11 @@ pub struct Config {
     pub site: Site,
     pub keys: Keys,
     #[serde(default)]
-    pub email: Option<toml::Table>,
+    pub collector: Collector,
     #[serde(default)]
-    pub sms: Option<toml::Table>,
+    pub email: Option<Email>,
+    #[serde(default)]
+    pub sms: Option<Sms>,
     /// The folder the file was read from; relative paths are resolved
     /// against it.
     #[serde(skip)]
@@ -48,6 +50,120 @@ pub struct Keys {
     /// The public keys that verify them: the current one first, then any
     /// older ones still honoured after a key rotation.
     pub verifying_keys: Vec<PathBuf>,
+}
+
+/// `consent-portal serve` (the collector), and where `sync` collects from.
+/// The bearer token that guards `GET /decisions` comes from the environment
+/// variable CONSENT_COLLECTOR_TOKEN, never from this file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Collector {
+    /// The address `serve` listens on.
+    pub listen: String,
+    /// The collector's own SQLite inbox of decisions (WAL).
+    pub inbox: PathBuf,
+    /// Where `sync` collects decisions from: collector base URLs (it fetches
+    /// `<url>/decisions`) or paths of local inbox files. Empty: the `inbox`
+    /// above.
+    pub sources: Vec<String>,
+    /// Decisions accepted per minute from one address.
+    pub per_address_per_minute: u32,
+}
+
+impl Default for Collector {
+    fn default() -> Collector {
+        Collector {
+            listen: "127.0.0.1:8080".to_owned(),
+            inbox: PathBuf::from("consent-inbox.db"),
+            sources: Vec::new(),
+            per_address_per_minute: 60,
+        }
+    }
+}
+
+/// How e-mail goes out. SMTP credentials come from CONSENT_SMTP_USERNAME and
+/// CONSENT_SMTP_PASSWORD in the environment, never from this file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Email {
+    /// The sender, e.g. `Dahls Rör AB <samtycke@example.se>`.
+    pub from: String,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    #[serde(default)]
+    pub transport: EmailTransport,
+    #[serde(default)]
+    pub smtp_host: Option<String>,
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
+    #[serde(default)]
+    pub tls: Tls,
+    /// With `transport = "file"`: the folder the messages are written to.
+    #[serde(default)]
+    pub file_dir: Option<PathBuf>,
+    /// SMTP connections used at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    #[default]
+    Smtp,
+    /// `.eml` files in `file_dir`, for the demo and tests.
+    File,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    /// Plain connection upgraded with STARTTLS (port 587); required.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a local test server.
+    None,
+}
+
+/// How SMS goes out: a 46elks-style HTTP gateway (form POST of from, to,
+/// message with basic auth). Credentials come from CONSENT_SMS_USERNAME and
+/// CONSENT_SMS_PASSWORD in the environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sms {
+    /// The sender name or number shown to the customer (at most 11
+    /// letters and digits, or a number).
+    pub from: String,
+    #[serde(default)]
+    pub transport: SmsTransport,
+    #[serde(default)]
+    pub gateway_url: Option<String>,
+    /// With `transport = "file"`: the folder the messages are written to.
+    #[serde(default)]
+    pub file_dir: Option<PathBuf>,
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsTransport {
+    #[default]
+    Http,
+    /// One JSON file per message in `file_dir`, for the demo and tests.
+    File,
+}
+
+fn default_concurrency() -> usize {
+    4
+}
+
+fn default_timeout() -> u64 {
+    30
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,21 +282,35 @@ signing_key = "consent-signing.key"
 # put the new key first and keep the old ones until their pages expire.
 verifying_keys = ["consent-verifying.key"]
 
+# The collector: `consent-portal serve` takes the customers' decisions and
+# keeps them in its own inbox until `sync` collects them. `sync` needs the
+# bearer token from CONSENT_COLLECTOR_TOKEN to fetch them over HTTP.
+[collector]
+listen = "127.0.0.1:8080"
+inbox = "consent-inbox.db"
+# Where sync collects from: collector base URLs, or local inbox files.
+# Empty: the inbox above, on this machine.
+sources = []
+per_address_per_minute = 60
+
 # E-mail (SMTP). Credentials come from the environment, never from this file:
 # CONSENT_SMTP_USERNAME and CONSENT_SMTP_PASSWORD.
 # [email]
 # from = "Dahls Rör AB <samtycke@example.se>"
 # reply_to = "kundtjanst@example.se"
+# transport = "smtp"          # or "file": .eml files in file_dir (tests, demo)
 # smtp_host = "smtp.example.se"
 # smtp_port = 587
 # tls = "starttls"            # "starttls", "tls" or "none" (local tests only)
+# concurrency = 4             # SMTP connections at once
 
 # SMS through an HTTP gateway (46elks-style form POST), used only for
 # customers without e-mail, and only when consent_setting('sms_enabled') is 1.
 # Credentials from CONSENT_SMS_USERNAME and CONSENT_SMS_PASSWORD.
 # [sms]
-# gateway_url = "https://api.46elks.com/a1/sms"
 # from = "DahlsRor"
+# transport = "http"          # or "file": one JSON file per message in file_dir
+# gateway_url = "https://api.46elks.com/a1/sms"
 "#
     )
 }
