@@ -5,6 +5,7 @@ pub mod config;
 pub mod keys;
 pub mod render;
 pub mod site;
+pub mod status;
 pub mod templates;
 pub mod texts;
 pub mod token;

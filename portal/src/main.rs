@@ -27,6 +27,9 @@ enum Command {
     Init(cmd::init::Args),
     /// Write the static consent pages for every pending request.
     Render(cmd::render::Args),
+    /// Counts per status with the register's labels, and the customers in
+    /// error with the reason.
+    Status(cmd::status::Args),
     /// Walk a sample register through every consent status, printing each
     /// SQL statement and its result.
     Walkthrough(cmd::walkthrough::Args),
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => cmd::init::run(&args),
         Command::Render(args) => cmd::render::run(&args),
+        Command::Status(args) => cmd::status::run(&args),
         Command::Walkthrough(args) => cmd::walkthrough::run(&args),
     };
     match result {

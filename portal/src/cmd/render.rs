@@ -2,12 +2,10 @@
 //! request.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use consent_portal::config::Config;
 use consent_portal::{keys, render};
-use rusqlite::Connection;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -19,12 +17,7 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<()> {
     let config = Config::load(&args.config)?;
     let signer = keys::load_signer(&config.resolve(&config.keys.signing_key))?;
-    let db = config.database_path();
-    let conn = Connection::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
-    // The billing application keeps working while we run: wait for its
-    // locks rather than fail.
-    conn.busy_timeout(Duration::from_secs(10))?;
-    consent_core::register(&conn).context("cannot add the consent functions")?;
+    let conn = super::open_database(&config)?;
     let started = std::time::Instant::now();
     let progress = Bar::default();
     let summary = render::render_with_progress(&conn, &config, &signer, consent_core::time::now(), &progress)?;
