@@ -2,10 +2,13 @@
 //! The binary (`main.rs`) is a thin command-line layer over these.
 
 pub mod config;
+pub mod decisions;
+pub mod deliver;
 pub mod keys;
 pub mod render;
 pub mod site;
 pub mod status;
+pub mod sync;
 pub mod templates;
 pub mod texts;
 pub mod token;

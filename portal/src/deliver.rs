@@ -1,0 +1,335 @@
+//! Sending every queued request: the last step of `sync`.
+//!
+//! The channel is chosen exactly as the billing product's manual says:
+//! e-mail first; SMS only for a customer with no e-mail address, a mobile
+//! number, and the business's SMS subscription (`sms_enabled`); otherwise
+//! the request goes to `error` with the reason. A send that fails puts the
+//! request in `error` with the reason, and the run goes on. A request is
+//! marked sent only after the server accepted it; the marks are written in
+//! short transactions between sends, never across network I/O.
+
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{params, Connection};
+use serde::Serialize;
+
+use consent_core::customer::has_text;
+use consent_core::error::quote_identifier;
+use consent_core::status::Language;
+use consent_core::transitions::unreachable_reason;
+
+use crate::config::Config;
+
+/// A request to send by e-mail.
+#[derive(Debug, Clone)]
+pub struct EmailJob {
+    pub request_id: i64,
+    pub customer_id: Value,
+    pub page_id: String,
+    pub to: String,
+    pub link: String,
+}
+
+/// A request to send by SMS.
+#[derive(Debug, Clone)]
+pub struct SmsJob {
+    pub request_id: i64,
+    pub customer_id: Value,
+    pub page_id: String,
+    /// The number as the register holds it; the courier normalises it.
+    pub to: String,
+    pub link: String,
+}
+
+/// Why a send failed, as it is stored for the customer.
+#[derive(Debug, Clone)]
+pub struct SendFailure {
+    pub reason: String,
+}
+
+/// What texts a message needs besides the link.
+#[derive(Debug, Clone)]
+pub struct MessageTexts {
+    pub language: Language,
+    pub business_name: String,
+    pub expiry_days: i64,
+}
+
+/// Whatever sends the messages: SMTP and an SMS gateway, or files.
+pub trait Courier {
+    /// Sends the e-mails, calling `done` on this thread as each one is
+    /// accepted or refused.
+    fn send_emails(
+        &mut self,
+        texts: &MessageTexts,
+        jobs: Vec<EmailJob>,
+        done: &mut dyn FnMut(&EmailJob, Result<(), SendFailure>),
+    );
+
+    /// Sends one SMS; returns the number of segments it took.
+    fn send_sms(&mut self, texts: &MessageTexts, job: &SmsJob) -> Result<u32, SendFailure>;
+}
+
+/// A customer whose request could not be sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub request_id: i64,
+    pub customer_id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Delivery {
+    pub sent_email: usize,
+    pub sent_sms: usize,
+    pub sms_segments: u64,
+    pub errors: Vec<Failure>,
+    /// With --dry-run: what would have been sent.
+    pub would_send_email: usize,
+    pub would_send_sms: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("reading or updating the register: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
+/// Marks are committed in groups of this many (and at the end).
+const MARKS_PER_TRANSACTION: usize = 200;
+
+/// Sends every queued request that has a page.
+pub fn deliver(
+    conn: &Connection,
+    config: &Config,
+    courier: &mut dyn Courier,
+    now: i64,
+    dry_run: bool,
+) -> Result<Delivery, DeliverError> {
+    let setup = consent_core::setup::load(conn, "sync").map_err(|e| DeliverError::Setup(e.to_string()))?;
+    let setting = |key: &str| -> rusqlite::Result<Value> {
+        conn.query_row("SELECT consent_setting(?1)", [key], |r| r.get(0))
+    };
+    let sms_enabled = matches!(setting("sms_enabled")?, Value::Integer(1));
+    let language: Language = match setting("language")? {
+        Value::Text(l) => l.parse().unwrap_or_default(),
+        _ => Language::default(),
+    };
+    let texts = MessageTexts {
+        language,
+        business_name: match setting("business_name")? {
+            Value::Text(name) => name,
+            _ => return Err(DeliverError::Setup("set consent_setting('business_name', ...) first".to_owned())),
+        },
+        expiry_days: match setting("expiry_days")? {
+            Value::Integer(d) => d,
+            _ => 7,
+        },
+    };
+
+    let sql = format!(
+        "SELECT r.id, r.customer_id, r.page_id, c.{email}, c.{mobile} \
+         FROM main.consent_request AS r JOIN {table} AS c ON c.{id} = r.customer_id \
+         WHERE r.status = 'queued' AND r.page_id IS NOT NULL ORDER BY r.id",
+        email = quote_identifier(&setup.email_column),
+        mobile = quote_identifier(&setup.mobile_column),
+        id = quote_identifier(&setup.id_column),
+        table = setup.quoted_table(),
+    );
+    let mut emails = Vec::new();
+    let mut sms = Vec::new();
+    let mut unreachable = Vec::new();
+    {
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let request_id: i64 = row.get(0)?;
+            let customer_id: Value = row.get(1)?;
+            let page_id: String = row.get(2)?;
+            let link = config.page_url(&page_id);
+            let email = row.get_ref(3)?;
+            let mobile = row.get_ref(4)?;
+            if has_text(email) {
+                emails.push(EmailJob {
+                    request_id,
+                    customer_id,
+                    page_id,
+                    to: text_of(email),
+                    link,
+                });
+            } else if has_text(mobile) && sms_enabled {
+                sms.push(SmsJob {
+                    request_id,
+                    customer_id,
+                    page_id,
+                    to: text_of(mobile),
+                    link,
+                });
+            } else {
+                let reason = unreachable_reason(false, has_text(mobile), sms_enabled, language).unwrap_or_default();
+                unreachable.push((request_id, customer_id, reason.to_owned()));
+            }
+        }
+    }
+
+    let mut delivery = Delivery::default();
+    if dry_run {
+        delivery.would_send_email = emails.len();
+        delivery.would_send_sms = sms.len();
+        return Ok(delivery);
+    }
+    if !emails.is_empty() && config.email.is_none() {
+        return Err(DeliverError::Setup(format!(
+            "{} requests go out by e-mail, but consent.toml has no [email] section; add one (see the commented example)",
+            emails.len()
+        )));
+    }
+    if !sms.is_empty() && config.sms.is_none() {
+        return Err(DeliverError::Setup(format!(
+            "{} requests go out by SMS (sms_enabled is 1), but consent.toml has no [sms] section; add one",
+            sms.len()
+        )));
+    }
+
+    let mut marks = Marks::new(conn);
+    for (request_id, customer_id, reason) in unreachable {
+        marks.error(request_id, &customer_id, &reason, now, &mut delivery)?;
+    }
+    let mut failed = None;
+    courier.send_emails(&texts, emails, &mut |job, result| {
+        if failed.is_some() {
+            return;
+        }
+        let outcome = match result {
+            Ok(()) => marks.sent(job.request_id, &job.customer_id, "email", &job.page_id, now),
+            Err(f) => marks
+                .error(job.request_id, &job.customer_id, &f.reason, now, &mut delivery)
+                .map(|()| false),
+        };
+        match outcome {
+            Ok(true) => delivery.sent_email += 1,
+            Ok(false) => {}
+            Err(e) => failed = Some(e),
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    for job in &sms {
+        match courier.send_sms(&texts, job) {
+            Ok(segments) => {
+                if marks.sent(job.request_id, &job.customer_id, "sms", &job.page_id, now)? {
+                    delivery.sent_sms += 1;
+                    delivery.sms_segments += u64::from(segments);
+                }
+            }
+            Err(f) => {
+                marks.error(job.request_id, &job.customer_id, &f.reason, now, &mut delivery)?;
+            }
+        }
+    }
+    marks.finish()?;
+    Ok(delivery)
+}
+
+fn text_of(value: ValueRef<'_>) -> String {
+    match value {
+        ValueRef::Text(t) => String::from_utf8_lossy(t).trim().to_owned(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(r) => format!("{r:.0}"),
+        _ => String::new(),
+    }
+}
+
+fn show(id: &Value) -> String {
+    match id {
+        Value::Integer(i) => i.to_string(),
+        Value::Text(t) => t.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Writes the outcome of each send through the extension's functions, a
+/// group at a time in one short transaction.
+struct Marks<'c> {
+    conn: &'c Connection,
+    pending: usize,
+}
+
+impl<'c> Marks<'c> {
+    fn new(conn: &'c Connection) -> Marks<'c> {
+        Marks { conn, pending: 0 }
+    }
+
+    fn begin(&mut self) -> rusqlite::Result<()> {
+        if self.pending == 0 {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        }
+        self.pending += 1;
+        Ok(())
+    }
+
+    fn maybe_commit(&mut self) -> rusqlite::Result<()> {
+        if self.pending >= MARKS_PER_TRANSACTION {
+            self.finish()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> rusqlite::Result<()> {
+        if self.pending > 0 {
+            self.conn.execute_batch("COMMIT")?;
+            self.pending = 0;
+        }
+        Ok(())
+    }
+
+    /// Marks a request sent, if it is still the queued request it was: a
+    /// clerk may have changed it while the message was on its way.
+    fn sent(&mut self, request_id: i64, customer: &Value, channel: &str, page_id: &str, now: i64) -> rusqlite::Result<bool> {
+        self.begin()?;
+        let still_queued = self.still_queued(request_id)?;
+        if still_queued {
+            self.conn.query_row(
+                "SELECT consent_mark_sent(?1, ?2, ?3, ?4)",
+                params![customer, channel, page_id, now],
+                |_| Ok(()),
+            )?;
+        }
+        self.maybe_commit()?;
+        Ok(still_queued)
+    }
+
+    fn error(
+        &mut self,
+        request_id: i64,
+        customer: &Value,
+        reason: &str,
+        now: i64,
+        delivery: &mut Delivery,
+    ) -> rusqlite::Result<()> {
+        self.begin()?;
+        if self.still_queued(request_id)? {
+            self.conn.query_row(
+                "SELECT consent_mark_error(?1, ?2, ?3)",
+                params![customer, reason, now],
+                |_| Ok(()),
+            )?;
+            delivery.errors.push(Failure {
+                request_id,
+                customer_id: show(customer),
+                reason: reason.to_owned(),
+            });
+        }
+        self.maybe_commit()
+    }
+
+    fn still_queued(&self, request_id: i64) -> rusqlite::Result<bool> {
+        self.conn.query_row(
+            "SELECT status = 'queued' FROM main.consent_request WHERE id = ?1",
+            [request_id],
+            |r| r.get(0),
+        )
+    }
+}
