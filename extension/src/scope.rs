@@ -8,11 +8,11 @@
 //!
 //! So the cache hangs off the caller's statement as SQLite auxiliary data
 //! with a negative key, which SQLite shares between all function calls of
-//! that statement and drops when the statement halts (SQLite >= 3.45; the
-//! behaviour is marked undocumented in its source). Dropping it finalizes our
-//! statements. An older host drops the data at once, so every call then
-//! prepares its own statements and finalizes them before it returns: slower,
-//! never unsafe.
+//! that statement and drops when the statement halts (seen in 3.40.1 and
+//! 3.50; the behaviour is marked undocumented in SQLite's source). Dropping
+//! it finalizes our statements. A host without it drops the data at once, so
+//! every call then prepares its own statements and finalizes them before it
+//! returns: slower, never unsafe.
 
 use std::os::raw::c_int;
 use std::sync::Mutex;

@@ -27,10 +27,13 @@ CREATE TABLE consent_request (
     -- a customer's first. Unique per customer: two connections that decide
     -- from the same state cannot both add a request.
     supersedes  INTEGER NOT NULL,
+    -- OR, not IN: SQLite evaluates a CHECK with a long IN list through a
+    -- temporary index built for every row written.
     status      TEXT NOT NULL
-                CHECK (status IN ('queued', 'sent', 'approved', 'denied', 'error')),
+                CHECK (status = 'queued' OR status = 'sent' OR status = 'approved'
+                       OR status = 'denied' OR status = 'error'),
     prev_status TEXT NOT NULL,  -- the customer's status before this request
-    channel     TEXT CHECK (channel IN ('email', 'sms')),
+    channel     TEXT CHECK (channel = 'email' OR channel = 'sms'),
     page_id     TEXT,           -- the page the link points to (portal)
     reason      TEXT,           -- why it is in error or denied
     evidence    TEXT,           -- what proves an approval ('manual' or signed)
