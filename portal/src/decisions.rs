@@ -4,9 +4,13 @@
 //! Decisions come from collectors over HTTP (`GET <url>/decisions`, with the
 //! bearer token) or from a local inbox file. Each is verified again with the
 //! public keys, as of the moment the collector received it, and applied only
-//! when its token names the customer's current *sent* request: a replayed,
-//! stale (re-queued) or foreign token is refused, and the refusal is
-//! reported. A batch and its cursor are written in one short transaction, so
+//! when its token names the customer's current request: a replayed, stale
+//! (re-queued) or foreign token is refused, and the refusal is reported.
+//! An approval applies to a sent request; a decline to a sent one, or to one
+//! the customer approved on the same page before (a change of mind is a
+//! withdrawal, as easy as the consent was). Within a batch the last
+//! decision on a request is the customer's last word; earlier ones are
+//! reported as superseded. A batch and its cursor are written in one short transaction, so
 //! a decision is applied exactly once even if sync dies halfway.
 
 use std::path::Path;
@@ -172,9 +176,24 @@ pub fn apply(
     if batch.is_empty() {
         return Ok(applied);
     }
+    // The customer's last word on each request in this batch.
+    let mut last_cursor = std::collections::HashMap::new();
+    for decision in batch {
+        let entry = last_cursor.entry(decision.request_id).or_insert(decision.cursor);
+        *entry = (*entry).max(decision.cursor);
+    }
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let result = (|| -> Result<(), CollectError> {
         for decision in batch {
+            if last_cursor.get(&decision.request_id) != Some(&decision.cursor) {
+                applied.refused.push(Refusal {
+                    source: source.to_owned(),
+                    cursor: decision.cursor,
+                    request_id: decision.request_id,
+                    reason: "superseded by the customer's later decision on the same page".to_owned(),
+                });
+                continue;
+            }
             match apply_one(conn, decision, verifier)? {
                 Ok(Outcome::Approved) => applied.approved += 1,
                 Ok(Outcome::Declined) => applied.declined += 1,
@@ -254,10 +273,14 @@ fn apply_one(
             claims.request_id
         )));
     }
-    if status != "sent" {
+    let applies = match decision.decision.as_str() {
+        "approve" => status == "sent",
+        _ => status == "sent" || status == "approved",
+    };
+    if !applies {
         return Ok(Err(format!(
-            "request {} is '{status}', not 'sent' (already decided, or not sent yet)",
-            claims.request_id
+            "request {} is '{status}', so a '{}' no longer applies (already decided, or not sent yet)",
+            claims.request_id, decision.decision
         )));
     }
     let at = &decision.received_at;

@@ -44,6 +44,9 @@ pub struct SmsJob {
 #[derive(Debug, Clone)]
 pub struct SendFailure {
     pub reason: String,
+    /// The configuration is at fault, not the customer: stop the run and
+    /// leave the request queued.
+    pub setup: bool,
 }
 
 /// What texts a message needs besides the link.
@@ -196,13 +199,14 @@ pub fn deliver(
     for (request_id, customer_id, reason) in unreachable {
         marks.error(request_id, &customer_id, &reason, now, &mut delivery)?;
     }
-    let mut failed = None;
+    let mut failed: Option<DeliverError> = None;
     courier.send_emails(&texts, emails, &mut |job, result| {
-        if failed.is_some() {
-            return;
-        }
         let outcome = match result {
             Ok(()) => marks.sent(job.request_id, &job.customer_id, "email", &job.page_id, now),
+            Err(f) if f.setup => {
+                failed.get_or_insert(DeliverError::Setup(f.reason));
+                Ok(false)
+            }
             Err(f) => marks
                 .error(job.request_id, &job.customer_id, &f.reason, now, &mut delivery)
                 .map(|()| false),
@@ -210,11 +214,15 @@ pub fn deliver(
         match outcome {
             Ok(true) => delivery.sent_email += 1,
             Ok(false) => {}
-            Err(e) => failed = Some(e),
+            Err(e) => {
+                failed.get_or_insert(e.into());
+            }
         }
     });
+    // What was sent is recorded even when the run stops here.
+    marks.finish()?;
     if let Some(e) = failed {
-        return Err(e.into());
+        return Err(e);
     }
     for job in &sms {
         match courier.send_sms(&texts, job) {
@@ -223,6 +231,10 @@ pub fn deliver(
                     delivery.sent_sms += 1;
                     delivery.sms_segments += u64::from(segments);
                 }
+            }
+            Err(f) if f.setup => {
+                marks.finish()?;
+                return Err(DeliverError::Setup(f.reason));
             }
             Err(f) => {
                 marks.error(job.request_id, &job.customer_id, &f.reason, now, &mut delivery)?;

@@ -1,11 +1,14 @@
 //! consent-portal as a library: the pieces the subcommands are made of.
 //! The binary (`main.rs`) is a thin command-line layer over these.
 
+pub mod collector;
 pub mod config;
+pub mod courier;
 pub mod decisions;
 pub mod deliver;
 pub mod keys;
 pub mod render;
+pub mod send;
 pub mod site;
 pub mod status;
 pub mod sync;

@@ -22,11 +22,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The whole loop on a sample register, with no setup: queue, send (to
+    /// files), serve the pages and the collector, and keep syncing.
+    Demo(cmd::demo::Args),
     /// Set up consent in a billing database: run consent_init, write a
     /// commented consent.toml next to it and make the signing key pair.
     Init(cmd::init::Args),
     /// Write the static consent pages for every pending request.
     Render(cmd::render::Args),
+    /// Serve the site folder and collect the customers' decisions (the
+    /// collector), until Ctrl-C.
+    Serve(cmd::serve::Args),
+    /// Update consent: collect and apply decisions, expire, render, send.
+    Sync(cmd::sync::Args),
     /// Counts per status with the register's labels, and the customers in
     /// error with the reason.
     Status(cmd::status::Args),
@@ -38,9 +46,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => cmd::demo::run(&args),
         Command::Init(args) => cmd::init::run(&args),
         Command::Render(args) => cmd::render::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
         Command::Status(args) => cmd::status::run(&args),
+        Command::Sync(args) => cmd::sync::run(&args),
         Command::Walkthrough(args) => cmd::walkthrough::run(&args),
     };
     match result {

@@ -1,8 +1,11 @@
 //! One module per subcommand.
 
+pub mod demo;
 pub mod init;
 pub mod render;
+pub mod serve;
 pub mod status;
+pub mod sync;
 pub mod walkthrough;
 
 use std::time::Duration;
@@ -20,4 +23,32 @@ pub fn open_database(config: &Config) -> Result<Connection> {
     conn.busy_timeout(Duration::from_secs(10))?;
     consent_core::register(&conn).context("cannot add the consent functions")?;
     Ok(conn)
+}
+
+/// A progress bar on the terminal for renders of many pages (hidden when
+/// output is not a terminal, and for a handful of pages).
+pub struct Bar(pub indicatif::ProgressBar);
+
+impl Default for Bar {
+    fn default() -> Bar {
+        Bar(indicatif::ProgressBar::hidden())
+    }
+}
+
+impl consent_portal::render::Progress for Bar {
+    fn start(&self, pages: u64) {
+        if pages >= 500 {
+            self.0.set_length(pages);
+            self.0.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            self.0.set_style(
+                indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} pages, {eta} left")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            self.0.set_message("rendering");
+        }
+    }
+
+    fn page_done(&self) {
+        self.0.inc(1);
+    }
 }

@@ -19,7 +19,7 @@ pub fn run(args: &Args) -> Result<()> {
     let signer = keys::load_signer(&config.resolve(&config.keys.signing_key))?;
     let conn = super::open_database(&config)?;
     let started = std::time::Instant::now();
-    let progress = Bar::default();
+    let progress = super::Bar::default();
     let summary = render::render_with_progress(&conn, &config, &signer, consent_core::time::now(), &progress)?;
     progress.0.finish_and_clear();
     println!(
@@ -40,32 +40,4 @@ pub fn run(args: &Args) -> Result<()> {
 
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// A progress bar on the terminal for renders of many pages (hidden when
-/// output is not a terminal, and for a handful of pages).
-struct Bar(indicatif::ProgressBar);
-
-impl Default for Bar {
-    fn default() -> Bar {
-        Bar(indicatif::ProgressBar::hidden())
-    }
-}
-
-impl render::Progress for Bar {
-    fn start(&self, pages: u64) {
-        if pages >= 500 {
-            self.0.set_length(pages);
-            self.0.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            self.0.set_style(
-                indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} pages, {eta} left")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            self.0.set_message("rendering");
-        }
-    }
-
-    fn page_done(&self) {
-        self.0.inc(1);
-    }
 }

@@ -1,0 +1,70 @@
+//! `consent-portal sync`: the billing product's "update consent". Collect
+//! and apply decisions, expire, render, send; then a summary.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use consent_portal::config::Config;
+use consent_portal::courier::Transports;
+use consent_portal::{collector, keys, sync};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The configuration written by `consent-portal init`.
+    #[arg(long, default_value = "consent.toml")]
+    config: PathBuf,
+    /// Report what would happen; change nothing, write no page, send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Exit code when the run did not do every step (a decision source could
+/// not be read); a customer whose message failed is not a failed run.
+const INCOMPLETE: i32 = 2;
+
+pub fn run(args: &Args) -> Result<()> {
+    let config = Config::load(&args.config)?;
+    let summary = run_once(&config, args.dry_run, &super::Bar::default())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", sync::to_text(&summary));
+    }
+    if !summary.complete() {
+        eprintln!("the run was incomplete: see 'could not collect' above; expiry waits for the next run");
+        std::process::exit(INCOMPLETE);
+    }
+    Ok(())
+}
+
+/// One run on a configuration (the demo calls it too).
+pub fn run_once(config: &Config, dry_run: bool, progress: &super::Bar) -> Result<sync::Summary> {
+    let signer = keys::load_signer(&config.resolve(&config.keys.signing_key))?;
+    let key_files: Vec<PathBuf> = config.keys.verifying_keys.iter().map(|p| config.resolve(p)).collect();
+    let verifier = keys::load_verifier(&key_files)?;
+    let mut transports = Transports::from_config(config)?;
+    let conn = super::open_database(config)?;
+    let bearer = collector::bearer_token_from_env();
+    let options = sync::Options {
+        now: consent_core::time::now(),
+        dry_run,
+    };
+    let summary = sync::run(
+        &conn,
+        config,
+        &signer,
+        &verifier,
+        &mut transports,
+        bearer.as_deref(),
+        progress,
+        options,
+    );
+    progress.0.finish_and_clear();
+    match summary {
+        Ok(summary) => Ok(summary),
+        Err(e) => bail!("sync stopped: {e}"),
+    }
+}

@@ -1,0 +1,412 @@
+//! The collector's inbox: its own SQLite file of the decisions customers
+//! posted, each stored durably (WAL, `synchronous=FULL`) before the customer
+//! gets an answer, and handed out to `sync` in cursor order.
+//!
+//! ```sql
+//! CREATE TABLE decision (
+//!   cursor      INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused
+//!   request_id  INTEGER NOT NULL,
+//!   decision    TEXT NOT NULL CHECK (decision IN ('approve', 'decline')),
+//!   token       TEXT NOT NULL,                      -- as posted; sync verifies it again
+//!   received_at TEXT NOT NULL                       -- YYYY-MM-DDTHH:MM:SSZ
+//! );
+//! ```
+//!
+//! A decision repeated for the same request (a double click, a reload, a
+//! retry) is stored once. A customer who changes their mind before `sync`
+//! runs gets a new row: for each request the row with the highest cursor is
+//! the customer's last word, so an approve, decline, approve ends approved
+//! and a decline, approve, decline ends declined. Nothing about the client
+//! (address, browser) is stored: it is personal data we do not need.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+/// The schema this program writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS decision (
+  cursor      INTEGER PRIMARY KEY AUTOINCREMENT,
+  request_id  INTEGER NOT NULL,
+  decision    TEXT NOT NULL CHECK (decision IN ('approve', 'decline')),
+  token       TEXT NOT NULL,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decision_by_request ON decision (request_id, cursor);
+";
+
+/// What a customer answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Approve,
+    Decline,
+}
+
+impl Decision {
+    /// The word posted by the page's buttons and stored in the inbox.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::Decline => "decline",
+        }
+    }
+
+    /// `approve` or `decline`, exactly.
+    pub fn parse(word: &str) -> Option<Decision> {
+        match word {
+            "approve" => Some(Decision::Approve),
+            "decline" => Some(Decision::Decline),
+            _ => None,
+        }
+    }
+}
+
+/// The outcome of [`Inbox::record`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    /// The row that holds the decision.
+    pub cursor: i64,
+    /// False when the same decision was already the request's latest.
+    pub first_time: bool,
+}
+
+/// One row of the inbox, as `GET /decisions` hands it out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredDecision {
+    pub cursor: i64,
+    pub request_id: i64,
+    pub decision: Decision,
+    pub token: String,
+    pub received_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error("there is no collector inbox at {}; start `consent-portal serve` to create it", .0.display())]
+    Missing(PathBuf),
+    #[error("cannot open the collector inbox {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "{} was written by a newer consent-portal (inbox schema {found}, this program knows \
+         {SCHEMA_VERSION}); upgrade consent-portal",
+        path.display()
+    )]
+    Newer { path: PathBuf, found: i64 },
+    #[error("{} is not a collector inbox (it has no decision table)", .0.display())]
+    NotAnInbox(PathBuf),
+    #[error("collector inbox {}: {source}", path.display())]
+    Database {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+/// An open inbox. One connection behind a mutex: every write is a short
+/// transaction ending in an fsync, so writers queue anyway. Call it from
+/// blocking threads (`tokio::task::spawn_blocking`), not from async code.
+pub struct Inbox {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inbox {
+    /// Opens the inbox at `path`, creating it (and its table) if missing.
+    pub fn open(path: &Path) -> Result<Inbox, InboxError> {
+        let conn = Connection::open(path).map_err(|source| InboxError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        Inbox::setup(conn, path, true)
+    }
+
+    /// Opens an inbox that must already exist (what `sync` reads): a
+    /// mistyped path is an error, not a new empty inbox.
+    pub fn open_existing(path: &Path) -> Result<Inbox, InboxError> {
+        if !path.is_file() {
+            return Err(InboxError::Missing(path.to_owned()));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| InboxError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        Inbox::setup(conn, path, false)
+    }
+
+    fn setup(conn: Connection, path: &Path, create: bool) -> Result<Inbox, InboxError> {
+        let db = |source| InboxError::Database {
+            path: path.to_owned(),
+            source,
+        };
+        conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+        // Durable before we answer: with WAL, FULL syncs the log on every
+        // commit. The journal mode is this file's own; it sticks.
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .map_err(db)?;
+        conn.execute_batch("PRAGMA synchronous = FULL")
+            .map_err(db)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        if version > SCHEMA_VERSION {
+            return Err(InboxError::Newer {
+                path: path.to_owned(),
+                found: version,
+            });
+        }
+        if create {
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))
+            .map_err(db)?;
+        } else {
+            let has_table: bool = conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'decision')",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            if !has_table {
+                return Err(InboxError::NotAnInbox(path.to_owned()));
+            }
+        }
+        Ok(Inbox {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stores a decision unless it is already the request's latest one.
+    /// Returns after the row is on disk.
+    pub fn record(
+        &self,
+        request_id: i64,
+        decision: Decision,
+        token: &str,
+        received_at: &str,
+    ) -> Result<Recorded, InboxError> {
+        let mut conn = self.lock();
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let latest: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT cursor, decision FROM decision WHERE request_id = ?1 \
+                     ORDER BY cursor DESC LIMIT 1",
+                    [request_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((cursor, stored)) = latest {
+                if stored == decision.as_str() {
+                    return Ok(Recorded {
+                        cursor,
+                        first_time: false,
+                    });
+                }
+            }
+            tx.execute(
+                "INSERT INTO decision (request_id, decision, token, received_at) VALUES (?1, ?2, ?3, ?4)",
+                params![request_id, decision.as_str(), token, received_at],
+            )?;
+            let cursor = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(Recorded {
+                cursor,
+                first_time: true,
+            })
+        })();
+        result.map_err(|source| self.error(source))
+    }
+
+    /// Up to `limit` decisions with a cursor above `after`, in cursor order.
+    pub fn since(&self, after: i64, limit: usize) -> Result<Vec<StoredDecision>, InboxError> {
+        let conn = self.lock();
+        let result = (|| {
+            let mut stmt = conn.prepare(
+                "SELECT cursor, request_id, decision, token, received_at FROM decision \
+                 WHERE cursor > ?1 ORDER BY cursor LIMIT ?2",
+            )?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = stmt.query_map(params![after, limit], |r| {
+                let word: String = r.get(2)?;
+                let decision = Decision::parse(&word).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        2,
+                        rusqlite::types::Type::Text,
+                        format!("'{word}' is not approve or decline").into(),
+                    )
+                })?;
+                Ok(StoredDecision {
+                    cursor: r.get(0)?,
+                    request_id: r.get(1)?,
+                    decision,
+                    token: r.get(3)?,
+                    received_at: r.get(4)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })();
+        result.map_err(|source| self.error(source))
+    }
+
+    /// A poisoned lock only means another request panicked mid-call; the
+    /// connection itself is still consistent (SQLite rolls back).
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn error(&self, source: rusqlite::Error) -> InboxError {
+        InboxError::Database {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_inbox(name: &str) -> (PathBuf, Inbox) {
+        let dir = std::env::temp_dir().join(format!("consent-inbox-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("inbox.db");
+        let inbox = Inbox::open(&path).expect("open");
+        (dir, inbox)
+    }
+
+    #[test]
+    fn repeats_are_stored_once_and_changes_of_mind_in_order() {
+        let (dir, inbox) = temp_inbox("order");
+        let at = "2026-11-29T10:00:00Z";
+        let first = inbox.record(5, Decision::Approve, "v1.a", at).unwrap();
+        assert_eq!(
+            first,
+            Recorded {
+                cursor: 1,
+                first_time: true
+            }
+        );
+        let again = inbox.record(5, Decision::Approve, "v1.a", at).unwrap();
+        assert_eq!(
+            again,
+            Recorded {
+                cursor: 1,
+                first_time: false
+            }
+        );
+        let other = inbox.record(6, Decision::Decline, "v1.b", at).unwrap();
+        assert_eq!(other.cursor, 2);
+        let declined = inbox.record(5, Decision::Decline, "v1.a", at).unwrap();
+        assert_eq!(
+            declined,
+            Recorded {
+                cursor: 3,
+                first_time: true
+            }
+        );
+        let approved = inbox.record(5, Decision::Approve, "v1.a", at).unwrap();
+        assert_eq!(
+            approved,
+            Recorded {
+                cursor: 4,
+                first_time: true
+            }
+        );
+
+        let all = inbox.since(0, 100).unwrap();
+        let summary: Vec<(i64, i64, Decision)> = all
+            .iter()
+            .map(|d| (d.cursor, d.request_id, d.decision))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (1, 5, Decision::Approve),
+                (2, 6, Decision::Decline),
+                (3, 5, Decision::Decline),
+                (4, 5, Decision::Approve)
+            ]
+        );
+        assert_eq!(inbox.since(2, 1).unwrap()[0].cursor, 3);
+        assert!(inbox.since(4, 10).unwrap().is_empty());
+        drop(inbox);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn is_durable_wal_and_reopens() {
+        let (dir, inbox) = temp_inbox("pragmas");
+        {
+            let conn = inbox.lock();
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            let sync: i64 = conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!((mode.as_str(), sync), ("wal", 2));
+        }
+        inbox
+            .record(1, Decision::Approve, "v1.x", "2026-11-29T10:00:00Z")
+            .unwrap();
+        let path = inbox.path().to_owned();
+        drop(inbox);
+        let reopened = Inbox::open_existing(&path).unwrap();
+        assert_eq!(reopened.since(0, 10).unwrap().len(), 1);
+        drop(reopened);
+        assert!(matches!(
+            Inbox::open_existing(&dir.join("typo.db")),
+            Err(InboxError::Missing(_))
+        ));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn cursors_are_never_reused() {
+        let (dir, inbox) = temp_inbox("autoincrement");
+        inbox
+            .record(1, Decision::Approve, "v1.x", "2026-11-29T10:00:00Z")
+            .unwrap();
+        inbox
+            .record(2, Decision::Approve, "v1.y", "2026-11-29T10:00:00Z")
+            .unwrap();
+        inbox
+            .lock()
+            .execute("DELETE FROM decision WHERE cursor = 2", [])
+            .unwrap();
+        let next = inbox
+            .record(3, Decision::Approve, "v1.z", "2026-11-29T10:00:00Z")
+            .unwrap();
+        assert_eq!(next.cursor, 3);
+        drop(inbox);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,333 @@
+//! The consent request as an e-mail, and the [`Mailer`] that sends a run's
+//! worth of them: over SMTP with a few connections reused for the whole run
+//! (see `smtp.rs`), or as `.eml` files for the demo and tests.
+//!
+//! Each message is multipart plain text + HTML in the customer's language,
+//! with a Message-ID derived from the request, so that a message sent again
+//! after a crash is recognisably the same message.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use consent_core::status::Language;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{FileTransport, Message, Transport as _};
+
+use super::smtp::{self, Target};
+use super::texts::EmailTexts;
+use super::{is_loopback, Channel, Credentials, ErrorClass, Problem, SendError};
+use crate::config::{Email, EmailTransport, Tls};
+
+/// The environment variables that hold the SMTP login.
+pub const USERNAME_VAR: &str = "CONSENT_SMTP_USERNAME";
+pub const PASSWORD_VAR: &str = "CONSENT_SMTP_PASSWORD";
+
+/// The most SMTP connections one run opens, whatever the configuration says.
+const MAX_CONCURRENCY: usize = 64;
+/// The longest address quoted back in a reason.
+const MAX_QUOTED: usize = 80;
+
+/// One consent request, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailMessage {
+    pub request_id: i64,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// `<consent-{request id}-{page id}@{from domain}>`.
+    pub message_id: String,
+}
+
+/// What [`compose`] needs to know about one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Compose<'a> {
+    pub language: Language,
+    pub business_name: &'a str,
+    /// The consent page: `<site url>/c/<page id>.html`.
+    pub link: &'a str,
+    pub expiry_days: i64,
+    pub request_id: i64,
+    pub page_id: &'a str,
+    /// The domain of `email.from` ([`Mailer::from_domain`]).
+    pub from_domain: &'a str,
+    pub to: &'a str,
+}
+
+/// The Message-ID of a request's e-mail: the same for every send of it.
+pub fn message_id(request_id: i64, page_id: &str, from_domain: &str) -> String {
+    format!("<consent-{request_id}-{page_id}@{from_domain}>")
+}
+
+/// The e-mail asking for consent: who asks, the link, how long it is
+/// valid. No images, no tracking.
+pub fn compose(input: &Compose<'_>) -> EmailMessage {
+    let texts = EmailTexts::new(input.language, input.business_name, input.expiry_days);
+    let text = format!(
+        "{}\n\n{}\n\n{}\n\n{}\n\n{}\n",
+        texts.greeting, texts.asks, input.link, texts.expiry, texts.why
+    );
+    let link = escape(input.link);
+    let html = format!(
+        "<!DOCTYPE html>\n\
+         <html lang=\"{lang}\">\n\
+         <head>\n\
+         <meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{subject}</title>\n\
+         </head>\n\
+         <body>\n\
+         <p>{greeting}</p>\n\
+         <p>{asks}</p>\n\
+         <p><a href=\"{link}\">{label}</a></p>\n\
+         <p>{link}</p>\n\
+         <p>{expiry}</p>\n\
+         <p>{why}</p>\n\
+         </body>\n\
+         </html>\n",
+        lang = texts.lang,
+        subject = escape(&texts.subject),
+        greeting = escape(texts.greeting),
+        asks = escape(&texts.asks),
+        label = escape(texts.link_label),
+        expiry = escape(&texts.expiry),
+        why = escape(&texts.why),
+    );
+    EmailMessage {
+        request_id: input.request_id,
+        to: input.to.to_owned(),
+        subject: texts.subject,
+        text,
+        html,
+        message_id: message_id(input.request_id, input.page_id, input.from_domain),
+    }
+}
+
+/// Text for HTML element content and double-quoted attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// How a run's messages went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub sent: usize,
+    pub failed: usize,
+    /// SMTP connections opened (0 for files).
+    pub connections: usize,
+}
+
+/// Sends e-mail as `[email]` says. Holds the SMTP login; `Debug` does not
+/// show it.
+#[derive(Debug)]
+pub struct Mailer {
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+    transport: Transport,
+}
+
+#[derive(Debug)]
+enum Transport {
+    Smtp(Target),
+    File(PathBuf),
+}
+
+fn setup(setting: &'static str, detail: impl Into<String>) -> SendError {
+    SendError::config(Channel::Email, setting, detail.into())
+}
+
+impl Mailer {
+    /// From `[email]`, with the login from CONSENT_SMTP_USERNAME and
+    /// CONSENT_SMTP_PASSWORD (both or neither). `base_dir` resolves a
+    /// relative `file_dir`.
+    pub fn from_config(config: &Email, base_dir: &Path) -> Result<Mailer, SendError> {
+        let credentials = Credentials::from_env(Channel::Email, USERNAME_VAR, PASSWORD_VAR)?;
+        Mailer::new(config, base_dir, credentials)
+    }
+
+    /// As [`Mailer::from_config`], with the login given.
+    pub fn new(
+        config: &Email,
+        base_dir: &Path,
+        credentials: Option<Credentials>,
+    ) -> Result<Mailer, SendError> {
+        let mailbox = |setting: &'static str, value: &str| {
+            value.trim().parse::<Mailbox>().map_err(|e| {
+                setup(setting, format!("\"{value}\" is not an address like Name <name@example.se>: {e}"))
+            })
+        };
+        let from = mailbox("email.from", &config.from)?;
+        let reply_to = match &config.reply_to {
+            Some(reply_to) => Some(mailbox("email.reply_to", reply_to)?),
+            None => None,
+        };
+        let transport = match config.transport {
+            EmailTransport::File => {
+                let dir = config
+                    .file_dir
+                    .as_ref()
+                    .ok_or_else(|| setup("email.file_dir", "is needed with transport = \"file\""))?;
+                let dir = base_dir.join(dir);
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    setup("email.file_dir", format!("{} cannot be created: {e}", dir.display()))
+                })?;
+                Transport::File(dir)
+            }
+            EmailTransport::Smtp => {
+                let host = config
+                    .smtp_host
+                    .clone()
+                    .filter(|h| !h.trim().is_empty())
+                    .ok_or_else(|| setup("email.smtp_host", "is needed with transport = \"smtp\""))?;
+                if config.tls == Tls::None && credentials.is_some() && !is_loopback(&host) {
+                    return Err(setup(
+                        "email.tls",
+                        "is \"none\" but a login is set: it would go in clear; use \"starttls\" or \"tls\"",
+                    ));
+                }
+                let port = config.smtp_port.unwrap_or(match config.tls {
+                    Tls::Starttls => 587,
+                    Tls::Tls => 465,
+                    Tls::None => 25,
+                });
+                Transport::Smtp(Target {
+                    host,
+                    port,
+                    tls: config.tls,
+                    credentials,
+                    concurrency: config.concurrency.clamp(1, MAX_CONCURRENCY),
+                    timeout: Duration::from_secs(config.timeout_seconds.max(1)),
+                })
+            }
+        };
+        Ok(Mailer {
+            from,
+            reply_to,
+            transport,
+        })
+    }
+
+    /// The domain of `email.from`, for [`message_id`].
+    pub fn from_domain(&self) -> &str {
+        self.from.email.domain()
+    }
+
+    /// Sends every message and calls `on_result` with each one's request id
+    /// and outcome as it comes in, on the calling thread (so the caller can
+    /// write it to the database) and in no particular order. Every message
+    /// gets exactly one call.
+    ///
+    /// Over SMTP, `email.concurrency` connections share the messages, each
+    /// kept open for the whole run; a connection that breaks is opened
+    /// again. Messages are taken from `messages` as the connections need
+    /// them, so it may be a lazy iterator. Call this from a plain thread,
+    /// not from inside an async runtime.
+    pub fn send_all(
+        &self,
+        messages: impl IntoIterator<Item = EmailMessage>,
+        mut on_result: impl FnMut(i64, Result<(), SendError>),
+    ) -> Summary {
+        let mut summary = Summary::default();
+        let mut report = |id: i64, result: Result<(), SendError>| {
+            if result.is_ok() {
+                summary.sent += 1;
+            } else {
+                summary.failed += 1;
+            }
+            on_result(id, result);
+        };
+        let built = messages
+            .into_iter()
+            .map(|m| (m.request_id, self.build(&m)));
+        match &self.transport {
+            Transport::File(dir) => {
+                let files = FileTransport::new(dir);
+                for (id, message) in built {
+                    let result = message.and_then(|message| {
+                        files.send(&message).map(|_| ()).map_err(|e| {
+                            SendError::new(
+                                Channel::Email,
+                                ErrorClass::Setup,
+                                Problem::Other {
+                                    detail: format!("cannot write to {}: {e}", dir.display()),
+                                },
+                            )
+                        })
+                    });
+                    report(id, result);
+                }
+                drop(report);
+            }
+            Transport::Smtp(target) => {
+                let connections = smtp::send_all(target, built, &mut report);
+                drop(report);
+                summary.connections = connections;
+            }
+        }
+        summary
+    }
+
+    /// The MIME message; an address that does not parse is the customer's
+    /// error.
+    fn build(&self, m: &EmailMessage) -> Result<Message, SendError> {
+        let to = m.to.trim();
+        let permanent = |problem| SendError::new(Channel::Email, ErrorClass::Permanent, problem);
+        let to: Mailbox = to.parse().map_err(|_| {
+            let address = match to.char_indices().nth(MAX_QUOTED) {
+                Some((cut, _)) => format!("{}…", &to[..cut]),
+                None => to.to_owned(),
+            };
+            permanent(Problem::InvalidAddress { address })
+        })?;
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(m.subject.as_str())
+            .message_id(Some(m.message_id.clone()));
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        builder
+            .multipart(MultiPart::alternative_plain_html(m.text.clone(), m.html.clone()))
+            .map_err(|e| {
+                permanent(Problem::Other {
+                    detail: e.to_string(),
+                })
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_everything_it_embeds() {
+        let message = compose(&Compose {
+            language: Language::En,
+            business_name: "Bröd & <Salt> \"AB\"",
+            link: "https://s.example.se/c/a\"b.html",
+            expiry_days: 7,
+            request_id: 1,
+            page_id: "p",
+            from_domain: "example.se",
+            to: "a@example.se",
+        });
+        assert!(message.html.contains("Bröd &amp; &lt;Salt&gt; &quot;AB&quot;"));
+        assert!(message.html.contains("href=\"https://s.example.se/c/a&quot;b.html\""));
+        assert!(!message.html.contains("<Salt>"));
+        assert!(!message.html.contains("<img"));
+        assert_eq!(message.subject, "Bröd & <Salt> \"AB\" asks for your consent");
+    }
+}

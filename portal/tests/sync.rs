@@ -1,0 +1,329 @@
+//! "Update consent" end to end: a billing register, queue, sync (pages and
+//! messages to files), decisions POSTed to the running collector over real
+//! HTTP, sync again, statuses; replayed, tampered, stale and expired tokens
+//! refused with nothing changed; expiry at day 8 with explicit time.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use consent_portal::collector::{self, CollectorApp, Inbox};
+use consent_portal::config::{self, Config};
+use consent_portal::courier::Transports;
+use consent_portal::render::NoProgress;
+use consent_portal::{keys, sync};
+use rusqlite::Connection;
+
+const DAY: i64 = 86_400;
+const T0: i64 = 1_796_000_000;
+
+struct World {
+    dir: PathBuf,
+    config: Config,
+    conn: Connection,
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.join();
+        }
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn world(name: &str) -> World {
+    let dir = std::env::temp_dir().join(format!("consent-sync-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let conn = Connection::open(dir.join("billing.db")).expect("open");
+    conn.execute_batch(
+        "CREATE TABLE kunder (nr INTEGER PRIMARY KEY, namn TEXT, epost TEXT, mobil TEXT);
+         INSERT INTO kunder VALUES
+           (1, 'Anna', 'anna@example.se', NULL),
+           (2, 'Bo', NULL, '070-123 45 67'),
+           (3, 'Cia', 'cia@example.se', NULL),
+           (4, 'Dan', NULL, '08-12 34 56'),
+           (5, 'Eva', NULL, NULL);",
+    )
+    .expect("register");
+    consent_core::register(&conn).expect("register functions");
+    for sql in [
+        "SELECT consent_init('kunder', 'nr', 'epost', 'mobil', 'namn')",
+        "SELECT consent_setting('business_name', 'Dahls Rör AB')",
+        "SELECT consent_setting('info_text', 'Vi sparar namn och e-post för fakturering.')",
+        "SELECT consent_setting('sms_enabled', 1)",
+    ] {
+        conn.query_row(sql, [], |_| Ok(())).expect(sql);
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let mut text = config::template("billing.db", &base, &format!("{base}/decision"));
+    text.push_str(
+        "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"file\"\nfile_dir = \"mail\"\n\
+         [sms]\nfrom = \"DahlsRor\"\ntransport = \"file\"\nfile_dir = \"sms\"\n",
+    );
+    std::fs::write(dir.join("consent.toml"), text).expect("config");
+    for sub in ["mail", "sms"] {
+        std::fs::create_dir_all(dir.join(sub)).expect("outbox");
+    }
+    keys::write_new_key_pair(&dir.join("consent-signing.key"), &dir.join("consent-verifying.key")).expect("keys");
+    let config = Config::load(&dir.join("consent.toml")).expect("config");
+    let app = CollectorApp::from_config(
+        &config,
+        keys::load_verifier(&[dir.join("consent-verifying.key")]).expect("verifier"),
+        Inbox::open(&config.resolve(&config.collector.inbox)).expect("inbox"),
+        None,
+    )
+    .expect("collector");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async move {
+            listener.set_nonblocking(true).expect("nonblocking");
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = collector::serve(listener, app, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+    });
+    World {
+        dir,
+        config,
+        conn,
+        base,
+        stop: Some(stop),
+        server: Some(server),
+    }
+}
+
+impl World {
+    fn sql(&self, sql: &str) -> String {
+        self.conn
+            .query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
+            .map(|v| match v {
+                rusqlite::types::Value::Text(t) => t,
+                rusqlite::types::Value::Integer(i) => i.to_string(),
+                other => format!("{other:?}"),
+            })
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    fn sync(&self, now: i64) -> sync::Summary {
+        let signer = keys::load_signer(&self.dir.join("consent-signing.key")).expect("signer");
+        let verifier = keys::load_verifier(&[self.dir.join("consent-verifying.key")]).expect("verifier");
+        let mut transports = Transports::from_config(&self.config).expect("transports");
+        sync::run(
+            &self.conn,
+            &self.config,
+            &signer,
+            &verifier,
+            &mut transports,
+            None,
+            &NoProgress,
+            sync::Options { now, dry_run: false },
+        )
+        .expect("sync")
+    }
+
+    fn status(&self, customer: i64) -> String {
+        self.sql(&format!("SELECT consent_status({customer})"))
+    }
+
+    /// The token on the customer's current page.
+    fn token(&self, customer: i64) -> String {
+        let page_id = self.sql(&format!(
+            "SELECT page_id FROM consent_request WHERE customer_id = {customer} ORDER BY id DESC LIMIT 1"
+        ));
+        let html = std::fs::read_to_string(self.dir.join("site/c").join(format!("{page_id}.html"))).expect("page");
+        html.split("name=\"token\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("token").to_owned()
+    }
+
+    /// Presses a button: POSTs the form as a browser would. Returns the status.
+    fn press(&self, token: &str, decision: &str) -> u16 {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        agent
+            .post(&format!("{}/decision", self.base))
+            .send_form([("token", token), ("decision", decision)])
+            .expect("the collector answers")
+            .status()
+            .as_u16()
+    }
+
+    fn files(&self, sub: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.join(sub))
+            .expect("outbox")
+            .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("message"))
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+#[test]
+fn queue_send_decide_and_collect() {
+    let w = world("loop");
+    w.sql(&format!("SELECT consent_queue_all(NULL, {T0})"));
+    let first = w.sync(T0 + 60);
+    assert_eq!(
+        (first.delivery.sent_email, first.delivery.sent_sms, first.delivery.errors.len()),
+        (2, 1, 1),
+        "{}",
+        sync::to_text(&first)
+    );
+    assert!(first.delivery.errors[0].reason.contains("08-12 34 56"), "{:?}", first.delivery.errors);
+    assert_eq!((w.status(1), w.status(2), w.status(3)), ("sent".into(), "sent".into(), "sent".into()));
+    assert_eq!((w.status(4), w.status(5)), ("error".into(), "error".into()));
+    let mails = w.files("mail");
+    assert_eq!(mails.len(), 2);
+    let link = format!("{}/c/", w.base);
+    assert!(mails.iter().all(|m| m.contains(&link) && m.contains("Message-ID: <consent-")), "{mails:?}");
+    let texts = w.files("sms");
+    assert!(texts[0].contains("+46701234567") && texts[0].contains(&link), "{texts:?}");
+
+    // Anna approves and Bo declines, in a browser.
+    assert_eq!(w.press(&w.token(1), "approve"), 303);
+    assert_eq!(w.press(&w.token(2), "decline"), 303);
+    let second = w.sync(T0 + 120);
+    assert_eq!((second.collected, second.approved, second.declined), (2, 1, 1), "{}", sync::to_text(&second));
+    assert_eq!((w.status(1), w.status(2), w.status(3)), ("approved".into(), "denied".into(), "sent".into()));
+    // The approval keeps its evidence: the signed token and the text's hash.
+    let evidence = w.sql("SELECT evidence FROM consent_request WHERE customer_id = 1");
+    assert!(evidence_token(&evidence).starts_with("v1.") && evidence.contains("text_sha256"), "{evidence}");
+    let text_hash = w.sql("SELECT text_hash FROM consent_request WHERE customer_id = 1");
+    assert!(evidence.contains(&text_hash));
+    // The pages of the decided requests, and of Dan's failed one, are gone.
+    assert_eq!(second.pages.expect("rendered").removed, 3);
+
+    // Replayed: the collector answers as before and stores nothing new.
+    let anna = evidence_token(&evidence);
+    assert_eq!(w.press(&anna, "approve"), 303);
+    let third = w.sync(T0 + 180);
+    assert_eq!((third.collected, third.approved), (0, 0), "{}", sync::to_text(&third));
+
+    // Tampered: refused at the collector, nothing stored.
+    let mut tampered = w.token(3).into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    assert_eq!(w.press(&String::from_utf8(tampered).expect("ascii"), "approve"), 400);
+    assert_eq!(w.sync(T0 + 240).collected, 0);
+    assert_eq!(w.status(3), "sent");
+
+    // Expiry: Cia never answers; at day 8 she is denied.
+    let before = w.sync(T0 + 7 * DAY);
+    assert_eq!(before.expired, Some(0));
+    let after = w.sync(T0 + 60 + 7 * DAY);
+    assert_eq!(after.expired, Some(1));
+    assert_eq!(w.status(3), "denied");
+}
+
+/// The token inside an evidence JSON.
+fn evidence_token(evidence: &str) -> String {
+    let json: serde_json::Value = serde_json::from_str(evidence).expect("evidence is JSON");
+    json["token"].as_str().expect("token in evidence").to_owned()
+}
+
+#[test]
+fn stale_and_changed_minds() {
+    let w = world("stale");
+    w.sql(&format!("SELECT consent_queue_all(NULL, {T0})"));
+    w.sync(T0 + 60);
+    // A token for a request that was since revoked and queued again is
+    // stale: the collector takes it (it is validly signed), sync refuses it.
+    let old = w.token(1);
+    w.sql(&format!("SELECT consent_revoke(1, 'clerk', {})", T0 + 100));
+    w.sql(&format!("SELECT consent_queue(1, {})", T0 + 110));
+    assert_eq!(w.press(&old, "approve"), 303);
+    let summary = w.sync(T0 + 200);
+    assert_eq!(summary.approved, 0);
+    assert!(
+        summary.refused.iter().any(|r| r.reason.contains("no longer the customer's current request")),
+        "{}",
+        sync::to_text(&summary)
+    );
+    assert_eq!(w.status(1), "sent", "sent again, and not approved by the old page");
+
+    // Approve, then decline on the same page before the next sync: the
+    // last word counts.
+    let cia = w.token(3);
+    assert_eq!(w.press(&cia, "approve"), 303);
+    assert_eq!(w.press(&cia, "decline"), 303);
+    let summary = w.sync(T0 + 300);
+    assert_eq!((summary.approved, summary.declined), (0, 1), "{}", sync::to_text(&summary));
+    assert_eq!(w.status(3), "denied");
+
+    // Approve, sync, then decline on the same page: a withdrawal.
+    let anna = w.token(1);
+    assert_eq!(w.press(&anna, "approve"), 303);
+    w.sync(T0 + 400);
+    assert_eq!(w.status(1), "approved");
+    assert_eq!(w.press(&anna, "decline"), 303);
+    w.sync(T0 + 500);
+    assert_eq!(w.status(1), "denied");
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let w = world("dry");
+    w.sql(&format!("SELECT consent_queue_all(NULL, {T0})"));
+    let signer = keys::load_signer(&w.dir.join("consent-signing.key")).expect("signer");
+    let verifier = keys::load_verifier(&[w.dir.join("consent-verifying.key")]).expect("verifier");
+    let mut transports = Transports::from_config(&w.config).expect("transports");
+    let events = w.sql("SELECT count(*) FROM consent_event");
+    let summary = sync::run(
+        &w.conn,
+        &w.config,
+        &signer,
+        &verifier,
+        &mut transports,
+        None,
+        &NoProgress,
+        sync::Options {
+            now: T0,
+            dry_run: true,
+        },
+    )
+    .expect("dry run");
+    assert_eq!((summary.delivery.would_send_email, summary.delivery.sent_email), (0, 0), "no pages yet, so nothing to send");
+    assert_eq!(w.sql("SELECT count(*) FROM consent_event"), events);
+    assert!(w.files("mail").is_empty() && !w.dir.join("site").exists());
+}
+
+#[test]
+fn the_demo_runs_the_whole_loop_once() {
+    let dir = std::env::temp_dir().join(format!("consent-demo-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_consent-portal"))
+        .args(["demo", "--once", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(&dir)
+        .output()
+        .expect("run the demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for needle in [
+        "sent: 4 by e-mail, 2 by SMS",
+        "pressed 'approve'",
+        "the collector answered 303",
+        "decisions: 2 collected, 1 approved, 1 declined, 0 refused",
+        "Samtycke är godkänt                   1",
+        "Samtycke är nekat                     1",
+    ] {
+        assert!(stdout.contains(needle), "{needle:?} missing from:\n{stdout}");
+    }
+    assert!(Path::new(&dir).join(".consent-demo").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
