@@ -10,7 +10,7 @@
 //! it shows changed (a cache of fingerprints beside the site), and written
 //! only when its bytes differ.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use base64::Engine;
@@ -207,15 +207,10 @@ pub fn render_with_progress(
         let fingerprint = page_fingerprint(&site_fingerprint, &page_id, &claims);
         keep.insert(page_id.clone());
         summary.pages += 1;
-        let unchanged = match (cache.0.get(&page_id), listing.pages.get(&page_id)) {
-            (Some((cached, size)), Some(on_disk)) => *cached == fingerprint && size == on_disk,
-            _ => false,
-        };
+        let unchanged = cache.0.get(&page_id) == Some(&fingerprint) && listing.pages.contains(&page_id);
         if unchanged {
             summary.unchanged += 1;
-            if let Some(entry) = cache.0.get(&page_id) {
-                next_cache.0.insert(page_id, entry.clone());
-            }
+            next_cache.0.insert(page_id, fingerprint);
         } else {
             jobs.push(PageJob {
                 page_id,
@@ -228,14 +223,12 @@ pub fn render_with_progress(
     let page = PageTemplate::new(&templates, &base)?;
     progress.start(jobs.len() as u64);
     for (job, outcome) in write_pages(&jobs, &page, signer, &pages_dir, progress)? {
-        if outcome.written {
+        if outcome.0 {
             summary.written += 1;
         } else {
             summary.unchanged += 1;
         }
-        next_cache
-            .0
-            .insert(job.page_id.clone(), (job.fingerprint.clone(), outcome.size));
+        next_cache.0.insert(job.page_id.clone(), job.fingerprint.clone());
     }
 
     summary.removed = site::prune(&pages_dir, &listing, &keep)?;
@@ -252,7 +245,9 @@ pub fn render_with_progress(
         b"User-agent: *\nDisallow: /\n",
     )?);
     site::sync_dir(&pages_dir)?;
-    next_cache.save(&cache_path)?;
+    if next_cache != cache {
+        next_cache.save(&cache_path)?;
+    }
     Ok(summary)
 }
 
@@ -289,10 +284,8 @@ struct PageJob {
     fingerprint: String,
 }
 
-struct Written {
-    written: bool,
-    size: u64,
-}
+/// Whether a page's file was written (false: it already held those bytes).
+struct Written(bool);
 
 /// Signs, renders and writes the pages on every core: signing dominates a
 /// first render, and the pages are independent.
@@ -320,13 +313,7 @@ fn write_pages<'j>(
                             let path = pages_dir.join(format!("{}.html", job.page_id));
                             let written = site::write_if_changed(&path, html.as_bytes())?;
                             progress.page_done();
-                            Ok((
-                                job,
-                                Written {
-                                    written,
-                                    size: html.len() as u64,
-                                },
-                            ))
+                            Ok((job, Written(written)))
                         })
                         .collect()
                 })
@@ -500,9 +487,9 @@ fn page_fingerprint(site: &[u8; 32], page_id: &str, claims: &Claims) -> String {
     hex(&h.finalize()[..16])
 }
 
-/// page id -> (fingerprint, size of the file written).
-#[derive(Default)]
-struct Cache(BTreeMap<String, (String, u64)>);
+/// page id -> fingerprint of what the page was made from.
+#[derive(Default, PartialEq, Eq)]
+struct Cache(HashMap<String, String>);
 
 impl Cache {
     /// A missing or unreadable cache only means every page is rendered again.
@@ -513,19 +500,23 @@ impl Cache {
         Cache(
             text.lines()
                 .filter_map(|line| {
-                    let mut parts = line.split(' ');
-                    let (id, f, size) = (parts.next()?, parts.next()?, parts.next()?.parse().ok()?);
-                    Some((id.to_owned(), (f.to_owned(), size)))
+                    let (id, fingerprint) = line.split_once(' ')?;
+                    Some((id.to_owned(), fingerprint.to_owned()))
                 })
                 .collect(),
         )
     }
 
     fn save(&self, path: &Path) -> Result<(), SiteError> {
-        let mut text = String::with_capacity(self.0.len() * 64);
-        for (id, (f, size)) in &self.0 {
-            text.push_str(&format!("{id} {f} {size}\n"));
+        let mut lines: Vec<_> = self.0.iter().collect();
+        lines.sort();
+        let mut text = String::with_capacity(self.0.len() * 56);
+        for (id, fingerprint) in lines {
+            text.push_str(id);
+            text.push(' ');
+            text.push_str(fingerprint);
+            text.push('\n');
         }
-        site::write_if_changed(path, text.as_bytes()).map(|_| ())
+        site::write_atomically(path, text.as_bytes())
     }
 }

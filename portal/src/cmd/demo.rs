@@ -234,10 +234,12 @@ fn keep_syncing(config: &Config, every: Duration) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let quiet = super::Bar::default();
     let mut last = String::new();
+    // One listener for the whole loop, so a Ctrl-C during a sync is not lost.
+    let mut interrupted = Box::pin(tokio::signal::ctrl_c());
     loop {
         let stop = runtime.block_on(async {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => true,
+                _ = &mut interrupted => true,
                 _ = tokio::time::sleep(every) => false,
             }
         });

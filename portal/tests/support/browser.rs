@@ -346,3 +346,23 @@ impl StaticServer {
         }
     }
 }
+
+/// For tests that drive the browser themselves through a script in
+/// `tests/browser/`: `true` when Chromium, Node.js and the npm packages are
+/// here; otherwise the reason and the fix go to stderr and it returns
+/// `false` (a failure instead when `CI=true`), as in [`check_site`].
+pub fn browser_available(label: &str) -> bool {
+    match missing_prerequisite() {
+        Some(reason) => {
+            skip_or_fail(label, &reason);
+            false
+        }
+        None => true,
+    }
+}
+
+/// The Chromium the scripts start (`CHROMIUM_PATH`, default
+/// `/usr/bin/chromium`).
+pub fn chromium() -> PathBuf {
+    chromium_path()
+}

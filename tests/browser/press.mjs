@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+// Opens one page in headless Chromium (Debian's /usr/bin/chromium, never a
+// downloaded browser, started as check_page.mjs starts it), presses the
+// button with the given visible text, as a customer would, and waits for
+// the page that the press leads to.
+//
+//   * The button is found by its accessible name, matched exactly: "Jag
+//     godkänner" never matches "Jag godkänner inte". Exactly one button
+//     must have that name.
+//   * No request may leave for another origin than the page's own: such
+//     requests are aborted before they leave the browser, and listed.
+//   * The resulting page is screenshotted (full page, 360 px wide).
+//
+// Usage: node press.mjs URL BUTTON_TEXT OUT.png
+//
+// stdout: JSON { "finalUrl", "status", "title", "heading", "blocked",
+// "screenshot" }, where "status" is the HTTP status of the page landed on,
+// "heading" the text of its first <h1> and "blocked" the aborted requests.
+// Exit 0: pressed and landed on a page that answered below 400; 1: the
+// press failed (no such button, no navigation, an HTTP error, a blocked
+// request the press needed); 2: the script itself could not run (bad
+// arguments, no browser).
+//
+// Environment: CHROMIUM_PATH (default /usr/bin/chromium),
+// PRESS_TIMEOUT_MS (default 60000, for the whole run).
+
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const TIMEOUT_MS = Number(process.env.PRESS_TIMEOUT_MS || 60000);
+const STEP_TIMEOUT_MS = 20000;
+const VIEWPORT = { width: 360, height: 740 };
+// The same flags as check_page.mjs (see TESTING.md): without the
+// background-networking ones Chromium keeps trying to reach Google's
+// services on a closed network.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--disable-features=Translate,OptimizationHints,MediaRouter',
+];
+
+function usage(message) {
+  process.stderr.write(`press: ${message}\nusage: node press.mjs URL BUTTON_TEXT OUT.png\n`);
+  process.exit(2);
+}
+
+function fail(message) {
+  process.stderr.write(`press: ${message}\n`);
+  process.exitCode = 1;
+}
+
+function parseArgs(argv) {
+  if (argv.length !== 3) usage(`expected 3 arguments, got ${argv.length}`);
+  const [href, button, out] = argv;
+  let url;
+  try {
+    url = new URL(href);
+  } catch {
+    usage(`not a URL: ${href}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') usage(`not an http URL: ${href}`);
+  if (button.trim() === '') usage('the button text is empty');
+  if (!out.toLowerCase().endsWith('.png')) usage(`the screenshot must be a .png file: ${out}`);
+  return { url, button, out };
+}
+
+async function press(browser, url, buttonText, out) {
+  const blocked = [];
+  const context = await browser.newContext({
+    viewport: VIEWPORT,
+    deviceScaleFactor: 1,
+    locale: 'sv-SE',
+    serviceWorkers: 'block',
+  });
+  try {
+    await context.route('**/*', (route) => {
+      const request = route.request();
+      const target = request.url();
+      let origin = null;
+      try {
+        origin = new URL(target).origin;
+      } catch {
+        // data: and similar URLs have no origin of their own.
+      }
+      if (origin !== null && origin !== 'null' && origin !== url.origin) {
+        blocked.push(`${request.method()} ${target}`);
+        return route.abort('blockedbyclient');
+      }
+      return route.continue();
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+
+    const opened = await page.goto(url.href, { waitUntil: 'load' });
+    if (!opened) throw new Error(`no response for ${url.href}`);
+    if (opened.status() >= 400) throw new Error(`${url.href} answered HTTP ${opened.status()}`);
+
+    const button = page.getByRole('button', { name: buttonText, exact: true });
+    const count = await button.count();
+    if (count !== 1) {
+      const names = await page
+        .getByRole('button')
+        .evaluateAll((els) => els.map((el) => (el.innerText || el.value || '').trim()));
+      throw new Error(
+        `${count === 0 ? 'no' : count} button(s) named ${JSON.stringify(buttonText)} on ${url.href}; ` +
+          `the buttons there: ${JSON.stringify(names)}`,
+      );
+    }
+
+    const before = page.url();
+    const [landed] = await Promise.all([
+      page.waitForNavigation({ waitUntil: 'load' }),
+      button.click(),
+    ]);
+    const finalUrl = page.url();
+    const facts = await page.evaluate(() => {
+      const h1 = document.querySelector('h1');
+      return {
+        title: document.title,
+        heading: h1 ? h1.textContent.replace(/\s+/g, ' ').trim() : null,
+      };
+    });
+    await mkdir(path.dirname(path.resolve(out)), { recursive: true });
+    await page.screenshot({ path: out, fullPage: true, animations: 'disabled' });
+
+    const result = {
+      finalUrl,
+      status: landed ? landed.status() : null,
+      title: facts.title,
+      heading: facts.heading,
+      blocked,
+      screenshot: out,
+    };
+    const problems = [];
+    if (!landed) problems.push(`pressing ${JSON.stringify(buttonText)} gave no response`);
+    else if (landed.status() >= 400) problems.push(`the page landed on answered HTTP ${landed.status()}`);
+    if (finalUrl === before) problems.push(`still on ${before} after pressing ${JSON.stringify(buttonText)}`);
+    if (finalUrl.startsWith('chrome-error:')) {
+      problems.push(`the browser could not load the next page${blocked.length ? ' (a request was blocked)' : ''}`);
+    }
+    for (const b of blocked) problems.push(`blocked a request to another origin: ${b}`);
+    return { result, problems };
+  } finally {
+    await context.close();
+  }
+}
+
+async function main() {
+  const { url, button, out } = parseArgs(process.argv.slice(2));
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: 30000,
+    });
+  } catch (err) {
+    process.stderr.write(`press: cannot start Chromium at ${CHROMIUM}: ${err.message}\n`);
+    process.exit(2);
+  }
+  try {
+    const { result, problems } = await press(browser, url, button, out);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (problems.length > 0) {
+      fail(`${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    } else {
+      process.stderr.write(
+        `press: pressed ${JSON.stringify(button)} on ${url.href}, landed on ${result.finalUrl} ` +
+          `(HTTP ${result.status}, "${result.heading}"); screenshot ${out}\n`,
+      );
+    }
+  } catch (err) {
+    fail(`could not press ${JSON.stringify(button)} on ${url.href}: ${err.message}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+const timer = setTimeout(() => {
+  process.stderr.write(`press: gave up after ${TIMEOUT_MS} ms\n`);
+  process.exit(1);
+}, TIMEOUT_MS);
+timer.unref();
+
+main().catch((err) => {
+  process.stderr.write(`press: ${err.stack || err}\n`);
+  process.exit(2);
+});
