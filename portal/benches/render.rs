@@ -58,6 +58,33 @@ fn plain_write(dir: &Path, n: usize, size: usize) -> Duration {
     started.elapsed()
 }
 
+/// The same files written as render writes them: temporary file, rename.
+fn atomic_write(dir: &Path, n: usize, size: usize) -> Duration {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("dir");
+    let bytes = vec![b'x'; size];
+    let started = Instant::now();
+    for i in 0..n {
+        consent_portal::site::write_atomically(&dir.join(format!("{i:022}.html")), &bytes).expect("write");
+    }
+    started.elapsed()
+}
+
+/// Signing `n` decision tokens on one thread.
+fn sign_only(signer: &consent_portal::token::Signer, n: usize) -> Duration {
+    let started = Instant::now();
+    for i in 0..n {
+        let claims = consent_portal::token::Claims {
+            request_id: i as i64,
+            customer_id: consent_portal::token::CustomerId::Integer(i as i64),
+            expires_at: 2_000_000_000,
+            text_hash: [7; 32],
+        };
+        std::hint::black_box(signer.sign(&claims).expect("sign"));
+    }
+    started.elapsed()
+}
+
 fn main() {
     let n: usize = std::env::var("BENCH_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let root: PathBuf = std::env::temp_dir().join(format!("consent-render-bench-{}", std::process::id()));
@@ -68,6 +95,7 @@ fn main() {
     let now = consent_core::time::now();
 
     let (mut plain, mut first, mut again) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut atomic, mut signing) = (Vec::new(), Vec::new());
     let mut page_size = 0;
     for round in 0..3 {
         // A fresh site and cache each round: a first render.
@@ -87,9 +115,12 @@ fn main() {
         again.push(started.elapsed());
         assert_eq!((summary.written, summary.unchanged), (0, n), "nothing changed: {summary:?}");
         plain.push(plain_write(&root.join(format!("plain-{round}")), n, page_size));
+        atomic.push(atomic_write(&root.join(format!("atomic-{round}")), n, page_size));
+        signing.push(sign_only(&signer, n));
         eprintln!("round {}: done", round + 1);
     }
     let (plain, first, again) = (median(plain), median(first), median(again));
+    let (atomic, signing) = (median(atomic), median(signing));
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
     println!("Rendering {n} pending requests ({page_size}-byte pages), median of 3 rounds:\n");
     println!("| case | time | pages/s | ratio | target |");
@@ -100,6 +131,18 @@ fn main() {
         first.as_secs_f64(),
         rate(first),
         rate(first) / rate(plain)
+    );
+    println!(
+        "| for comparison: the same files through a temporary file and a rename | {:.2} s | {:.0} | {:.2}x | |",
+        atomic.as_secs_f64(),
+        rate(atomic),
+        rate(atomic) / rate(plain)
+    );
+    println!(
+        "| for comparison: signing {n} tokens on one core | {:.2} s | {:.0} | {:.2}x | |",
+        signing.as_secs_f64(),
+        rate(signing),
+        rate(signing) / rate(plain)
     );
     println!(
         "| re-render, nothing changed | {:.3} s | | {:.1}% of the first render | < 5% |",

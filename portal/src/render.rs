@@ -213,6 +213,7 @@ pub fn render_with_progress(
             next_cache.0.insert(page_id, fingerprint);
         } else {
             jobs.push(PageJob {
+                on_disk: listing.pages.contains(&page_id),
                 page_id,
                 claims,
                 fingerprint,
@@ -282,6 +283,8 @@ struct PageJob {
     page_id: String,
     claims: Claims,
     fingerprint: String,
+    /// The page's file exists (with older bytes, or the same).
+    on_disk: bool,
 }
 
 /// Whether a page's file was written (false: it already held those bytes).
@@ -311,7 +314,13 @@ fn write_pages<'j>(
                             })?;
                             let html = page.with_token(token)?;
                             let path = pages_dir.join(format!("{}.html", job.page_id));
-                            let written = site::write_if_changed(&path, html.as_bytes())?;
+                            // A page not on disk needs no comparison first.
+                            let written = if job.on_disk {
+                                site::write_if_changed(&path, html.as_bytes())?
+                            } else {
+                                site::write_atomically(&path, html.as_bytes())?;
+                                true
+                            };
                             progress.page_done();
                             Ok((job, Written(written)))
                         })
