@@ -283,7 +283,8 @@ pub fn mark_sent(
             ));
         }
     }
-    transition(conn, state, F, id, at, |c| match c.status() {
+    transition(conn, state, F, id, at, |c| {
+        match c.status() {
         Status::Queued => Ok((
             Status::Sent,
             Write::Update {
@@ -304,6 +305,7 @@ pub fn mark_sent(
             status: other.as_str(),
             what: "only a queued request can be marked sent; queue it first with consent_queue(id)",
         }),
+    }
     })
 }
 

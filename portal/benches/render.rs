@@ -37,10 +37,18 @@ fn setup(dir: &Path, n: usize) -> (Connection, Config, consent_portal::token::Si
     }
     std::fs::write(
         dir.join("consent.toml"),
-        config::template("billing.db", "https://s.example.se", "https://c.example.se/decision"),
+        config::template(
+            "billing.db",
+            "https://s.example.se",
+            "https://c.example.se/decision",
+        ),
     )
     .expect("config");
-    keys::write_new_key_pair(&dir.join("consent-signing.key"), &dir.join("consent-verifying.key")).expect("keys");
+    keys::write_new_key_pair(
+        &dir.join("consent-signing.key"),
+        &dir.join("consent-verifying.key"),
+    )
+    .expect("keys");
     let config = Config::load(&dir.join("consent.toml")).expect("config");
     let signer = keys::load_signer(&dir.join("consent-signing.key")).expect("signer");
     (conn, config, signer)
@@ -65,7 +73,8 @@ fn atomic_write(dir: &Path, n: usize, size: usize) -> Duration {
     let bytes = vec![b'x'; size];
     let started = Instant::now();
     for i in 0..n {
-        consent_portal::site::write_atomically(&dir.join(format!("{i:022}.html")), &bytes).expect("write");
+        consent_portal::site::write_atomically(&dir.join(format!("{i:022}.html")), &bytes)
+            .expect("write");
     }
     started.elapsed()
 }
@@ -86,8 +95,12 @@ fn sign_only(signer: &consent_portal::token::Signer, n: usize) -> Duration {
 }
 
 fn main() {
-    let n: usize = std::env::var("BENCH_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let root: PathBuf = std::env::temp_dir().join(format!("consent-render-bench-{}", std::process::id()));
+    let n: usize = std::env::var("BENCH_PAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let root: PathBuf =
+        std::env::temp_dir().join(format!("consent-render-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).expect("root");
     eprintln!("setting up {n} pending requests in {}", root.display());
@@ -107,15 +120,31 @@ fn main() {
         assert_eq!(summary.pages, n, "every request has a page");
         if page_size == 0 {
             let pages = config.site_dir().join("c");
-            let entry = std::fs::read_dir(&pages).expect("pages").next().expect("a page").expect("entry");
+            let entry = std::fs::read_dir(&pages)
+                .expect("pages")
+                .next()
+                .expect("a page")
+                .expect("entry");
             page_size = entry.metadata().expect("meta").len() as usize;
         }
         let started = Instant::now();
         let summary = render::render(&conn, &config, &signer, now).expect("render");
         again.push(started.elapsed());
-        assert_eq!((summary.written, summary.unchanged), (0, n), "nothing changed: {summary:?}");
-        plain.push(plain_write(&root.join(format!("plain-{round}")), n, page_size));
-        atomic.push(atomic_write(&root.join(format!("atomic-{round}")), n, page_size));
+        assert_eq!(
+            (summary.written, summary.unchanged),
+            (0, n),
+            "nothing changed: {summary:?}"
+        );
+        plain.push(plain_write(
+            &root.join(format!("plain-{round}")),
+            n,
+            page_size,
+        ));
+        atomic.push(atomic_write(
+            &root.join(format!("atomic-{round}")),
+            n,
+            page_size,
+        ));
         signing.push(sign_only(&signer, n));
         eprintln!("round {}: done", round + 1);
     }
@@ -125,7 +154,11 @@ fn main() {
     println!("Rendering {n} pending requests ({page_size}-byte pages), median of 3 rounds:\n");
     println!("| case | time | pages/s | ratio | target |");
     println!("|---|---|---|---|---|");
-    println!("| plain write of {n} files of {page_size} bytes (baseline) | {:.2} s | {:.0} | 1.00 | |", plain.as_secs_f64(), rate(plain));
+    println!(
+        "| plain write of {n} files of {page_size} bytes (baseline) | {:.2} s | {:.0} | 1.00 | |",
+        plain.as_secs_f64(),
+        rate(plain)
+    );
     println!(
         "| first render (sign, render, write atomically) | {:.2} s | {:.0} | {:.2}x of the baseline's rate | >= 0.5x |",
         first.as_secs_f64(),

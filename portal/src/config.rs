@@ -168,7 +168,9 @@ fn default_timeout() -> u64 {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}; run `consent-portal init` to create it, or pass --config")]
+    #[error(
+        "cannot read {path}: {source}; run `consent-portal init` to create it, or pass --config"
+    )]
     Read {
         path: PathBuf,
         #[source]
@@ -233,7 +235,9 @@ pub fn origin(url: &str) -> Result<String, String> {
         .split_once("://")
         .ok_or_else(|| format!("'{url}' is not a URL; write it as https://host/path"))?;
     if scheme != "https" && scheme != "http" {
-        return Err(format!("'{url}' must start with https:// (or http:// for a local test)"));
+        return Err(format!(
+            "'{url}' must start with https:// (or http:// for a local test)"
+        ));
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let valid = !authority.is_empty()
@@ -251,7 +255,8 @@ pub fn origin(url: &str) -> Result<String, String> {
 pub fn template(database: &str, site_url: &str, collector_url: &str) -> String {
     // TOML string literals, quoted and escaped by the toml crate.
     let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
-    let (database, site_url, collector_url) = (quote(database), quote(site_url), quote(collector_url));
+    let (database, site_url, collector_url) =
+        (quote(database), quote(site_url), quote(collector_url));
     format!(
         r#"# consent-portal configuration, written by `consent-portal init`.
 # Relative paths are relative to this file.

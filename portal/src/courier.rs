@@ -19,8 +19,16 @@ impl Transports {
     /// that channel is not used.
     pub fn from_config(config: &Config) -> Result<Transports, SendError> {
         Ok(Transports {
-            mailer: config.email.as_ref().map(|e| Mailer::from_config(e, &config.dir)).transpose()?,
-            sms: config.sms.as_ref().map(|s| SmsSender::from_config(s, &config.dir)).transpose()?,
+            mailer: config
+                .email
+                .as_ref()
+                .map(|e| Mailer::from_config(e, &config.dir))
+                .transpose()?,
+            sms: config
+                .sms
+                .as_ref()
+                .map(|s| SmsSender::from_config(s, &config.dir))
+                .transpose()?,
         })
     }
 }

@@ -58,7 +58,10 @@ pub struct Applied {
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
     #[error("collecting from {source_name}: {message}")]
-    Source { source_name: String, message: String },
+    Source {
+        source_name: String,
+        message: String,
+    },
     #[error("applying decisions: {0}")]
     Database(#[from] rusqlite::Error),
 }
@@ -66,7 +69,12 @@ pub enum CollectError {
 const PAGE_SIZE: usize = 1000;
 
 /// Fetches the decisions after `after` from one source, all pages of them.
-pub fn fetch(source: &str, after: i64, bearer: Option<&str>, base_dir: &Path) -> Result<Vec<Collected>, CollectError> {
+pub fn fetch(
+    source: &str,
+    after: i64,
+    bearer: Option<&str>,
+    base_dir: &Path,
+) -> Result<Vec<Collected>, CollectError> {
     let fail = |message: String| CollectError::Source {
         source_name: source.to_owned(),
         message,
@@ -83,7 +91,10 @@ pub fn fetch(source: &str, after: i64, bearer: Option<&str>, base_dir: &Path) ->
         let mut all = Vec::new();
         let mut cursor = after;
         loop {
-            let url = format!("{}/decisions?after={cursor}&limit={PAGE_SIZE}", source.trim_end_matches('/'));
+            let url = format!(
+                "{}/decisions?after={cursor}&limit={PAGE_SIZE}",
+                source.trim_end_matches('/')
+            );
             let mut response = agent
                 .get(&url)
                 .header("Authorization", &format!("Bearer {bearer}"))
@@ -91,15 +102,22 @@ pub fn fetch(source: &str, after: i64, bearer: Option<&str>, base_dir: &Path) ->
                 .map_err(|e| fail(format!("the collector did not answer: {e}")))?;
             let status = response.status().as_u16();
             if status != 200 {
-                let hint = if status == 401 { ": check CONSENT_COLLECTOR_TOKEN" } else { "" };
+                let hint = if status == 401 {
+                    ": check CONSENT_COLLECTOR_TOKEN"
+                } else {
+                    ""
+                };
                 return Err(fail(format!("the collector answered HTTP {status}{hint}")));
             }
             let body = response
                 .body_mut()
                 .read_to_string()
                 .map_err(|e| fail(format!("reading the collector's answer: {e}")))?;
-            let page: Page = serde_json::from_str(&body)
-                .map_err(|e| fail(format!("the collector's answer is not the expected JSON: {e}")))?;
+            let page: Page = serde_json::from_str(&body).map_err(|e| {
+                fail(format!(
+                    "the collector's answer is not the expected JSON: {e}"
+                ))
+            })?;
             let count = page.decisions.len();
             if let Some(last) = page.decisions.last() {
                 cursor = last.cursor;
@@ -141,7 +159,8 @@ pub fn fetch(source: &str, after: i64, bearer: Option<&str>, base_dir: &Path) ->
             })
         })
         .map_err(|e| fail(e.to_string()))?;
-    rows.collect::<rusqlite::Result<_>>().map_err(|e| fail(e.to_string()))
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(|e| fail(e.to_string()))
 }
 
 fn cursor_key(source: &str) -> String {
@@ -179,7 +198,9 @@ pub fn apply(
     // The customer's last word on each request in this batch.
     let mut last_cursor = std::collections::HashMap::new();
     for decision in batch {
-        let entry = last_cursor.entry(decision.request_id).or_insert(decision.cursor);
+        let entry = last_cursor
+            .entry(decision.request_id)
+            .or_insert(decision.cursor);
         *entry = (*entry).max(decision.cursor);
     }
     conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -190,7 +211,8 @@ pub fn apply(
                     source: source.to_owned(),
                     cursor: decision.cursor,
                     request_id: decision.request_id,
-                    reason: "superseded by the customer's later decision on the same page".to_owned(),
+                    reason: "superseded by the customer's later decision on the same page"
+                        .to_owned(),
                 });
                 continue;
             }
@@ -212,7 +234,11 @@ pub fn apply(
         )?;
         Ok(())
     })();
-    let end = if result.is_ok() && !dry_run { "COMMIT" } else { "ROLLBACK" };
+    let end = if result.is_ok() && !dry_run {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
     conn.execute_batch(end)?;
     result.map(|()| applied)
 }
@@ -231,11 +257,16 @@ fn apply_one(
     // The token was valid when the customer pressed the button, if it was
     // valid when the collector received it.
     let Some(received) = consent_core::time::parse(&decision.received_at) else {
-        return Ok(Err(format!("received_at '{}' is not a time", decision.received_at)));
+        return Ok(Err(format!(
+            "received_at '{}' is not a time",
+            decision.received_at
+        )));
     };
     let claims = match verifier.verify(&decision.token, received) {
         Ok(claims) => claims,
-        Err(e @ TokenError::Expired { .. }) => return Ok(Err(format!("the token had expired: {e}"))),
+        Err(e @ TokenError::Expired { .. }) => {
+            return Ok(Err(format!("the token had expired: {e}")))
+        }
         Err(e) => return Ok(Err(format!("the token is not valid: {e}"))),
     };
     if claims.request_id != decision.request_id {
@@ -254,7 +285,10 @@ fn apply_one(
         )
         .optional()?;
     let Some((customer, status, newest)) = request else {
-        return Ok(Err(format!("there is no request {} in this register", claims.request_id)));
+        return Ok(Err(format!(
+            "there is no request {} in this register",
+            claims.request_id
+        )));
     };
     let same_customer = match (&customer, &claims.customer_id) {
         (Value::Integer(a), CustomerId::Integer(b)) => a == b,

@@ -110,7 +110,8 @@ pub fn deliver(
     now: i64,
     dry_run: bool,
 ) -> Result<Delivery, DeliverError> {
-    let setup = consent_core::setup::load(conn, "sync").map_err(|e| DeliverError::Setup(e.to_string()))?;
+    let setup =
+        consent_core::setup::load(conn, "sync").map_err(|e| DeliverError::Setup(e.to_string()))?;
     let setting = |key: &str| -> rusqlite::Result<Value> {
         conn.query_row("SELECT consent_setting(?1)", [key], |r| r.get(0))
     };
@@ -123,7 +124,11 @@ pub fn deliver(
         language,
         business_name: match setting("business_name")? {
             Value::Text(name) => name,
-            _ => return Err(DeliverError::Setup("set consent_setting('business_name', ...) first".to_owned())),
+            _ => {
+                return Err(DeliverError::Setup(
+                    "set consent_setting('business_name', ...) first".to_owned(),
+                ))
+            }
         },
         expiry_days: match setting("expiry_days")? {
             Value::Integer(d) => d,
@@ -170,7 +175,8 @@ pub fn deliver(
                     link,
                 });
             } else {
-                let reason = unreachable_reason(false, has_text(mobile), sms_enabled, language).unwrap_or_default();
+                let reason = unreachable_reason(false, has_text(mobile), sms_enabled, language)
+                    .unwrap_or_default();
                 unreachable.push((request_id, customer_id, reason.to_owned()));
             }
         }
@@ -208,7 +214,13 @@ pub fn deliver(
                 Ok(false)
             }
             Err(f) => marks
-                .error(job.request_id, &job.customer_id, &f.reason, now, &mut delivery)
+                .error(
+                    job.request_id,
+                    &job.customer_id,
+                    &f.reason,
+                    now,
+                    &mut delivery,
+                )
                 .map(|()| false),
         };
         match outcome {
@@ -237,7 +249,13 @@ pub fn deliver(
                 return Err(DeliverError::Setup(f.reason));
             }
             Err(f) => {
-                marks.error(job.request_id, &job.customer_id, &f.reason, now, &mut delivery)?;
+                marks.error(
+                    job.request_id,
+                    &job.customer_id,
+                    &f.reason,
+                    now,
+                    &mut delivery,
+                )?;
             }
         }
     }
@@ -299,7 +317,14 @@ impl<'c> Marks<'c> {
 
     /// Marks a request sent, if it is still the queued request it was: a
     /// clerk may have changed it while the message was on its way.
-    fn sent(&mut self, request_id: i64, customer: &Value, channel: &str, page_id: &str, now: i64) -> rusqlite::Result<bool> {
+    fn sent(
+        &mut self,
+        request_id: i64,
+        customer: &Value,
+        channel: &str,
+        page_id: &str,
+        now: i64,
+    ) -> rusqlite::Result<bool> {
         self.begin()?;
         let still_queued = self.still_queued(request_id)?;
         if still_queued {

@@ -96,22 +96,37 @@ fn settings(conn: &Connection) -> Result<Settings, RenderError> {
     };
     Ok(Settings {
         business_name: required("business_name", "Dahls Rör AB")?,
-        info_text: required("info_text", "Vi sparar ditt namn och din e-postadress för fakturering.")?,
-        language: get("language")?.and_then(|l| l.parse().ok()).unwrap_or_default(),
-        expiry_days: get("expiry_days")?.and_then(|d| d.parse().ok()).unwrap_or(7),
+        info_text: required(
+            "info_text",
+            "Vi sparar ditt namn och din e-postadress för fakturering.",
+        )?,
+        language: get("language")?
+            .and_then(|l| l.parse().ok())
+            .unwrap_or_default(),
+        expiry_days: get("expiry_days")?
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(7),
     })
 }
 
 /// A 128-bit random page id, base64url without padding (22 characters).
 pub fn new_page_id() -> Result<String, RenderError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| RenderError::Setup(format!("the system has no random numbers for page ids: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| {
+        RenderError::Setup(format!(
+            "the system has no random numbers for page ids: {e}"
+        ))
+    })?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// Renders the site for every pending request. `now` is unix seconds.
-pub fn render(conn: &Connection, config: &Config, signer: &Signer, now: i64) -> Result<Summary, RenderError> {
+pub fn render(
+    conn: &Connection,
+    config: &Config,
+    signer: &Signer,
+    now: i64,
+) -> Result<Summary, RenderError> {
     render_with_progress(conn, config, signer, now, &NoProgress)
 }
 
@@ -139,16 +154,34 @@ pub fn render_with_progress(
     progress: &dyn Progress,
 ) -> Result<Summary, RenderError> {
     let settings = settings(conn)?;
-    let texts = PageTexts::new(settings.language, &settings.business_name, settings.expiry_days);
+    let texts = PageTexts::new(
+        settings.language,
+        &settings.business_name,
+        settings.expiry_days,
+    );
     let consent_text = texts.consent_text(&settings.info_text);
     let text_hash = token::text_hash(&consent_text);
     let text_hash_hex = hex(&text_hash);
-    let templates = Templates::load(config.site.templates.as_ref().map(|t| config.resolve(t)).as_deref())?;
-    let collector_origin = config::origin(&config.site.collector_url).map_err(RenderError::Setup)?;
+    let templates = Templates::load(
+        config
+            .site
+            .templates
+            .as_ref()
+            .map(|t| config.resolve(t))
+            .as_deref(),
+    )?;
+    let collector_origin =
+        config::origin(&config.site.collector_url).map_err(RenderError::Setup)?;
     let csp = templates.content_security_policy(&collector_origin);
 
     let mut summary = Summary {
-        new_page_ids: record_page_ids_and_text(conn, &consent_text, &text_hash_hex, settings.language, now)?,
+        new_page_ids: record_page_ids_and_text(
+            conn,
+            &consent_text,
+            &text_hash_hex,
+            settings.language,
+            now,
+        )?,
         ..Summary::default()
     };
 
@@ -194,7 +227,11 @@ pub fn render_with_progress(
         // Sent: valid for the expiry period from sending, plus a day for
         // the next run to collect it. Queued: from the start of today, so a
         // second render on the same day produces the same page.
-        let start = match request.sent_at.as_deref().and_then(consent_core::time::parse) {
+        let start = match request
+            .sent_at
+            .as_deref()
+            .and_then(consent_core::time::parse)
+        {
             Some(sent) if request.status == "sent" => sent,
             _ => now - now.rem_euclid(86_400),
         };
@@ -207,7 +244,8 @@ pub fn render_with_progress(
         let fingerprint = page_fingerprint(&site_fingerprint, &page_id, &claims);
         keep.insert(page_id.clone());
         summary.pages += 1;
-        let unchanged = cache.0.get(&page_id) == Some(&fingerprint) && listing.pages.contains(&page_id);
+        let unchanged =
+            cache.0.get(&page_id) == Some(&fingerprint) && listing.pages.contains(&page_id);
         if unchanged {
             summary.unchanged += 1;
             next_cache.0.insert(page_id, fingerprint);
@@ -229,7 +267,9 @@ pub fn render_with_progress(
         } else {
             summary.unchanged += 1;
         }
-        next_cache.0.insert(job.page_id.clone(), job.fingerprint.clone());
+        next_cache
+            .0
+            .insert(job.page_id.clone(), job.fingerprint.clone());
     }
 
     summary.removed = site::prune(&pages_dir, &listing, &keep)?;
@@ -239,7 +279,10 @@ pub fn render_with_progress(
         ("404.html", "not_found.html"),
     ] {
         let html = templates.render(template, &base)?;
-        summary.written += usize::from(site::write_if_changed(&site_dir.join(name), html.as_bytes())?);
+        summary.written += usize::from(site::write_if_changed(
+            &site_dir.join(name),
+            html.as_bytes(),
+        )?);
     }
     summary.written += usize::from(site::write_if_changed(
         &site_dir.join("robots.txt"),
@@ -299,40 +342,47 @@ fn write_pages<'j>(
     pages_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<Vec<(&'j PageJob, Written)>, RenderError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
     let chunk = jobs.len().div_ceil(threads).max(64);
     let results: Vec<Result<Vec<(&PageJob, Written)>, RenderError>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = jobs
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|job| {
-                            let token = signer.sign(&job.claims).map_err(|source| RenderError::Token {
-                                request_id: job.claims.request_id,
-                                source,
-                            })?;
-                            let html = page.with_token(token)?;
-                            let path = pages_dir.join(format!("{}.html", job.page_id));
-                            // A page not on disk needs no comparison first.
-                            let written = if job.on_disk {
-                                site::write_if_changed(&path, html.as_bytes())?
-                            } else {
-                                site::write_atomically(&path, html.as_bytes())?;
-                                true
-                            };
-                            progress.page_done();
-                            Ok((job, Written(written)))
-                        })
-                        .collect()
+        let workers: Vec<_> =
+            jobs.chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|job| {
+                                let token = signer.sign(&job.claims).map_err(|source| {
+                                    RenderError::Token {
+                                        request_id: job.claims.request_id,
+                                        source,
+                                    }
+                                })?;
+                                let html = page.with_token(token)?;
+                                let path = pages_dir.join(format!("{}.html", job.page_id));
+                                // A page not on disk needs no comparison first.
+                                let written = if job.on_disk {
+                                    site::write_if_changed(&path, html.as_bytes())?
+                                } else {
+                                    site::write_atomically(&path, html.as_bytes())?;
+                                    true
+                                };
+                                progress.page_done();
+                                Ok((job, Written(written)))
+                            })
+                            .collect()
+                    })
                 })
-            })
-            .collect();
+                .collect();
         workers
             .into_iter()
             .map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err(RenderError::Setup("a page-writing thread failed".to_owned())))
+                w.join().unwrap_or_else(|_| {
+                    Err(RenderError::Setup(
+                        "a page-writing thread failed".to_owned(),
+                    ))
+                })
             })
             .collect()
     });
@@ -356,7 +406,10 @@ struct PageTemplate<'a> {
 const TOKEN_MARKER: &str = "CONSENTTOKENMARKER7f3a9c";
 
 impl<'a> PageTemplate<'a> {
-    fn new(templates: &'a Templates, base: &'a PageContext<'a>) -> Result<PageTemplate<'a>, RenderError> {
+    fn new(
+        templates: &'a Templates,
+        base: &'a PageContext<'a>,
+    ) -> Result<PageTemplate<'a>, RenderError> {
         let marked = templates.render(
             "consent.html",
             &PageContext {
@@ -375,7 +428,13 @@ impl<'a> PageTemplate<'a> {
     fn with_token(&self, token: String) -> Result<String, RenderError> {
         match &self.parts {
             Some(parts) => Ok(parts.join(token.as_str())),
-            None => self.templates.render("consent.html", &PageContext { token, ..self.base.clone() }),
+            None => self.templates.render(
+                "consent.html",
+                &PageContext {
+                    token,
+                    ..self.base.clone()
+                },
+            ),
         }
     }
 }

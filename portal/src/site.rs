@@ -24,7 +24,11 @@ pub struct SiteError {
 
 fn at(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> SiteError {
     let path = path.to_owned();
-    move |source| SiteError { action, path, source }
+    move |source| SiteError {
+        action,
+        path,
+        source,
+    }
 }
 
 /// Writes `bytes` to `path` unless it already holds exactly them. Returns
@@ -44,7 +48,10 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, SiteError> {
 /// `path`: the old or the new bytes, never a mix.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temp = dir.join(format!(".{name}{TEMP_MARK}{}", std::process::id()));
     let result = (|| {
         let mut file = fs::File::create(&temp).map_err(at("cannot create", &temp))?;
@@ -107,7 +114,11 @@ pub fn list_pages(pages_dir: &Path) -> Result<Listing, SiteError> {
 
 /// Deletes every listed page whose id is not in `keep`, and the stale
 /// temporary files. Returns how many pages were deleted.
-pub fn prune(pages_dir: &Path, listing: &Listing, keep: &HashSet<String>) -> Result<usize, SiteError> {
+pub fn prune(
+    pages_dir: &Path,
+    listing: &Listing,
+    keep: &HashSet<String>,
+) -> Result<usize, SiteError> {
     for temp in &listing.stale_temp_files {
         fs::remove_file(temp).map_err(at("cannot delete", temp))?;
     }

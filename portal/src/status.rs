@@ -65,7 +65,12 @@ pub fn report(conn: &Connection) -> rusqlite::Result<Report> {
 
 /// The report as a table for a terminal.
 pub fn to_text(report: &Report) -> String {
-    let width = report.counts.iter().map(|c| c.label.chars().count()).max().unwrap_or(0);
+    let width = report
+        .counts
+        .iter()
+        .map(|c| c.label.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for c in &report.counts {
         out.push_str(&format!("{:<width$}  {:>7}\n", c.label, c.customers));
@@ -76,7 +81,10 @@ pub fn to_text(report: &Report) -> String {
             out.push_str(&format!(
                 "{}{}: {}\n",
                 e.customer_id,
-                e.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default(),
+                e.name
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default(),
                 e.reason.as_deref().unwrap_or("-")
             ));
         }

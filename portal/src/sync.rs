@@ -110,7 +110,13 @@ pub fn run(
         summary.expired = Some(expire(conn, options).map_err(SyncError::Expire)?);
     }
     if !options.dry_run {
-        summary.pages = Some(render::render_with_progress(conn, config, signer, options.now, progress)?);
+        summary.pages = Some(render::render_with_progress(
+            conn,
+            config,
+            signer,
+            options.now,
+            progress,
+        )?);
     }
     summary.delivery = deliver::deliver(conn, config, courier, options.now, options.dry_run)?;
     Ok(summary)
@@ -140,7 +146,10 @@ pub fn to_text(summary: &Summary) -> String {
         summary.refused.len()
     ));
     for r in &summary.refused {
-        out.push_str(&format!("  refused (request {}, from {}): {}\n", r.request_id, r.source, r.reason));
+        out.push_str(&format!(
+            "  refused (request {}, from {}): {}\n",
+            r.request_id, r.source, r.reason
+        ));
     }
     for e in &summary.source_errors {
         out.push_str(&format!("  could not collect: {e}\n"));

@@ -17,7 +17,10 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("consent.html", include_str!("../templates/consent.html")),
     ("thanks.html", include_str!("../templates/thanks.html")),
     ("expired.html", include_str!("../templates/expired.html")),
-    ("not_found.html", include_str!("../templates/not_found.html")),
+    (
+        "not_found.html",
+        include_str!("../templates/not_found.html"),
+    ),
     ("style.css", include_str!("../templates/style.css")),
 ];
 
@@ -47,10 +50,11 @@ impl Templates {
             if *name == "style.css" {
                 css = source;
             } else {
-                env.add_template_owned(*name, source).map_err(|source| RenderError::Template {
-                    name: (*name).to_owned(),
-                    source,
-                })?;
+                env.add_template_owned(*name, source)
+                    .map_err(|source| RenderError::Template {
+                        name: (*name).to_owned(),
+                        source,
+                    })?;
             }
         }
         Ok(Templates {
@@ -73,7 +77,8 @@ impl Templates {
     /// inline style (by its hash) applies, and forms may post only to the
     /// collector.
     pub fn content_security_policy(&self, collector_origin: &str) -> String {
-        let style_hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(self.css.as_bytes()));
+        let style_hash =
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(self.css.as_bytes()));
         format!(
             "default-src 'none'; style-src 'sha256-{style_hash}'; form-action {collector_origin}; base-uri 'none'"
         )

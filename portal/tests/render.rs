@@ -17,7 +17,8 @@ fn read(path: &Path) -> String {
 
 /// The value of the hidden token field.
 fn token_of(html: &str) -> String {
-    let start = html.find("name=\"token\" value=\"").expect("token field") + "name=\"token\" value=\"".len();
+    let start = html.find("name=\"token\" value=\"").expect("token field")
+        + "name=\"token\" value=\"".len();
     html[start..].split('"').next().expect("token").to_owned()
 }
 
@@ -48,13 +49,22 @@ fn one_page_per_pending_request_with_the_texts_and_two_buttons() {
         assert!(html.contains(needle), "page lacks {needle:?}");
     }
     // The collector is the only place a form may post to.
-    assert!(html.contains("form-action https:&#x2f;&#x2f;insamling.example.se;"), "CSP: {html}");
+    assert!(
+        html.contains("form-action https:&#x2f;&#x2f;insamling.example.se;"),
+        "CSP: {html}"
+    );
     assert!(html.contains("default-src &#x27;none&#x27;"));
     for page in ["thanks.html", "expired.html", "404.html"] {
         let html = read(&f.site().join(page));
-        assert!(html.contains("<html lang=\"sv\">") && html.contains("noindex"), "{page}");
+        assert!(
+            html.contains("<html lang=\"sv\">") && html.contains("noindex"),
+            "{page}"
+        );
     }
-    assert_eq!(read(&f.site().join("robots.txt")), "User-agent: *\nDisallow: /\n");
+    assert_eq!(
+        read(&f.site().join("robots.txt")),
+        "User-agent: *\nDisallow: /\n"
+    );
 }
 
 #[test]
@@ -63,7 +73,10 @@ fn english_when_the_register_is_in_english() {
     f.sql("SELECT consent_setting('language', 'en')");
     f.render();
     let html = f.page_of(1);
-    assert!(html.contains("<html lang=\"en\">") && html.contains("I do not approve</button>"), "{html}");
+    assert!(
+        html.contains("<html lang=\"en\">") && html.contains("I do not approve</button>"),
+        "{html}"
+    );
     assert!(read(&f.site().join("thanks.html")).contains("Thank you for your answer"));
 }
 
@@ -72,7 +85,10 @@ fn the_token_verifies_and_binds_request_customer_and_text() {
     let f = fixture("token");
     f.render();
     let html = f.page_of(2);
-    let claims = f.verifier.verify(&token_of(&html), NOW).expect("a valid token");
+    let claims = f
+        .verifier
+        .verify(&token_of(&html), NOW)
+        .expect("a valid token");
     let (request_id, text_hash, page_id): (i64, String, String) = f
         .conn
         .query_row(
@@ -84,24 +100,43 @@ fn the_token_verifies_and_binds_request_customer_and_text() {
     assert_eq!(claims.request_id, request_id);
     assert_eq!(claims.customer_id, CustomerId::Integer(2));
     assert_eq!(token::hex(&claims.text_hash), text_hash);
-    assert!(claims.expires_at > NOW + 7 * 86_400, "valid for the expiry period");
+    assert!(
+        claims.expires_at > NOW + 7 * 86_400,
+        "valid for the expiry period"
+    );
     // The exact text is stored once, under its hash.
     let body: String = f
         .conn
-        .query_row("SELECT body FROM consent_text WHERE hash = ?1", [&text_hash], |r| r.get(0))
+        .query_row(
+            "SELECT body FROM consent_text WHERE hash = ?1",
+            [&text_hash],
+            |r| r.get(0),
+        )
         .expect("stored text");
     assert_eq!(token::hex(&token::text_hash(&body)), text_hash);
-    assert!(body.contains("Vi sparar namn och e-post för fakturering.") && body.contains("Jag godkänner inte"));
-    let texts: i64 = f.conn.query_row("SELECT count(*) FROM consent_text", [], |r| r.get(0)).expect("count");
+    assert!(
+        body.contains("Vi sparar namn och e-post för fakturering.")
+            && body.contains("Jag godkänner inte")
+    );
+    let texts: i64 = f
+        .conn
+        .query_row("SELECT count(*) FROM consent_text", [], |r| r.get(0))
+        .expect("count");
     assert_eq!(texts, 1, "one text for every page showing it");
     // The page id is 128 random bits in base64url, and marking the request
     // sent keeps it.
     assert_eq!(page_id.len(), 22);
-    assert!(page_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(page_id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     f.sql("SELECT consent_mark_sent(2, 'email', NULL, '2026-11-29T10:00:00Z')");
     let kept: String = f
         .conn
-        .query_row("SELECT page_id FROM consent_request WHERE customer_id = 2", [], |r| r.get(0))
+        .query_row(
+            "SELECT page_id FROM consent_request WHERE customer_id = 2",
+            [],
+            |r| r.get(0),
+        )
         .expect("page id");
     assert_eq!(kept, page_id);
 }
@@ -112,14 +147,24 @@ fn every_text_is_escaped() {
     f.sql("SELECT consent_setting('business_name', '<script>alert(1)</script> & Co')");
     f.sql("SELECT consent_setting('info_text', 'Hej <img src=x onerror=alert(2)> {{ 7*7 }} \"quoted\"')");
     f.render();
-    for path in f.pages().iter().chain([f.site().join("thanks.html")].iter()) {
+    for path in f
+        .pages()
+        .iter()
+        .chain([f.site().join("thanks.html")].iter())
+    {
         let html = read(path);
         assert!(!html.contains("<script"), "{}: {html}", path.display());
         assert!(!html.contains("<img"), "{}", path.display());
-        assert!(!html.contains("49"), "template syntax in a value is never evaluated");
+        assert!(
+            !html.contains("49"),
+            "template syntax in a value is never evaluated"
+        );
     }
     let html = f.page_of(1);
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; Co"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; Co"),
+        "{html}"
+    );
     assert!(html.contains("{{ 7*7 }}"));
 }
 
@@ -128,15 +173,37 @@ fn nothing_external_and_no_personal_data_on_any_page() {
     let f = fixture("privacy");
     f.render();
     let mut files = f.pages();
-    files.extend(["thanks.html", "expired.html", "404.html"].iter().map(|p| f.site().join(p)));
+    files.extend(
+        ["thanks.html", "expired.html", "404.html"]
+            .iter()
+            .map(|p| f.site().join(p)),
+    );
     for path in files {
         let html = read(&path);
-        for personal in ["Anna", "Andersson", "anna.andersson", "example.se\"", "070-111", "Bo Berg", "bo.berg"] {
-            assert!(!html.contains(personal), "{} shows {personal:?}", path.display());
+        for personal in [
+            "Anna",
+            "Andersson",
+            "anna.andersson",
+            "example.se\"",
+            "070-111",
+            "Bo Berg",
+            "bo.berg",
+        ] {
+            assert!(
+                !html.contains(personal),
+                "{} shows {personal:?}",
+                path.display()
+            );
         }
         // No attribute loads anything: no src, no href, no url() in the style.
-        for attribute in [" src=", " href=", "url(", "@import", "<script", "<link", "<iframe"] {
-            assert!(!html.contains(attribute), "{} has {attribute}", path.display());
+        for attribute in [
+            " src=", " href=", "url(", "@import", "<script", "<link", "<iframe",
+        ] {
+            assert!(
+                !html.contains(attribute),
+                "{} has {attribute}",
+                path.display()
+            );
         }
     }
 }
@@ -168,7 +235,12 @@ fn a_second_render_with_nothing_changed_writes_nothing() {
     let f = fixture("unchanged");
     let first = f.render();
     assert_eq!(first.written, 2 + 4);
-    let stamp = |p: &Path| std::fs::metadata(p).expect("meta").modified().expect("mtime");
+    let stamp = |p: &Path| {
+        std::fs::metadata(p)
+            .expect("meta")
+            .modified()
+            .expect("mtime")
+    };
     let before: Vec<_> = f.pages().iter().map(|p| stamp(p)).collect();
     std::thread::sleep(std::time::Duration::from_millis(20));
     let second = f.render();
@@ -197,16 +269,21 @@ fn templates_can_be_replaced_from_a_folder() {
         "{% extends \"base.html\" %}{% block title %}Tack!{% endblock %}{% block main %}<h1>Tack, {{ business_name }}</h1>{% endblock %}",
     )
     .expect("template");
-    let text = read(&f.dir.join("consent.toml")).replace("# templates = \"templates\"", "templates = \"templates\"");
+    let text = read(&f.dir.join("consent.toml"))
+        .replace("# templates = \"templates\"", "templates = \"templates\"");
     std::fs::write(f.dir.join("consent.toml"), text).expect("config");
     f.config = Config::load(&f.dir.join("consent.toml")).expect("config");
     f.render();
     let thanks = read(&f.site().join("thanks.html"));
-    assert!(thanks.contains("<h1>Tack, Dahls Rör AB</h1>") && thanks.contains("<style>body{color:#000}</style>"));
+    assert!(
+        thanks.contains("<h1>Tack, Dahls Rör AB</h1>")
+            && thanks.contains("<style>body{color:#000}</style>")
+    );
     // The CSP allows exactly the style in use.
     use base64::Engine;
     use sha2::Digest;
-    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(b"body{color:#000}"));
+    let hash =
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(b"body{color:#000}"));
     assert!(thanks.contains(&hash.replace('/', "&#x2f;")), "{thanks}");
     // A template with an undefined variable is an error, not an empty gap.
     std::fs::write(templates.join("expired.html"), "{{ no_such_thing }}").expect("template");
@@ -218,8 +295,15 @@ fn templates_can_be_replaced_from_a_folder() {
 fn render_says_what_to_set_when_a_text_is_missing() {
     let f = fixture("unset");
     let conn = &f.conn;
-    conn.execute("DELETE FROM consent_settings WHERE key = 'business_name'", []).expect("unset");
+    conn.execute(
+        "DELETE FROM consent_settings WHERE key = 'business_name'",
+        [],
+    )
+    .expect("unset");
     let e = render::render(conn, &f.config, &f.signer, NOW).expect_err("no business name");
     let message = e.to_string();
-    assert!(message.contains("business_name") && message.contains("consent_setting('business_name'"), "{message}");
+    assert!(
+        message.contains("business_name") && message.contains("consent_setting('business_name'"),
+        "{message}"
+    );
 }

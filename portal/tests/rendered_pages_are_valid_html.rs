@@ -10,13 +10,19 @@ use std::process::Command;
 use support::site::fixture;
 
 fn vnu() -> Option<PathBuf> {
-    let jar = support::browser::repo_root().join("tests/browser/node_modules/vnu-jar/build/dist/vnu.jar");
+    let jar =
+        support::browser::repo_root().join("tests/browser/node_modules/vnu-jar/build/dist/vnu.jar");
     let java = Command::new("java").arg("-version").output();
     let missing = match (&java, jar.is_file()) {
         (Ok(out), true) if out.status.success() => return Some(jar),
         (Ok(out), true) if !out.status.success() => "java does not run".to_owned(),
-        (Err(e), _) => format!("no java ({e}); install it with `apt-get install default-jre-headless`"),
-        _ => format!("{} is missing; run `cd tests/browser && npm ci`", jar.display()),
+        (Err(e), _) => {
+            format!("no java ({e}); install it with `apt-get install default-jre-headless`")
+        }
+        _ => format!(
+            "{} is missing; run `cd tests/browser && npm ci`",
+            jar.display()
+        ),
     };
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("the HTML validator cannot run: {missing} (CI=true, so this fails)");
@@ -34,7 +40,11 @@ fn validate(jar: &Path, files: &[PathBuf]) -> String {
         .args(files)
         .output()
         .expect("run vnu.jar");
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     if out.status.success() {
         String::new()
     } else {
@@ -49,13 +59,21 @@ fn every_rendered_page_is_valid_html5() {
     f.sql("SELECT consent_setting('info_text', 'Rad ett <b>fet?</b> & \"citat\"\nRad två')");
     f.render();
     let mut files = f.pages();
-    files.extend(["thanks.html", "expired.html", "404.html"].iter().map(|p| f.site().join(p)));
+    files.extend(
+        ["thanks.html", "expired.html", "404.html"]
+            .iter()
+            .map(|p| f.site().join(p)),
+    );
     let report = validate(&jar, &files);
     assert!(report.is_empty(), "the checker found errors:\n{report}");
 
     // The checker is alive: a broken page fails.
     let broken = f.dir.join("broken.html");
-    std::fs::write(&broken, "<!DOCTYPE html><html lang=sv><title>x</title><p id=a><p id=a><div></span>").expect("write");
+    std::fs::write(
+        &broken,
+        "<!DOCTYPE html><html lang=sv><title>x</title><p id=a><p id=a><div></span>",
+    )
+    .expect("write");
     let report = validate(&jar, &[broken]);
     assert!(report.contains("Duplicate ID"), "{report}");
 }

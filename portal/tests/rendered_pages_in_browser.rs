@@ -15,14 +15,21 @@ fn check_language(language: &str) {
          fakturera dig och påminna dig om service av din värmepump.\nUppgifterna lämnas inte ut till någon annan.')",
     );
     f.render();
-    let page = f.pages()[0].file_name().expect("name").to_string_lossy().into_owned();
+    let page = f.pages()[0]
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
     let consent = format!("c/{page}");
     let pages = [consent.as_str(), "thanks.html", "expired.html", "404.html"];
     let Some(report) = check_site(&f.site(), &pages, &format!("rendered-{language}")) else {
         return;
     };
     assert_eq!(report.screenshots.len(), 2 * pages.len());
-    eprintln!("screenshots of the rendered {language} site in {}", report.out_dir.display());
+    eprintln!(
+        "screenshots of the rendered {language} site in {}",
+        report.out_dir.display()
+    );
 }
 
 #[test]

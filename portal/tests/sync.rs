@@ -75,7 +75,11 @@ fn world(name: &str) -> World {
     for sub in ["mail", "sms"] {
         std::fs::create_dir_all(dir.join(sub)).expect("outbox");
     }
-    keys::write_new_key_pair(&dir.join("consent-signing.key"), &dir.join("consent-verifying.key")).expect("keys");
+    keys::write_new_key_pair(
+        &dir.join("consent-signing.key"),
+        &dir.join("consent-verifying.key"),
+    )
+    .expect("keys");
     let config = Config::load(&dir.join("consent.toml")).expect("config");
     let app = CollectorApp::from_config(
         &config,
@@ -120,7 +124,8 @@ impl World {
 
     fn sync(&self, now: i64) -> sync::Summary {
         let signer = keys::load_signer(&self.dir.join("consent-signing.key")).expect("signer");
-        let verifier = keys::load_verifier(&[self.dir.join("consent-verifying.key")]).expect("verifier");
+        let verifier =
+            keys::load_verifier(&[self.dir.join("consent-verifying.key")]).expect("verifier");
         let mut transports = Transports::from_config(&self.config).expect("transports");
         sync::run(
             &self.conn,
@@ -130,7 +135,10 @@ impl World {
             &mut transports,
             None,
             &NoProgress,
-            sync::Options { now, dry_run: false },
+            sync::Options {
+                now,
+                dry_run: false,
+            },
         )
         .expect("sync")
     }
@@ -144,8 +152,13 @@ impl World {
         let page_id = self.sql(&format!(
             "SELECT page_id FROM consent_request WHERE customer_id = {customer} ORDER BY id DESC LIMIT 1"
         ));
-        let html = std::fs::read_to_string(self.dir.join("site/c").join(format!("{page_id}.html"))).expect("page");
-        html.split("name=\"token\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("token").to_owned()
+        let html = std::fs::read_to_string(self.dir.join("site/c").join(format!("{page_id}.html")))
+            .expect("page");
+        html.split("name=\"token\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("token")
+            .to_owned()
     }
 
     /// Presses a button: POSTs the form as a browser would. Returns the status.
@@ -180,30 +193,60 @@ fn queue_send_decide_and_collect() {
     w.sql(&format!("SELECT consent_queue_all(NULL, {T0})"));
     let first = w.sync(T0 + 60);
     assert_eq!(
-        (first.delivery.sent_email, first.delivery.sent_sms, first.delivery.errors.len()),
+        (
+            first.delivery.sent_email,
+            first.delivery.sent_sms,
+            first.delivery.errors.len()
+        ),
         (2, 1, 1),
         "{}",
         sync::to_text(&first)
     );
-    assert!(first.delivery.errors[0].reason.contains("08-12 34 56"), "{:?}", first.delivery.errors);
-    assert_eq!((w.status(1), w.status(2), w.status(3)), ("sent".into(), "sent".into(), "sent".into()));
+    assert!(
+        first.delivery.errors[0].reason.contains("08-12 34 56"),
+        "{:?}",
+        first.delivery.errors
+    );
+    assert_eq!(
+        (w.status(1), w.status(2), w.status(3)),
+        ("sent".into(), "sent".into(), "sent".into())
+    );
     assert_eq!((w.status(4), w.status(5)), ("error".into(), "error".into()));
     let mails = w.files("mail");
     assert_eq!(mails.len(), 2);
     let link = format!("{}/c/", w.base);
-    assert!(mails.iter().all(|m| m.contains(&link) && m.contains("Message-ID: <consent-")), "{mails:?}");
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.contains(&link) && m.contains("Message-ID: <consent-")),
+        "{mails:?}"
+    );
     let texts = w.files("sms");
-    assert!(texts[0].contains("+46701234567") && texts[0].contains(&link), "{texts:?}");
+    assert!(
+        texts[0].contains("+46701234567") && texts[0].contains(&link),
+        "{texts:?}"
+    );
 
     // Anna approves and Bo declines, in a browser.
     assert_eq!(w.press(&w.token(1), "approve"), 303);
     assert_eq!(w.press(&w.token(2), "decline"), 303);
     let second = w.sync(T0 + 120);
-    assert_eq!((second.collected, second.approved, second.declined), (2, 1, 1), "{}", sync::to_text(&second));
-    assert_eq!((w.status(1), w.status(2), w.status(3)), ("approved".into(), "denied".into(), "sent".into()));
+    assert_eq!(
+        (second.collected, second.approved, second.declined),
+        (2, 1, 1),
+        "{}",
+        sync::to_text(&second)
+    );
+    assert_eq!(
+        (w.status(1), w.status(2), w.status(3)),
+        ("approved".into(), "denied".into(), "sent".into())
+    );
     // The approval keeps its evidence: the signed token and the text's hash.
     let evidence = w.sql("SELECT evidence FROM consent_request WHERE customer_id = 1");
-    assert!(evidence_token(&evidence).starts_with("v1.") && evidence.contains("text_sha256"), "{evidence}");
+    assert!(
+        evidence_token(&evidence).starts_with("v1.") && evidence.contains("text_sha256"),
+        "{evidence}"
+    );
     let text_hash = w.sql("SELECT text_hash FROM consent_request WHERE customer_id = 1");
     assert!(evidence.contains(&text_hash));
     // The pages of the decided requests, and of Dan's failed one, are gone.
@@ -213,13 +256,21 @@ fn queue_send_decide_and_collect() {
     let anna = evidence_token(&evidence);
     assert_eq!(w.press(&anna, "approve"), 303);
     let third = w.sync(T0 + 180);
-    assert_eq!((third.collected, third.approved), (0, 0), "{}", sync::to_text(&third));
+    assert_eq!(
+        (third.collected, third.approved),
+        (0, 0),
+        "{}",
+        sync::to_text(&third)
+    );
 
     // Tampered: refused at the collector, nothing stored.
     let mut tampered = w.token(3).into_bytes();
     let last = tampered.len() - 1;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-    assert_eq!(w.press(&String::from_utf8(tampered).expect("ascii"), "approve"), 400);
+    assert_eq!(
+        w.press(&String::from_utf8(tampered).expect("ascii"), "approve"),
+        400
+    );
     assert_eq!(w.sync(T0 + 240).collected, 0);
     assert_eq!(w.status(3), "sent");
 
@@ -234,7 +285,10 @@ fn queue_send_decide_and_collect() {
 /// The token inside an evidence JSON.
 fn evidence_token(evidence: &str) -> String {
     let json: serde_json::Value = serde_json::from_str(evidence).expect("evidence is JSON");
-    json["token"].as_str().expect("token in evidence").to_owned()
+    json["token"]
+        .as_str()
+        .expect("token in evidence")
+        .to_owned()
 }
 
 #[test]
@@ -251,11 +305,17 @@ fn stale_and_changed_minds() {
     let summary = w.sync(T0 + 200);
     assert_eq!(summary.approved, 0);
     assert!(
-        summary.refused.iter().any(|r| r.reason.contains("no longer the customer's current request")),
+        summary.refused.iter().any(|r| r
+            .reason
+            .contains("no longer the customer's current request")),
         "{}",
         sync::to_text(&summary)
     );
-    assert_eq!(w.status(1), "sent", "sent again, and not approved by the old page");
+    assert_eq!(
+        w.status(1),
+        "sent",
+        "sent again, and not approved by the old page"
+    );
 
     // Approve, then decline on the same page before the next sync: the
     // last word counts.
@@ -263,7 +323,12 @@ fn stale_and_changed_minds() {
     assert_eq!(w.press(&cia, "approve"), 303);
     assert_eq!(w.press(&cia, "decline"), 303);
     let summary = w.sync(T0 + 300);
-    assert_eq!((summary.approved, summary.declined), (0, 1), "{}", sync::to_text(&summary));
+    assert_eq!(
+        (summary.approved, summary.declined),
+        (0, 1),
+        "{}",
+        sync::to_text(&summary)
+    );
     assert_eq!(w.status(3), "denied");
 
     // Approve, sync, then decline on the same page: a withdrawal.
@@ -298,7 +363,14 @@ fn dry_run_changes_nothing() {
         },
     )
     .expect("dry run");
-    assert_eq!((summary.delivery.would_send_email, summary.delivery.sent_email), (0, 0), "no pages yet, so nothing to send");
+    assert_eq!(
+        (
+            summary.delivery.would_send_email,
+            summary.delivery.sent_email
+        ),
+        (0, 0),
+        "no pages yet, so nothing to send"
+    );
     assert_eq!(w.sql("SELECT count(*) FROM consent_event"), events);
     assert!(w.files("mail").is_empty() && !w.dir.join("site").exists());
 }
@@ -313,7 +385,11 @@ fn the_demo_runs_the_whole_loop_once() {
         .output()
         .expect("run the demo");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for needle in [
         "sent: 4 by e-mail, 2 by SMS",
         "pressed 'approve'",
@@ -322,7 +398,10 @@ fn the_demo_runs_the_whole_loop_once() {
         "Samtycke är godkänt                   1",
         "Samtycke är nekat                     1",
     ] {
-        assert!(stdout.contains(needle), "{needle:?} missing from:\n{stdout}");
+        assert!(
+            stdout.contains(needle),
+            "{needle:?} missing from:\n{stdout}"
+        );
     }
     assert!(Path::new(&dir).join(".consent-demo").exists());
     let _ = std::fs::remove_dir_all(&dir);

@@ -69,7 +69,11 @@ fn dotted(v: c_int) -> String {
 
 /// Hands an error message to the host, allocated with the host's allocator
 /// as SQLite requires.
-unsafe fn set_error(p_api: *mut ffi::sqlite3_api_routines, pz_err_msg: *mut *mut c_char, message: &str) {
+unsafe fn set_error(
+    p_api: *mut ffi::sqlite3_api_routines,
+    pz_err_msg: *mut *mut c_char,
+    message: &str,
+) {
     if pz_err_msg.is_null() || p_api.is_null() {
         return;
     }

@@ -64,13 +64,20 @@ pub fn run(args: &Args) -> Result<()> {
         .unwrap_or_else(|| std::env::temp_dir().join("consent-demo"));
     prepare_dir(&dir)?;
     let listener = bind(&args.listen)?;
-    let address = listener.local_addr().context("cannot read the address listened on")?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the address listened on")?;
     let base = format!("http://{address}");
     let config = set_up(&dir, &base)?;
     println!("The demo register and its files are in {}", dir.display());
 
     // The collector and the site, on their own thread and runtime.
-    let key_files: Vec<PathBuf> = config.keys.verifying_keys.iter().map(|p| config.resolve(p)).collect();
+    let key_files: Vec<PathBuf> = config
+        .keys
+        .verifying_keys
+        .iter()
+        .map(|p| config.resolve(p))
+        .collect();
     let app = CollectorApp::from_config(
         &config,
         keys::load_verifier(&key_files)?,
@@ -134,7 +141,10 @@ fn prepare_dir(dir: &Path) -> Result<()> {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::write(dir.join(MARKER), "made by consent-portal demo; it may clear this folder\n")?;
+    std::fs::write(
+        dir.join(MARKER),
+        "made by consent-portal demo; it may clear this folder\n",
+    )?;
     Ok(())
 }
 
@@ -153,7 +163,8 @@ fn bind(wanted: &str) -> Result<std::net::TcpListener> {
 fn set_up(dir: &Path, base: &str) -> Result<Config> {
     let db = dir.join("billing.db");
     let conn = Connection::open(&db)?;
-    conn.execute_batch(CUSTOMERS).context("creating the sample register")?;
+    conn.execute_batch(CUSTOMERS)
+        .context("creating the sample register")?;
     consent_core::register(&conn)?;
     for sql in [
         "SELECT consent_init('kunder', 'kundnr', 'epost', 'mobil', 'namn')",
@@ -177,7 +188,10 @@ fn set_up(dir: &Path, base: &str) -> Result<Config> {
     for outbox in ["outbox/email", "outbox/sms"] {
         std::fs::create_dir_all(dir.join(outbox))?;
     }
-    keys::write_new_key_pair(&dir.join("consent-signing.key"), &dir.join("consent-verifying.key"))?;
+    keys::write_new_key_pair(
+        &dir.join("consent-signing.key"),
+        &dir.join("consent-verifying.key"),
+    )?;
     Ok(Config::load(&dir.join(config::FILE_NAME))?)
 }
 
@@ -231,7 +245,9 @@ fn decide_some(config: &Config) -> Result<()> {
 }
 
 fn keep_syncing(config: &Config, every: Duration) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let quiet = super::Bar::default();
     let mut last = String::new();
     // One listener for the whole loop, so a Ctrl-C during a sync is not lost.

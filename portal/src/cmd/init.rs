@@ -44,7 +44,8 @@ pub fn run(args: &Args) -> Result<()> {
     }
     config::origin(&args.site_url).map_err(|m| anyhow::anyhow!("--site-url: {m}"))?;
     config::origin(&args.collector_url).map_err(|m| anyhow::anyhow!("--collector-url: {m}"))?;
-    let conn = Connection::open(&args.db).with_context(|| format!("cannot open {}", args.db.display()))?;
+    let conn =
+        Connection::open(&args.db).with_context(|| format!("cannot open {}", args.db.display()))?;
     consent_core::register(&conn).context("cannot add the consent functions")?;
     let result: String = conn
         .query_row(
@@ -53,7 +54,10 @@ pub fn run(args: &Args) -> Result<()> {
             |r| r.get(0),
         )
         .context("consent_init failed")?;
-    println!("consent_init: {result} (table {}, id {})", args.table, args.id);
+    println!(
+        "consent_init: {result} (table {}, id {})",
+        args.table, args.id
+    );
     drop(conn);
 
     let dir = match args.db.parent() {
@@ -69,12 +73,21 @@ pub fn run(args: &Args) -> Result<()> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        std::fs::write(&config_path, config::template(&db_name, &args.site_url, &args.collector_url))
-            .with_context(|| format!("cannot write {}", config_path.display()))?;
-        println!("wrote {}: edit the site and collector addresses before the first render", config_path.display());
+        std::fs::write(
+            &config_path,
+            config::template(&db_name, &args.site_url, &args.collector_url),
+        )
+        .with_context(|| format!("cannot write {}", config_path.display()))?;
+        println!(
+            "wrote {}: edit the site and collector addresses before the first render",
+            config_path.display()
+        );
     }
     let loaded = config::Config::load(&config_path)?;
-    make_keys(&loaded.resolve(&loaded.keys.signing_key), &loaded.resolve(&loaded.keys.verifying_keys[0]))?;
+    make_keys(
+        &loaded.resolve(&loaded.keys.signing_key),
+        &loaded.resolve(&loaded.keys.verifying_keys[0]),
+    )?;
     println!(
         "next: set the texts with consent_setting('business_name', ...) and consent_setting('info_text', ...), \
          then run: consent-portal render --config {}",

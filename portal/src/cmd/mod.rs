@@ -19,7 +19,8 @@ use rusqlite::Connection;
 /// working while we run: we wait for its locks rather than fail.
 pub fn open_database(config: &Config) -> Result<Connection> {
     let path = config.database_path();
-    let conn = Connection::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let conn =
+        Connection::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
     conn.busy_timeout(Duration::from_secs(10))?;
     consent_core::register(&conn).context("cannot add the consent functions")?;
     Ok(conn)
@@ -39,10 +40,13 @@ impl consent_portal::render::Progress for Bar {
     fn start(&self, pages: u64) {
         if pages >= 500 {
             self.0.set_length(pages);
-            self.0.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            self.0
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
             self.0.set_style(
-                indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} pages, {eta} left")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(
+                    "{msg} {wide_bar} {pos}/{len} pages, {eta} left",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             self.0.set_message("rendering");
         }

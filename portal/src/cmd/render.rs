@@ -20,7 +20,13 @@ pub fn run(args: &Args) -> Result<()> {
     let conn = super::open_database(&config)?;
     let started = std::time::Instant::now();
     let progress = super::Bar::default();
-    let summary = render::render_with_progress(&conn, &config, &signer, consent_core::time::now(), &progress)?;
+    let summary = render::render_with_progress(
+        &conn,
+        &config,
+        &signer,
+        consent_core::time::now(),
+        &progress,
+    )?;
     progress.0.finish_and_clear();
     println!(
         "{} in {}: {} written, {} unchanged, {} removed, {} ({:.1} s)",

@@ -34,7 +34,9 @@ pub fn run(args: &Args) -> Result<()> {
         print!("{}", sync::to_text(&summary));
     }
     if !summary.complete() {
-        eprintln!("the run was incomplete: see 'could not collect' above; expiry waits for the next run");
+        eprintln!(
+            "the run was incomplete: see 'could not collect' above; expiry waits for the next run"
+        );
         std::process::exit(INCOMPLETE);
     }
     Ok(())
@@ -43,7 +45,12 @@ pub fn run(args: &Args) -> Result<()> {
 /// One run on a configuration (the demo calls it too).
 pub fn run_once(config: &Config, dry_run: bool, progress: &super::Bar) -> Result<sync::Summary> {
     let signer = keys::load_signer(&config.resolve(&config.keys.signing_key))?;
-    let key_files: Vec<PathBuf> = config.keys.verifying_keys.iter().map(|p| config.resolve(p)).collect();
+    let key_files: Vec<PathBuf> = config
+        .keys
+        .verifying_keys
+        .iter()
+        .map(|p| config.resolve(p))
+        .collect();
     let verifier = keys::load_verifier(&key_files)?;
     let mut transports = Transports::from_config(config)?;
     let conn = super::open_database(config)?;
