@@ -218,6 +218,15 @@ impl Config {
         self.resolve(&self.database)
     }
 
+    /// The verifying (public) key files, resolved.
+    pub fn verifying_key_paths(&self) -> Vec<PathBuf> {
+        self.keys
+            .verifying_keys
+            .iter()
+            .map(|p| self.resolve(p))
+            .collect()
+    }
+
     pub fn site_dir(&self) -> PathBuf {
         self.resolve(&self.site.dir)
     }

@@ -72,15 +72,9 @@ pub fn run(args: &Args) -> Result<()> {
     println!("The demo register and its files are in {}", dir.display());
 
     // The collector and the site, on their own thread and runtime.
-    let key_files: Vec<PathBuf> = config
-        .keys
-        .verifying_keys
-        .iter()
-        .map(|p| config.resolve(p))
-        .collect();
     let app = CollectorApp::from_config(
         &config,
-        keys::load_verifier(&key_files)?,
+        keys::load_verifier(&config.verifying_key_paths())?,
         Inbox::open(&config.resolve(&config.collector.inbox))?,
         None,
     )?;

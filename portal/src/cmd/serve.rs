@@ -25,13 +25,7 @@ const SHORT_TOKEN: usize = 32;
 pub fn run(args: &Args) -> Result<()> {
     let config = Config::load(&args.config)?;
     // Public keys only: the collector never needs the signing key.
-    let key_files: Vec<PathBuf> = config
-        .keys
-        .verifying_keys
-        .iter()
-        .map(|p| config.resolve(p))
-        .collect();
-    let verifier = keys::load_verifier(&key_files)?;
+    let verifier = keys::load_verifier(&config.verifying_key_paths())?;
     let inbox = Inbox::open(&config.resolve(&config.collector.inbox))?;
     let bearer = collector::bearer_token_from_env();
     match &bearer {

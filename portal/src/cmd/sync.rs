@@ -45,13 +45,7 @@ pub fn run(args: &Args) -> Result<()> {
 /// One run on a configuration (the demo calls it too).
 pub fn run_once(config: &Config, dry_run: bool, progress: &super::Bar) -> Result<sync::Summary> {
     let signer = keys::load_signer(&config.resolve(&config.keys.signing_key))?;
-    let key_files: Vec<PathBuf> = config
-        .keys
-        .verifying_keys
-        .iter()
-        .map(|p| config.resolve(p))
-        .collect();
-    let verifier = keys::load_verifier(&key_files)?;
+    let verifier = keys::load_verifier(&config.verifying_key_paths())?;
     let mut transports = Transports::from_config(config)?;
     let conn = super::open_database(config)?;
     let bearer = collector::bearer_token_from_env();
