@@ -57,7 +57,9 @@ fn smtp_server_available() -> bool {
 
 /// A fresh folder under cargo's temporary folder for this test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("send_email").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("send_email")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch folder");
     dir
@@ -73,6 +75,8 @@ struct SmtpServer {
 impl SmtpServer {
     fn start(out: &Path, options: &[&str]) -> SmtpServer {
         let script = repo_root().join("tests/smtp/smtp_server.py");
+        // aiosmtpd logs every session a test breaks off on purpose.
+        let log = std::fs::File::create(out.join("server.log")).expect("server log");
         let mut child = Command::new(python())
             .arg(script)
             .arg("--out")
@@ -81,6 +85,7 @@ impl SmtpServer {
             .args(options)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(log)
             .spawn()
             .expect("start tests/smtp/smtp_server.py");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -97,7 +102,8 @@ impl SmtpServer {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| {
                 let _ = child.kill();
-                panic!("the SMTP server did not start: {line:?}")
+                let log = std::fs::read_to_string(out.join("server.log")).unwrap_or_default();
+                panic!("the SMTP server did not start: {line:?}\n{log}")
             });
         SmtpServer {
             child,
@@ -113,7 +119,9 @@ impl SmtpServer {
             .map(|e| e.expect("entry").path())
             .filter(|p| {
                 p.extension().is_some_and(|x| x == "json")
-                    && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                    && !p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
             })
             .collect();
         names.sort();
@@ -211,7 +219,11 @@ fn send(
     let caller = std::thread::current().id();
     let mut results = BTreeMap::new();
     let summary = mailer.send_all(messages, |id, result| {
-        assert_eq!(std::thread::current().id(), caller, "result off the calling thread");
+        assert_eq!(
+            std::thread::current().id(),
+            caller,
+            "result off the calling thread"
+        );
         assert!(results.insert(id, result).is_none(), "two results for {id}");
     });
     assert_eq!(results.len(), expected, "{results:?}");
@@ -232,8 +244,12 @@ fn delivers_multipart_utf8_messages_with_stable_headers() {
         return;
     }
     let server = SmtpServer::start(&scratch("headers"), &[]);
-    let mailer = Mailer::new(&smtp_config(server.port, Tls::None, 2, 10), Path::new("."), None)
-        .expect("mailer");
+    let mailer = Mailer::new(
+        &smtp_config(server.port, Tls::None, 2, 10),
+        Path::new("."),
+        None,
+    )
+    .expect("mailer");
     assert_eq!(mailer.from_domain(), "example.se");
     let sv = message(41, "Åsa Öberg <asa@example.se>", Language::Sv);
     let en = message(42, "bob@example.com", Language::En);
@@ -243,7 +259,10 @@ fn delivers_multipart_utf8_messages_with_stable_headers() {
 
     let received = server.received();
     assert_eq!(received.len(), 2);
-    let files: Vec<PathBuf> = received.iter().map(|r| PathBuf::from(r["eml"].as_str().unwrap())).collect();
+    let files: Vec<PathBuf> = received
+        .iter()
+        .map(|r| PathBuf::from(r["eml"].as_str().unwrap()))
+        .collect();
     let parsed = parse_eml(&files);
     let by_id: BTreeMap<&str, (&Value, &Value)> = parsed
         .iter()
@@ -259,32 +278,54 @@ fn delivers_multipart_utf8_messages_with_stable_headers() {
     assert_eq!(r["mail_from"], "samtycke@example.se");
     assert_eq!(r["rcpt_tos"], serde_json::json!(["asa@example.se"]));
     assert_eq!(p["content_type"], "multipart/alternative");
-    let types: Vec<&str> = p["parts"].as_array().unwrap().iter().map(|x| x["content_type"].as_str().unwrap()).collect();
+    let types: Vec<&str> = p["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["content_type"].as_str().unwrap())
+        .collect();
     assert_eq!(types, ["text/plain", "text/html"]);
     for part in p["parts"].as_array().unwrap() {
         assert_eq!(part["charset"], "utf-8", "{part}");
     }
     let text = p["text"].as_str().unwrap();
     let html = p["html"].as_str().unwrap();
-    assert_eq!(text, sv.text.replace("\r\n", "\n"));
-    assert!(text.contains("https://s.example.se/c/Page41.html"), "{text}");
+    assert_eq!(text.replace("\r\n", "\n"), sv.text);
+    assert!(
+        text.contains("https://s.example.se/c/Page41.html"),
+        "{text}"
+    );
     assert!(text.contains("Om du inte svarar inom 7 dagar"), "{text}");
     assert!(html.contains("<html lang=\"sv\">"), "{html}");
-    assert!(html.contains("<a href=\"https://s.example.se/c/Page41.html\">Läs och svara</a>"), "{html}");
+    assert!(
+        html.contains("<a href=\"https://s.example.se/c/Page41.html\">Läs och svara</a>"),
+        "{html}"
+    );
     assert!(!html.contains("<img"), "{html}");
     // 7-bit on the wire: headers RFC 2047, bodies quoted-printable or base64.
     assert_eq!(p["ascii_only"], true);
     assert_eq!(p["crlf"], true);
-    let raw = std::fs::read_to_string(&files[0]).unwrap() + &std::fs::read_to_string(&files[1]).unwrap();
-    assert!(raw.contains("Subject: =?utf-8?"), "{raw}");
+    let raw =
+        std::fs::read_to_string(&files[0]).unwrap() + &std::fs::read_to_string(&files[1]).unwrap();
+    let subject = raw
+        .lines()
+        .find(|l| l.starts_with("Subject: "))
+        .unwrap_or_default();
+    assert!(subject.contains("=?utf-8?"), "{subject}");
 
     let (p, _) = by_id["<consent-42-Page42@example.se>"];
     assert_eq!(p["subject"], "Dahls Rör AB asks for your consent");
-    assert!(p["text"].as_str().unwrap().contains("If you do not answer within 7 days"));
+    assert!(p["text"]
+        .as_str()
+        .unwrap()
+        .contains("If you do not answer within 7 days"));
     assert!(p["html"].as_str().unwrap().contains("<html lang=\"en\">"));
 
     // The same request composes the same Message-ID: a resend is recognisable.
-    assert_eq!(message(41, "x@example.se", Language::En).message_id, sv.message_id);
+    assert_eq!(
+        message(41, "x@example.se", Language::En).message_id,
+        sv.message_id
+    );
 }
 
 #[test]
@@ -293,21 +334,38 @@ fn many_messages_share_a_few_connections_for_the_whole_run() {
         return;
     }
     let server = SmtpServer::start(&scratch("concurrency"), &["--delay", "DATA:20"]);
-    let mailer = Mailer::new(&smtp_config(server.port, Tls::None, 4, 10), Path::new("."), None)
-        .expect("mailer");
+    let mailer = Mailer::new(
+        &smtp_config(server.port, Tls::None, 4, 10),
+        Path::new("."),
+        None,
+    )
+    .expect("mailer");
     let started = Instant::now();
     let (results, summary) = send(&mailer, messages(1..=60));
     let elapsed = started.elapsed();
     assert!(results.values().all(Result::is_ok), "{results:?}");
-    assert_eq!(summary, Summary { sent: 60, failed: 0, connections: 4 });
+    assert_eq!(
+        summary,
+        Summary {
+            sent: 60,
+            failed: 0,
+            connections: 4
+        }
+    );
 
     let received = server.received();
     assert_eq!(received.len(), 60);
-    let recipients: BTreeSet<&str> = received.iter().map(|r| r["rcpt_tos"][0].as_str().unwrap()).collect();
+    let recipients: BTreeSet<&str> = received
+        .iter()
+        .map(|r| r["rcpt_tos"][0].as_str().unwrap())
+        .collect();
     assert_eq!(recipients.len(), 60);
     // Four connections, each greeted once and used for many messages.
     assert_eq!(server.connections().len(), 4, "{:?}", server.connections());
-    let peers: BTreeSet<&str> = received.iter().map(|r| r["peer"].as_str().unwrap()).collect();
+    let peers: BTreeSet<&str> = received
+        .iter()
+        .map(|r| r["peer"].as_str().unwrap())
+        .collect();
     assert_eq!(peers.len(), 4, "{peers:?}");
     // 60 messages x 20 ms over 4 connections is 0.3 s of server time; one
     // connection, or a delayed ACK per message, would take 1.2 s or more.
@@ -319,9 +377,16 @@ fn refused_recipient_fails_that_message_only() {
     if !smtp_server_available() {
         return;
     }
-    let server = SmtpServer::start(&scratch("refused"), &["--fail-rcpt", "kund3@example.se:550"]);
-    let mailer = Mailer::new(&smtp_config(server.port, Tls::None, 1, 10), Path::new("."), None)
-        .expect("mailer");
+    let server = SmtpServer::start(
+        &scratch("refused"),
+        &["--fail-rcpt", "kund3@example.se:550"],
+    );
+    let mailer = Mailer::new(
+        &smtp_config(server.port, Tls::None, 1, 10),
+        Path::new("."),
+        None,
+    )
+    .expect("mailer");
     let (results, summary) = send(&mailer, messages(1..=5));
     let refused = error(&results, 3);
     assert_eq!(refused.class(), ErrorClass::Permanent);
@@ -350,10 +415,19 @@ fn temporary_refusals_are_transient() {
     }
     let server = SmtpServer::start(
         &scratch("transient"),
-        &["--fail-rcpt", "kund2@example.se:451", "--fail-rcpt", "kund4@example.se:421"],
+        &[
+            "--fail-rcpt",
+            "kund2@example.se:451",
+            "--fail-rcpt",
+            "kund4@example.se:421",
+        ],
     );
-    let mailer = Mailer::new(&smtp_config(server.port, Tls::None, 1, 10), Path::new("."), None)
-        .expect("mailer");
+    let mailer = Mailer::new(
+        &smtp_config(server.port, Tls::None, 1, 10),
+        Path::new("."),
+        None,
+    )
+    .expect("mailer");
     let (results, summary) = send(&mailer, messages(1..=5));
     let busy = error(&results, 2);
     assert_eq!(busy.class(), ErrorClass::Transient);
@@ -382,8 +456,12 @@ fn refused_sender_stops_the_run_without_blaming_customers() {
         return;
     }
     let server = SmtpServer::start(&scratch("sender"), &["--fail", "MAIL:1:553"]);
-    let mailer = Mailer::new(&smtp_config(server.port, Tls::None, 1, 10), Path::new("."), None)
-        .expect("mailer");
+    let mailer = Mailer::new(
+        &smtp_config(server.port, Tls::None, 1, 10),
+        Path::new("."),
+        None,
+    )
+    .expect("mailer");
     let (results, _) = send(&mailer, messages(1..=4));
     for result in results.values() {
         let e = result.as_ref().expect_err("nothing sent");
@@ -402,8 +480,12 @@ fn starttls_required_but_not_offered_sends_nothing_in_clear() {
         return;
     }
     let server = SmtpServer::start(&scratch("starttls"), &[]);
-    let mailer = Mailer::new(&smtp_config(server.port, Tls::Starttls, 2, 10), Path::new("."), None)
-        .expect("mailer");
+    let mailer = Mailer::new(
+        &smtp_config(server.port, Tls::Starttls, 2, 10),
+        Path::new("."),
+        None,
+    )
+    .expect("mailer");
     let started = Instant::now();
     let (results, summary) = send(&mailer, messages(1..=10));
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -415,10 +497,42 @@ fn starttls_required_but_not_offered_sends_nothing_in_clear() {
             e.to_string(),
             format!("The mail server at 127.0.0.1:{port} does not offer STARTTLS, so nothing was sent (tls = \"starttls\" in the configuration)")
         );
-        assert!(e.reason(Language::Sv).starts_with("E-postservern på 127.0.0.1:"), "{e}");
+        assert!(
+            e.reason(Language::Sv)
+                .starts_with("E-postservern på 127.0.0.1:"),
+            "{e}"
+        );
     }
     assert_eq!(summary.sent, 0);
     assert!(server.received().is_empty());
+}
+
+/// The server's certificate is self-signed: the handshake must fail, for
+/// STARTTLS and for TLS from the first byte, and nothing go out.
+#[test]
+fn untrusted_certificate_is_a_setup_error_and_nothing_is_sent() {
+    if !smtp_server_available() {
+        return;
+    }
+    for (mode, tls) in [("starttls", Tls::Starttls), ("implicit", Tls::Tls)] {
+        let server = SmtpServer::start(&scratch(&format!("certificate-{mode}")), &["--tls", mode]);
+        let config = smtp_config(server.port, tls, 2, 10);
+        let mailer = Mailer::new(&config, Path::new("."), None).expect("mailer");
+        let (results, summary) = send(&mailer, messages(1..=3));
+        let expected = format!(
+            "TLS with the mail server at 127.0.0.1:{} failed: ",
+            server.port
+        );
+        for result in results.values() {
+            let e = result.as_ref().expect_err("nothing sent");
+            assert_eq!(e.class(), ErrorClass::Setup, "{mode}: {e}");
+            let reason = e.to_string();
+            assert!(reason.starts_with(&expected), "{mode}: {reason}");
+            assert!(reason.contains("certificate"), "{mode}: {reason}");
+        }
+        assert_eq!(summary.connections, 0, "{mode}");
+        assert!(server.received().is_empty(), "{mode}");
+    }
 }
 
 #[test]
@@ -437,7 +551,10 @@ fn login_comes_from_the_credentials_and_never_shows() {
     let (results, _) = send(&mailer, messages(1..=2));
     assert!(results.values().all(Result::is_ok), "{results:?}");
     let received = server.received();
-    assert!(received.iter().all(|r| r["login"] == "portal"), "{received:?}");
+    assert!(
+        received.iter().all(|r| r["login"] == "portal"),
+        "{received:?}"
+    );
 
     let wrong = Credentials {
         username: "portal".to_owned(),
@@ -447,7 +564,7 @@ fn login_comes_from_the_credentials_and_never_shows() {
     let (results, _) = send(&mailer, messages(3..=4));
     for result in results.values() {
         let e = result.as_ref().expect_err("login refused");
-        assert_eq!(e.class(), ErrorClass::Setup);
+        assert_eq!(e.class(), ErrorClass::Setup, "{e}");
         let reason = e.reason(Language::En);
         assert!(reason.starts_with("The mail server refused the login from CONSENT_SMTP_USERNAME / CONSENT_SMTP_PASSWORD: 535"), "{reason}");
         assert!(!reason.contains("wrong-pass") && !format!("{e:?}").contains("wrong-pass"));
@@ -461,15 +578,29 @@ fn server_that_stops_answering_mid_message_times_out() {
         return;
     }
     let server = SmtpServer::start(&scratch("hang"), &["--delay", "DATA:60000"]);
-    let mailer = Mailer::new(&smtp_config(server.port, Tls::None, 1, 1), Path::new("."), None)
-        .expect("mailer");
+    let mailer = Mailer::new(
+        &smtp_config(server.port, Tls::None, 1, 1),
+        Path::new("."),
+        None,
+    )
+    .expect("mailer");
     let started = Instant::now();
     let (results, _) = send(&mailer, messages(1..=1));
     let e = error(&results, 1);
     assert_eq!(e.class(), ErrorClass::Transient);
-    assert_eq!(e.to_string(), "No answer from the mail server within 1 seconds");
-    assert_eq!(e.reason(Language::Sv), "Inget svar från e-postservern inom 1 sekunder");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(
+        e.to_string(),
+        "No answer from the mail server within 1 second"
+    );
+    assert_eq!(
+        e.reason(Language::Sv),
+        "Inget svar från e-postservern inom 1 sekund"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// A server that accepts connections and never says a word. Not SMTP: it
@@ -483,7 +614,8 @@ fn server_that_never_greets_times_out() {
     let holder = std::thread::spawn(move || {
         let mut held = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline && stopped.try_recv().is_err() {
+        // Until the test drops `stop` (or 30 s at most).
+        while Instant::now() < deadline && stopped.try_recv() == Err(mpsc::TryRecvError::Empty) {
             if let Ok((stream, _)) = listener.accept() {
                 held.push(stream);
             }
@@ -491,7 +623,8 @@ fn server_that_never_greets_times_out() {
         }
         held.len()
     });
-    let mailer = Mailer::new(&smtp_config(port, Tls::None, 2, 1), Path::new("."), None).expect("mailer");
+    let mailer =
+        Mailer::new(&smtp_config(port, Tls::None, 2, 1), Path::new("."), None).expect("mailer");
     let started = Instant::now();
     let (results, summary) = send(&mailer, messages(1..=5));
     let elapsed = started.elapsed();
@@ -500,7 +633,10 @@ fn server_that_never_greets_times_out() {
     for result in results.values() {
         let e = result.as_ref().expect_err("nothing sent");
         assert_eq!(e.class(), ErrorClass::Transient);
-        assert_eq!(e.to_string(), "No answer from the mail server within 1 seconds");
+        assert_eq!(
+            e.to_string(),
+            "No answer from the mail server within 1 second"
+        );
     }
     assert_eq!(summary.connections, 0);
     // Two workers, two attempts each, one second each, then the rest fail.
@@ -514,16 +650,23 @@ fn refused_connection_is_transient_and_quick() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().unwrap().port()
     };
-    let mailer = Mailer::new(&smtp_config(port, Tls::None, 3, 10), Path::new("."), None).expect("mailer");
+    let mailer =
+        Mailer::new(&smtp_config(port, Tls::None, 3, 10), Path::new("."), None).expect("mailer");
     let started = Instant::now();
     let (results, _) = send(&mailer, messages(1..=20));
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     for result in results.values() {
         let e = result.as_ref().expect_err("nothing sent");
         assert_eq!(e.class(), ErrorClass::Transient);
         let reason = e.to_string();
         assert!(
-            reason.starts_with(&format!("Could not reach the mail server at 127.0.0.1:{port}: ")),
+            reason.starts_with(&format!(
+                "Could not reach the mail server at 127.0.0.1:{port}: "
+            )),
             "{reason}"
         );
     }
@@ -538,8 +681,14 @@ fn invalid_address_is_the_customers_error() {
     let (results, summary) = send(&mailer, batch);
     let e = error(&results, 2);
     assert_eq!(e.class(), ErrorClass::Permanent);
-    assert_eq!(e.to_string(), "\"kund2 at example.se\" is not a valid e-mail address");
-    assert_eq!(e.reason(Language::Sv), "\"kund2 at example.se\" är ingen giltig e-postadress");
+    assert_eq!(
+        e.to_string(),
+        "\"kund2 at example.se\" is not a valid e-mail address"
+    );
+    assert_eq!(
+        e.reason(Language::Sv),
+        "\"kund2 at example.se\" är ingen giltig e-postadress"
+    );
     assert!(results[&1].is_ok() && results[&3].is_ok());
     assert_eq!(summary.sent, 2);
     assert_eq!(eml_files(&dir).len(), 2);
@@ -578,7 +727,14 @@ fn file_transport_writes_eml_files_with_the_same_headers() {
     let mailer = Mailer::new(&config, &base, None).expect("mailer");
     let (results, summary) = send(&mailer, vec![message(7, "kund@example.se", Language::Sv)]);
     assert!(results[&7].is_ok(), "{results:?}");
-    assert_eq!(summary, Summary { sent: 1, failed: 0, connections: 0 });
+    assert_eq!(
+        summary,
+        Summary {
+            sent: 1,
+            failed: 0,
+            connections: 0
+        }
+    );
     let files = eml_files(&base.join("outbox"));
     assert_eq!(files.len(), 1);
     let raw = std::fs::read_to_string(&files[0]).unwrap();
@@ -592,11 +748,18 @@ fn file_transport_writes_eml_files_with_the_same_headers() {
     }
     assert!(raw.is_ascii(), "{raw}");
 
-    if Command::new(python()).arg("--version").output().is_ok_and(|o| o.status.success()) {
+    if Command::new(python())
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         let parsed = &parse_eml(&files)[0];
         assert_eq!(parsed["from"], FROM);
         assert_eq!(parsed["subject"], "Dahls Rör AB ber om ditt samtycke");
-        assert!(parsed["html"].as_str().unwrap().contains("https://s.example.se/c/Page7.html"));
+        assert!(parsed["html"]
+            .as_str()
+            .unwrap()
+            .contains("https://s.example.se/c/Page7.html"));
     }
 }
 
@@ -615,12 +778,19 @@ fn configuration_errors_are_setup_errors() {
 
     config.from = "not an address".to_owned();
     let e = Mailer::new(&config, Path::new("."), None).expect_err("bad from");
-    assert!(e.to_string().starts_with("Configuration: email.from \"not an address\""), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("Configuration: email.from \"not an address\""),
+        "{e}"
+    );
 
     let mut config = smtp_config(25, Tls::Starttls, 1, 10);
     config.smtp_host = None;
     let e = Mailer::new(&config, Path::new("."), None).expect_err("no host");
-    assert_eq!(e.to_string(), "Configuration: email.smtp_host is needed with transport = \"smtp\"");
+    assert_eq!(
+        e.to_string(),
+        "Configuration: email.smtp_host is needed with transport = \"smtp\""
+    );
 }
 
 /// Messages per second against aiosmtpd answering each message after
@@ -635,9 +805,16 @@ fn throughput_against_smtplib() {
     }
     for (connections, delay_ms, count) in [(1, 0, 300), (4, 20, 400), (8, 20, 800)] {
         let delay = format!("DATA:{delay_ms}");
-        let server = SmtpServer::start(&scratch(&format!("bench-rust-{connections}-{delay_ms}")), &["--delay", &delay]);
-        let mailer = Mailer::new(&smtp_config(server.port, Tls::None, connections, 30), Path::new("."), None)
-            .expect("mailer");
+        let server = SmtpServer::start(
+            &scratch(&format!("bench-rust-{connections}-{delay_ms}")),
+            &["--delay", &delay],
+        );
+        let mailer = Mailer::new(
+            &smtp_config(server.port, Tls::None, connections, 30),
+            Path::new("."),
+            None,
+        )
+        .expect("mailer");
         let started = Instant::now();
         let (_, summary) = send(&mailer, messages(1..=count));
         let rust = count as f64 / started.elapsed().as_secs_f64();
@@ -645,7 +822,10 @@ fn throughput_against_smtplib() {
         let sample = server.received()[0]["eml"].as_str().unwrap().to_owned();
         drop(server);
 
-        let server = SmtpServer::start(&scratch(&format!("bench-py-{connections}-{delay_ms}")), &["--delay", &delay]);
+        let server = SmtpServer::start(
+            &scratch(&format!("bench-py-{connections}-{delay_ms}")),
+            &["--delay", &delay],
+        );
         let output = Command::new(python())
             .arg(repo_root().join("tests/smtp/smtplib_bench.py"))
             .args(["--port", &server.port.to_string()])
@@ -659,7 +839,12 @@ fn throughput_against_smtplib() {
             .trim()
             .strip_prefix("MESSAGES_PER_SECOND ")
             .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("smtplib_bench.py: {stdout} {}", String::from_utf8_lossy(&output.stderr)));
+            .unwrap_or_else(|| {
+                panic!(
+                    "smtplib_bench.py: {stdout} {}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            });
         eprintln!(
             "{count} messages, {connections} connection(s), {delay_ms} ms reply delay: \
              mailer {rust:.0}/s, smtplib {python:.0}/s, ratio {:.2}",

@@ -12,8 +12,11 @@ Faults, for the error paths:
   --fail CMD:N:CODE     answer the Nth CMD of the whole run with CODE
   --fail-rcpt ADDR:CODE answer every RCPT TO:<ADDR> with CODE
   --auth USER:PASS      offer AUTH PLAIN/LOGIN without TLS; accept only this login
+  --tls MODE            "starttls": offer STARTTLS; "implicit": TLS from the
+                        first byte; with untrusted-cert.pem (self-signed,
+                        localhost / 127.0.0.1), which no client should trust
 
-No STARTTLS is offered. The server stops when its stdin closes (the test
+Without --tls no STARTTLS is offered. The server stops when its stdin closes (the test
 that started it ended) or after --max-seconds.
 
 Needs aiosmtpd (tests/smtp/requirements.txt).
@@ -23,15 +26,15 @@ import argparse
 import asyncio
 import itertools
 import json
+import logging
 import os
-import sys
+import ssl
 import threading
-import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-# aiosmtpd 1.4 warns about its own use of a deprecated attribute.
-warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
+# aiosmtpd 1.4 logs a warning about its own use of a deprecated attribute.
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 
 def parse_args():
@@ -42,6 +45,7 @@ def parse_args():
     parser.add_argument("--fail", action="append", default=[], metavar="CMD:N:CODE")
     parser.add_argument("--fail-rcpt", action="append", default=[], metavar="ADDR:CODE")
     parser.add_argument("--auth", metavar="USER:PASS")
+    parser.add_argument("--tls", choices=["starttls", "implicit"])
     parser.add_argument("--max-seconds", type=float, default=600)
     args = parser.parse_args()
     delays = {}
@@ -140,7 +144,8 @@ def authenticator_for(credentials):
             and auth_data.login == user.encode()
             and auth_data.password == password.encode()
         )
-        return AuthResult(success=ok, auth_data=auth_data if ok else None)
+        # handled=False: aiosmtpd answers 535 itself.
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     return authenticate
 
@@ -156,16 +161,33 @@ async def serve(args, delays, fails, fail_rcpt, auth):
     )
     if auth:
         options.update(authenticator=authenticator_for(auth), auth_require_tls=False)
+    implicit = None
+    if args.tls:
+        here = os.path.dirname(os.path.abspath(__file__))
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(
+            os.path.join(here, "untrusted-cert.pem"), os.path.join(here, "untrusted-key.pem")
+        )
+        if args.tls == "starttls":
+            options.update(tls_context=context)
+        else:
+            implicit = context
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(recorder, **options), "127.0.0.1", args.port)
+    server = await loop.create_server(
+        lambda: SMTP(recorder, **options), "127.0.0.1", args.port, ssl=implicit
+    )
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
 
     stop = asyncio.Event()
 
     def wait_for_stdin_to_close():
+        # os.read, not sys.stdin: a daemon thread blocked in a buffered
+        # reader makes the interpreter abort at exit.
         try:
-            while sys.stdin.buffer.read(4096):
+            while os.read(0, 4096):
                 pass
+        except OSError:
+            pass
         finally:
             loop.call_soon_threadsafe(stop.set)
 

@@ -164,7 +164,10 @@ impl Mailer {
     ) -> Result<Mailer, SendError> {
         let mailbox = |setting: &'static str, value: &str| {
             value.trim().parse::<Mailbox>().map_err(|e| {
-                setup(setting, format!("\"{value}\" is not an address like Name <name@example.se>: {e}"))
+                setup(
+                    setting,
+                    format!("\"{value}\" is not an address like Name <name@example.se>: {e}"),
+                )
             })
         };
         let from = mailbox("email.from", &config.from)?;
@@ -174,13 +177,15 @@ impl Mailer {
         };
         let transport = match config.transport {
             EmailTransport::File => {
-                let dir = config
-                    .file_dir
-                    .as_ref()
-                    .ok_or_else(|| setup("email.file_dir", "is needed with transport = \"file\""))?;
+                let dir = config.file_dir.as_ref().ok_or_else(|| {
+                    setup("email.file_dir", "is needed with transport = \"file\"")
+                })?;
                 let dir = base_dir.join(dir);
                 std::fs::create_dir_all(&dir).map_err(|e| {
-                    setup("email.file_dir", format!("{} cannot be created: {e}", dir.display()))
+                    setup(
+                        "email.file_dir",
+                        format!("{} cannot be created: {e}", dir.display()),
+                    )
                 })?;
                 Transport::File(dir)
             }
@@ -189,7 +194,9 @@ impl Mailer {
                     .smtp_host
                     .clone()
                     .filter(|h| !h.trim().is_empty())
-                    .ok_or_else(|| setup("email.smtp_host", "is needed with transport = \"smtp\""))?;
+                    .ok_or_else(|| {
+                        setup("email.smtp_host", "is needed with transport = \"smtp\"")
+                    })?;
                 if config.tls == Tls::None && credentials.is_some() && !is_loopback(&host) {
                     return Err(setup(
                         "email.tls",
@@ -239,42 +246,39 @@ impl Mailer {
         mut on_result: impl FnMut(i64, Result<(), SendError>),
     ) -> Summary {
         let mut summary = Summary::default();
-        let mut report = |id: i64, result: Result<(), SendError>| {
-            if result.is_ok() {
-                summary.sent += 1;
-            } else {
-                summary.failed += 1;
-            }
-            on_result(id, result);
-        };
-        let built = messages
-            .into_iter()
-            .map(|m| (m.request_id, self.build(&m)));
-        match &self.transport {
-            Transport::File(dir) => {
-                let files = FileTransport::new(dir);
-                for (id, message) in built {
-                    let result = message.and_then(|message| {
-                        files.send(&message).map(|_| ()).map_err(|e| {
-                            SendError::new(
-                                Channel::Email,
-                                ErrorClass::Setup,
-                                Problem::Other {
-                                    detail: format!("cannot write to {}: {e}", dir.display()),
-                                },
-                            )
-                        })
-                    });
-                    report(id, result);
+        let connections = {
+            let mut report = |id: i64, result: Result<(), SendError>| {
+                if result.is_ok() {
+                    summary.sent += 1;
+                } else {
+                    summary.failed += 1;
                 }
-                drop(report);
+                on_result(id, result);
+            };
+            let built = messages.into_iter().map(|m| (m.request_id, self.build(&m)));
+            match &self.transport {
+                Transport::File(dir) => {
+                    let files = FileTransport::new(dir);
+                    for (id, message) in built {
+                        let result = message.and_then(|message| {
+                            files.send(&message).map(|_| ()).map_err(|e| {
+                                SendError::new(
+                                    Channel::Email,
+                                    ErrorClass::Setup,
+                                    Problem::Other {
+                                        detail: format!("cannot write to {}: {e}", dir.display()),
+                                    },
+                                )
+                            })
+                        });
+                        report(id, result);
+                    }
+                    0
+                }
+                Transport::Smtp(target) => smtp::send_all(target, built, &mut report),
             }
-            Transport::Smtp(target) => {
-                let connections = smtp::send_all(target, built, &mut report);
-                drop(report);
-                summary.connections = connections;
-            }
-        }
+        };
+        summary.connections = connections;
         summary
     }
 
@@ -299,7 +303,10 @@ impl Mailer {
             builder = builder.reply_to(reply_to.clone());
         }
         builder
-            .multipart(MultiPart::alternative_plain_html(m.text.clone(), m.html.clone()))
+            .multipart(MultiPart::alternative_plain_html(
+                m.text.clone(),
+                m.html.clone(),
+            ))
             .map_err(|e| {
                 permanent(Problem::Other {
                     detail: e.to_string(),
@@ -324,10 +331,17 @@ mod tests {
             from_domain: "example.se",
             to: "a@example.se",
         });
-        assert!(message.html.contains("Bröd &amp; &lt;Salt&gt; &quot;AB&quot;"));
-        assert!(message.html.contains("href=\"https://s.example.se/c/a&quot;b.html\""));
+        assert!(message
+            .html
+            .contains("Bröd &amp; &lt;Salt&gt; &quot;AB&quot;"));
+        assert!(message
+            .html
+            .contains("href=\"https://s.example.se/c/a&quot;b.html\""));
         assert!(!message.html.contains("<Salt>"));
         assert!(!message.html.contains("<img"));
-        assert_eq!(message.subject, "Bröd & <Salt> \"AB\" asks for your consent");
+        assert_eq!(
+            message.subject,
+            "Bröd & <Salt> \"AB\" asks for your consent"
+        );
     }
 }

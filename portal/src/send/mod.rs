@@ -77,13 +77,20 @@ pub(crate) enum Problem {
     /// The TLS handshake failed (certificate, protocol).
     Tls { server: String, detail: String },
     /// The mail server refused our sender address (MAIL FROM).
-    SenderRefused { sender: String, status: u16, text: String },
+    SenderRefused {
+        sender: String,
+        status: u16,
+        text: String,
+    },
     /// The server refused our login.
     LoginRefused { status: u16, text: String },
     /// Any other failure, with lettre's, ureq's or the OS's words.
     Other { detail: String },
     /// A setting is missing or wrong; `setting` names it (`email.from`).
-    Config { setting: &'static str, detail: String },
+    Config {
+        setting: &'static str,
+        detail: String,
+    },
 }
 
 impl SendError {
@@ -96,7 +103,11 @@ impl SendError {
     }
 
     pub(crate) fn config(channel: Channel, setting: &'static str, detail: String) -> SendError {
-        SendError::new(channel, ErrorClass::Setup, Problem::Config { setting, detail })
+        SendError::new(
+            channel,
+            ErrorClass::Setup,
+            Problem::Config { setting, detail },
+        )
     }
 
     pub fn channel(&self) -> Channel {
@@ -200,7 +211,9 @@ impl fmt::Debug for Credentials {
 pub(crate) fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A server's own words, on one line and at most `MAX_SERVER_TEXT`
@@ -225,7 +238,10 @@ mod tests {
             password: "hunter2-secret".to_owned(),
         };
         let shown = format!("{credentials:?}");
-        assert!(!shown.contains("u0123456789") && !shown.contains("hunter2"), "{shown}");
+        assert!(
+            !shown.contains("u0123456789") && !shown.contains("hunter2"),
+            "{shown}"
+        );
         assert_eq!(
             credentials.scrub("535 bad login u0123456789/hunter2-secret"),
             "535 bad login [redacted]/[redacted]"
@@ -244,7 +260,10 @@ mod tests {
 
     #[test]
     fn server_text_is_one_bounded_line() {
-        assert_eq!(server_text("  550 5.1.1\r\n  no such  user "), "550 5.1.1 no such user");
+        assert_eq!(
+            server_text("  550 5.1.1\r\n  no such  user "),
+            "550 5.1.1 no such user"
+        );
         let long = "x".repeat(1000);
         assert_eq!(server_text(&long).chars().count(), 201);
     }

@@ -22,7 +22,9 @@ const MAX_QUOTED: usize = 40;
 pub enum NumberProblem {
     Empty,
     /// A letter or sign that no way of writing a number has.
-    NotANumber { character: char },
+    NotANumber {
+        character: char,
+    },
     /// Another country's code (`+47 …`, `0045 …`).
     NotSwedish,
     /// A landline, service or machine number (`08-…`, `071-…`).
@@ -135,9 +137,14 @@ mod tests {
 
     #[test]
     fn national_zero_after_country_code_only_once() {
-        assert_eq!(normalize_swedish_mobile("+46 (0)70-123 45 67").unwrap(), "+46701234567");
         assert_eq!(
-            normalize_swedish_mobile("+46 00701234567").unwrap_err().problem(),
+            normalize_swedish_mobile("+46 (0)70-123 45 67").unwrap(),
+            "+46701234567"
+        );
+        assert_eq!(
+            normalize_swedish_mobile("+46 00701234567")
+                .unwrap_err()
+                .problem(),
             &NumberProblem::NotMobile
         );
     }

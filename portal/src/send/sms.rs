@@ -12,7 +12,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use consent_core::status::Language;
 
-use super::{is_loopback, server_text, texts, Channel, Credentials, ErrorClass, Problem, SendError};
+use super::{
+    is_loopback, server_text, texts, Channel, Credentials, ErrorClass, Problem, SendError,
+};
 use crate::config::{Sms, SmsTransport};
 
 /// The environment variables that hold the gateway's credentials.
@@ -61,7 +63,12 @@ pub fn segments(text: &str) -> Segments {
     let gsm: Option<Vec<usize>> = text.chars().map(septets).collect();
     let (encoding, widths, single, multi) = match gsm {
         Some(widths) => (Encoding::Gsm7, widths, 160, 153),
-        None => (Encoding::Ucs2, text.chars().map(char::len_utf16).collect(), 70, 67),
+        None => (
+            Encoding::Ucs2,
+            text.chars().map(char::len_utf16).collect(),
+            70,
+            67,
+        ),
     };
     let units: usize = widths.iter().sum();
     let count = if units <= single {
@@ -183,18 +190,23 @@ impl SmsSender {
                     .ok_or_else(|| setup("sms.file_dir", "is needed with transport = \"file\""))?;
                 let dir = base_dir.join(dir);
                 fs::create_dir_all(&dir).map_err(|e| {
-                    setup("sms.file_dir", format!("{} cannot be created: {e}", dir.display()))
+                    setup(
+                        "sms.file_dir",
+                        format!("{} cannot be created: {e}", dir.display()),
+                    )
                 })?;
                 Transport::File { dir }
             }
             SmsTransport::Http => {
-                let url = config
-                    .gateway_url
-                    .clone()
-                    .ok_or_else(|| setup("sms.gateway_url", "is needed with transport = \"http\""))?;
+                let url = config.gateway_url.clone().ok_or_else(|| {
+                    setup("sms.gateway_url", "is needed with transport = \"http\"")
+                })?;
                 let origin =
                     crate::config::origin(&url).map_err(|m| setup("sms.gateway_url", m))?;
-                if credentials.is_some() && origin.starts_with("http://") && !is_loopback(origin_host(&origin)) {
+                if credentials.is_some()
+                    && origin.starts_with("http://")
+                    && !is_loopback(origin_host(&origin))
+                {
                     return Err(setup(
                         "sms.gateway_url",
                         "must start with https:// when credentials are set: they would go in clear",
@@ -209,7 +221,10 @@ impl SmsSender {
                     .build()
                     .into();
                 let authorization = credentials.as_ref().map(|c| {
-                    format!("Basic {}", STANDARD.encode(format!("{}:{}", c.username, c.password)))
+                    format!(
+                        "Basic {}",
+                        STANDARD.encode(format!("{}:{}", c.username, c.password))
+                    )
                 });
                 Transport::Http {
                     agent,
@@ -231,7 +246,11 @@ impl SmsSender {
     /// E.164. Returns the segments the message costs.
     pub fn send(&self, to: &str, message: &str) -> Result<Segments, SendError> {
         let to = super::normalize_swedish_mobile(to).map_err(|invalid| {
-            SendError::new(Channel::Sms, ErrorClass::Permanent, Problem::InvalidNumber(invalid))
+            SendError::new(
+                Channel::Sms,
+                ErrorClass::Permanent,
+                Problem::InvalidNumber(invalid),
+            )
         })?;
         let cost = segments(message);
         match &self.transport {
@@ -247,7 +266,11 @@ impl SmsSender {
                 if let Some(value) = authorization {
                     request = request.header("Authorization", value);
                 }
-                let form = [("from", self.from.as_str()), ("to", &to), ("message", message)];
+                let form = [
+                    ("from", self.from.as_str()),
+                    ("to", &to),
+                    ("message", message),
+                ];
                 let scrub = |text: &str| match credentials {
                     Some(c) => c.scrub(text),
                     None => text.to_owned(),
@@ -274,7 +297,13 @@ impl SmsSender {
     }
 
     /// One JSON file per message, written whole (a temporary file renamed).
-    fn write_file(&self, dir: &Path, to: &str, message: &str, cost: Segments) -> Result<(), SendError> {
+    fn write_file(
+        &self,
+        dir: &Path,
+        to: &str,
+        message: &str,
+        cost: Segments,
+    ) -> Result<(), SendError> {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
@@ -321,7 +350,12 @@ fn refused(status: u16, text: &str) -> SendError {
 }
 
 /// A request that got no answer.
-fn failed(e: ureq::Error, url: &str, timeout_seconds: u64, scrub: impl Fn(&str) -> String) -> SendError {
+fn failed(
+    e: ureq::Error,
+    url: &str,
+    timeout_seconds: u64,
+    scrub: impl Fn(&str) -> String,
+) -> SendError {
     let server = crate::config::origin(url).unwrap_or_else(|_| url.to_owned());
     let detail = scrub(&e.to_string());
     let (class, problem) = match e {
@@ -334,12 +368,14 @@ fn failed(e: ureq::Error, url: &str, timeout_seconds: u64, scrub: impl Fn(&str) 
         ureq::Error::Tls(_) | ureq::Error::BadUri(_) | ureq::Error::InvalidProxyUrl => {
             (ErrorClass::Setup, Problem::Tls { server, detail })
         }
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
-            (ErrorClass::Transient, Problem::Unreachable { server, detail })
-        }
-        ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            (ErrorClass::Transient, Problem::Unreachable { server, detail })
-        }
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => (
+            ErrorClass::Transient,
+            Problem::Unreachable { server, detail },
+        ),
+        ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::ConnectionRefused => (
+            ErrorClass::Transient,
+            Problem::Unreachable { server, detail },
+        ),
         _ => (ErrorClass::Transient, Problem::Lost { detail }),
     };
     SendError::new(Channel::Sms, class, problem)
@@ -349,7 +385,9 @@ fn failed(e: ureq::Error, url: &str, timeout_seconds: u64, scrub: impl Fn(&str) 
 /// number in E.164.
 fn check_sender(from: &str) -> Result<(), SendError> {
     let valid = match from.strip_prefix('+') {
-        Some(number) => (7..=15).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_digit()),
+        Some(number) => {
+            (7..=15).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_digit())
+        }
         None => (1..=11).contains(&from.len()) && from.bytes().all(|b| b.is_ascii_alphanumeric()),
     };
     if valid {
@@ -385,7 +423,10 @@ mod tests {
 
     #[test]
     fn gateway_statuses() {
-        assert_eq!(refused(400, "Invalid to number").class(), ErrorClass::Permanent);
+        assert_eq!(
+            refused(400, "Invalid to number").class(),
+            ErrorClass::Permanent
+        );
         assert_eq!(refused(401, "").class(), ErrorClass::Setup);
         assert_eq!(refused(404, "").class(), ErrorClass::Setup);
         assert_eq!(refused(429, "").class(), ErrorClass::Transient);

@@ -159,7 +159,11 @@ pub(super) fn send_all(
     report: &mut dyn FnMut(i64, Result<(), SendError>),
 ) -> usize {
     let not_sent = |detail: String| {
-        SendError::new(Channel::Email, ErrorClass::Transient, Problem::Other { detail })
+        SendError::new(
+            Channel::Email,
+            ErrorClass::Transient,
+            Problem::Other { detail },
+        )
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -185,7 +189,6 @@ pub(super) fn send_all(
         results,
         connections: AtomicUsize::new(0),
     });
-    let connections = Arc::clone(&shared);
 
     // Ids handed to the workers and not reported yet (a count: ids may
     // repeat).
@@ -198,7 +201,7 @@ pub(super) fn send_all(
             }
         }
     };
-    std::thread::scope(|scope| {
+    let connections = std::thread::scope(|scope| {
         let runner = scope.spawn(|| runtime.block_on(run(shared)));
         for (id, built) in messages {
             for (id, result) in outcomes.try_iter() {
@@ -230,18 +233,21 @@ pub(super) fn send_all(
             settle(&mut pending, id);
             report(id, result);
         }
-        let _ = runner.join();
+        runner.join().unwrap_or_default()
     });
     for (id, count) in pending {
         for _ in 0..count {
-            report(id, Err(not_sent("the sender stopped unexpectedly".to_owned())));
+            report(
+                id,
+                Err(not_sent("the sender stopped unexpectedly".to_owned())),
+            );
         }
     }
-    connections.connections.load(Ordering::SeqCst)
+    connections
 }
 
-/// The workers, then whatever they left.
-async fn run(shared: Arc<Shared>) {
+/// The workers, then whatever they left. Returns the connections opened.
+async fn run(shared: Arc<Shared>) -> usize {
     let workers: Vec<_> = (0..shared.target.concurrency)
         .map(|_| tokio::spawn(worker(Arc::clone(&shared))))
         .collect();
@@ -268,6 +274,7 @@ async fn run(shared: Arc<Shared>) {
     while let Some(job) = queue.recv().await {
         shared.report(job.id, Err(error.clone()));
     }
+    shared.connections.load(Ordering::SeqCst)
 }
 
 /// One connection's life: take a message, (re)connect when needed, send.
@@ -403,23 +410,33 @@ async fn connect(target: &Target) -> Result<AsyncSmtpConnection, SendError> {
         );
         match tokio::time::timeout(timeout, connecting).await {
             Err(_) => return Err(target.timed_out()),
-            Ok(Err(e)) if e.is_tls() => return Err(tls_failed(e.to_string())),
+            Ok(Err(e)) if e.is_tls() || tls_refused(&e) => return Err(tls_failed(innermost(&e))),
             Ok(Err(e)) => return Err(greeting_failed(e)),
             Ok(Ok(conn)) => conn,
         }
     } else {
-        let tcp = match tokio::time::timeout(timeout, TcpStream::connect((target.host.as_str(), target.port))).await {
+        let tcp = match tokio::time::timeout(
+            timeout,
+            TcpStream::connect((target.host.as_str(), target.port)),
+        )
+        .await
+        {
             Err(_) => return Err(target.timed_out()),
             Ok(Err(e)) => return Err(unreachable(e.to_string())),
             Ok(Ok(tcp)) => tcp,
         };
-        tcp.set_nodelay(true).map_err(|e| unreachable(e.to_string()))?;
-        let mut conn =
-            match tokio::time::timeout(timeout, AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)).await {
-                Err(_) => return Err(target.timed_out()),
-                Ok(Err(e)) => return Err(greeting_failed(e)),
-                Ok(Ok(conn)) => conn,
-            };
+        tcp.set_nodelay(true)
+            .map_err(|e| unreachable(e.to_string()))?;
+        let mut conn = match tokio::time::timeout(
+            timeout,
+            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello),
+        )
+        .await
+        {
+            Err(_) => return Err(target.timed_out()),
+            Ok(Err(e)) => return Err(greeting_failed(e)),
+            Ok(Ok(conn)) => conn,
+        };
         if target.tls == Tls::Starttls {
             if !conn.can_starttls() {
                 let _ = tokio::time::timeout(timeout, conn.quit()).await;
@@ -430,9 +447,8 @@ async fn connect(target: &Target) -> Result<AsyncSmtpConnection, SendError> {
                 Ok(Err(e)) => {
                     return Err(match reply(&e) {
                         Some(_) => greeting_failed(e),
-                        // lettre reports a failed handshake (a certificate
-                        // refused) as a connection error.
-                        None => tls_failed(e.to_string()),
+                        None if tls_refused(&e) => tls_failed(innermost(&e)),
+                        None => unreachable(e.to_string()),
                     })
                 }
                 Ok(Ok(())) => {}
@@ -443,7 +459,12 @@ async fn connect(target: &Target) -> Result<AsyncSmtpConnection, SendError> {
 
     if let Some(credentials) = &target.credentials {
         let login = Login::new(credentials.username.clone(), credentials.password.clone());
-        match tokio::time::timeout(timeout, conn.auth(&[Mechanism::Plain, Mechanism::Login], &login)).await {
+        match tokio::time::timeout(
+            timeout,
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], &login),
+        )
+        .await
+        {
             Err(_) => return Err(target.timed_out()),
             Ok(Err(e)) => {
                 return Err(match reply(&e) {
@@ -487,8 +508,15 @@ enum TransactionError {
 /// MAIL, RCPT, DATA, the message: what lettre's `send` does, step by step.
 async fn transact(conn: &mut AsyncSmtpConnection, job: &Job) -> Result<(), TransactionError> {
     let mut parameters = Vec::new();
-    let ascii_addresses = job.envelope.from().map_or(true, |a| AsRef::<str>::as_ref(a).is_ascii())
-        && job.envelope.to().iter().all(|a| AsRef::<str>::as_ref(a).is_ascii());
+    let ascii_addresses = job
+        .envelope
+        .from()
+        .map_or(true, |a| AsRef::<str>::as_ref(a).is_ascii())
+        && job
+            .envelope
+            .to()
+            .iter()
+            .all(|a| AsRef::<str>::as_ref(a).is_ascii());
     if !ascii_addresses {
         if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
             return Err(TransactionError::Unsupported("SMTPUTF8"));
@@ -511,7 +539,9 @@ async fn transact(conn: &mut AsyncSmtpConnection, job: &Job) -> Result<(), Trans
             .map_err(step(Step::Rcpt))?;
     }
     conn.command(Data).await.map_err(step(Step::Data))?;
-    conn.message(&job.bytes).await.map_err(step(Step::Message))?;
+    conn.message(&job.bytes)
+        .await
+        .map_err(step(Step::Message))?;
     Ok(())
 }
 
@@ -540,7 +570,9 @@ fn classify(target: &Target, envelope: &Envelope, failure: TransactionError) -> 
                 error: target.error(
                     ErrorClass::Permanent,
                     Problem::Other {
-                        detail: format!("the mail server does not offer {extension}, which this address needs"),
+                        detail: format!(
+                            "the mail server does not offer {extension}, which this address needs"
+                        ),
                     },
                 ),
                 after: After::Keep,
@@ -582,6 +614,30 @@ fn classify(target: &Target, envelope: &Envelope, failure: TransactionError) -> 
         target.error(ErrorClass::Permanent, Problem::Refused { status, text })
     };
     Failure { error, after }
+}
+
+/// Whether the TLS handshake itself was refused (a certificate not
+/// trusted, no common protocol), as opposed to the network failing during
+/// it. lettre reports both as a connection error; rustls's refusals come
+/// through as `InvalidData`.
+fn tls_refused(e: &SmtpError) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(error) = source {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::InvalidData;
+        }
+        source = error.source();
+    }
+    false
+}
+
+/// The innermost cause: lettre wraps a TLS failure twice.
+fn innermost(e: &SmtpError) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
 }
 
 /// The reply code and text of a 4xx or 5xx reply.

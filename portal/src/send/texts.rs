@@ -107,9 +107,11 @@ pub(crate) fn reason(channel: Channel, problem: &Problem, language: Language) ->
         Problem::Deferred { status, text } => {
             format!("{server_cap} asked to try again later: {}", said(status, text))
         }
+        Problem::Timeout { seconds: 1 } if sv => format!("Inget svar från {server} inom 1 sekund"),
         Problem::Timeout { seconds } if sv => {
             format!("Inget svar från {server} inom {seconds} sekunder")
         }
+        Problem::Timeout { seconds: 1 } => format!("No answer from {server} within 1 second"),
         Problem::Timeout { seconds } => format!("No answer from {server} within {seconds} seconds"),
         Problem::Unreachable { server: at, detail } if sv => {
             format!("Kunde inte nå {server} på {at}: {detail}")

@@ -49,11 +49,19 @@ pub fn fixture(name: &str) -> Fixture {
     }
     std::fs::write(
         dir.join("consent.toml"),
-        config::template("billing.db", "https://samtycke.example.se", "https://insamling.example.se/decision"),
+        config::template(
+            "billing.db",
+            "https://samtycke.example.se",
+            "https://insamling.example.se/decision",
+        ),
     )
     .expect("config");
     let config = Config::load(&dir.join("consent.toml")).expect("load config");
-    keys::write_new_key_pair(&dir.join("consent-signing.key"), &dir.join("consent-verifying.key")).expect("keys");
+    keys::write_new_key_pair(
+        &dir.join("consent-signing.key"),
+        &dir.join("consent-verifying.key"),
+    )
+    .expect("keys");
     let signer = keys::load_signer(&dir.join("consent-signing.key")).expect("signer");
     let verifier = keys::load_verifier(&[dir.join("consent-verifying.key")]).expect("verifier");
     Fixture {
@@ -92,11 +100,11 @@ impl Fixture {
                 |r| r.get(0),
             )
             .expect("page id");
-        std::fs::read_to_string(self.site().join("c").join(format!("{page_id}.html"))).expect("page")
+        std::fs::read_to_string(self.site().join("c").join(format!("{page_id}.html")))
+            .expect("page")
     }
 
     pub fn sql(&self, sql: &str) {
         self.conn.query_row(sql, [], |_| Ok(())).expect(sql);
     }
 }
-
