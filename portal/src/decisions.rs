@@ -205,6 +205,7 @@ pub fn apply(
     }
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let result = (|| -> Result<(), CollectError> {
+        let mut accepted_all = Vec::new();
         for decision in batch {
             if last_cursor.get(&decision.request_id) != Some(&decision.cursor) {
                 applied.refused.push(Refusal {
@@ -216,9 +217,8 @@ pub fn apply(
                 });
                 continue;
             }
-            match apply_one(conn, decision, verifier)? {
-                Ok(Outcome::Approved) => applied.approved += 1,
-                Ok(Outcome::Declined) => applied.declined += 1,
+            match check(conn, decision, verifier)? {
+                Ok(accepted) => accepted_all.push(accepted),
                 Err(reason) => applied.refused.push(Refusal {
                     source: source.to_owned(),
                     cursor: decision.cursor,
@@ -227,6 +227,9 @@ pub fn apply(
                 }),
             }
         }
+        let (approved, declined) = apply_accepted(conn, &accepted_all)?;
+        applied.approved = approved;
+        applied.declined = declined;
         let last = batch.iter().map(|d| d.cursor).max().unwrap_or(0);
         conn.execute(
             "INSERT OR REPLACE INTO main.consent_meta (key, value) VALUES (?1, ?2)",
@@ -243,17 +246,54 @@ pub fn apply(
     result.map(|()| applied)
 }
 
-enum Outcome {
-    Approved,
-    Declined,
+/// Applies the checked decisions through the extension's functions, in
+/// one statement over a temporary table: one outer statement lets the
+/// functions reuse their prepared statements from row to row. Returns how
+/// many were approved and declined.
+fn apply_accepted(conn: &Connection, accepted: &[Accepted]) -> rusqlite::Result<(usize, usize)> {
+    if accepted.is_empty() {
+        return Ok((0, 0));
+    }
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS consent_sync_apply \
+           (customer_id, approve INTEGER NOT NULL, evidence TEXT, at TEXT NOT NULL); \
+         DELETE FROM temp.consent_sync_apply;",
+    )?;
+    {
+        let mut insert =
+            conn.prepare_cached("INSERT INTO temp.consent_sync_apply VALUES (?1, ?2, ?3, ?4)")?;
+        for a in accepted {
+            insert.execute(params![a.customer, a.approve, a.evidence, a.at])?;
+        }
+    }
+    let applied: i64 = conn.query_row(
+        "SELECT count(CASE WHEN approve THEN consent_approve(customer_id, evidence, at) \
+                           ELSE consent_revoke(customer_id, 'declined', at) END) \
+         FROM temp.consent_sync_apply",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.execute_batch("DROP TABLE temp.consent_sync_apply")?;
+    debug_assert_eq!(applied as usize, accepted.len());
+    let approved = accepted.iter().filter(|a| a.approve).count();
+    Ok((approved, accepted.len() - approved))
 }
 
-/// Applies one decision, or says why not.
-fn apply_one(
+/// A decision that passed every check, ready to apply.
+struct Accepted {
+    customer: Value,
+    approve: bool,
+    evidence: String,
+    at: String,
+}
+
+/// Checks one decision: the token, and that it names the customer's
+/// current request in a state the decision applies to. Says why not.
+fn check(
     conn: &Connection,
     decision: &Collected,
     verifier: &Verifier,
-) -> rusqlite::Result<Result<Outcome, String>> {
+) -> rusqlite::Result<Result<Accepted, String>> {
     // The token was valid when the customer pressed the button, if it was
     // valid when the collector received it.
     let Some(received) = consent_core::time::parse(&decision.received_at) else {
@@ -276,13 +316,12 @@ fn apply_one(
         )));
     }
     let request: Option<(Value, String, Option<i64>)> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT r.customer_id, r.status, \
                (SELECT id FROM main.consent_request WHERE customer_id = r.customer_id ORDER BY supersedes DESC LIMIT 1) \
              FROM main.consent_request AS r WHERE r.id = ?1",
-            [claims.request_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        )?
+        .query_row([claims.request_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let Some((customer, status, newest)) = request else {
         return Ok(Err(format!(
@@ -317,32 +356,27 @@ fn apply_one(
             claims.request_id, decision.decision
         )));
     }
-    let at = &decision.received_at;
-    match decision.decision.as_str() {
-        "approve" => {
-            let evidence = serde_json::json!({
+    let at = decision.received_at.clone();
+    Ok(match decision.decision.as_str() {
+        "approve" => Ok(Accepted {
+            customer,
+            approve: true,
+            evidence: serde_json::json!({
                 "via": "consent page",
                 "decision": "approve",
                 "received_at": at,
                 "text_sha256": hex(&claims.text_hash),
                 "token": decision.token,
             })
-            .to_string();
-            conn.query_row(
-                "SELECT consent_approve(?1, ?2, ?3)",
-                params![customer, evidence, at],
-                |_| Ok(()),
-            )?;
-            Ok(Ok(Outcome::Approved))
-        }
-        "decline" => {
-            conn.query_row(
-                "SELECT consent_revoke(?1, 'declined', ?2)",
-                params![customer, at],
-                |_| Ok(()),
-            )?;
-            Ok(Ok(Outcome::Declined))
-        }
-        other => Ok(Err(format!("unknown decision '{other}'"))),
-    }
+            .to_string(),
+            at,
+        }),
+        "decline" => Ok(Accepted {
+            customer,
+            approve: false,
+            evidence: String::new(),
+            at,
+        }),
+        other => Err(format!("unknown decision '{other}'")),
+    })
 }

@@ -1,0 +1,148 @@
+//! Applying 100 000 collected decisions (verify + apply, as `sync` does),
+//! against the hand-written verify loop plus a plain UPDATE per decision,
+//! in the same run.
+//!
+//!   cargo bench -p consent-portal --bench apply
+//!
+//! BENCH_DECISIONS overrides the number (default 100 000).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use consent_portal::decisions::{self, Collected};
+use consent_portal::token::{self, Claims, CustomerId, Signer, Verifier};
+use rusqlite::{params, Connection};
+
+const SENT_AT: i64 = 1_796_000_000;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// A register of `n` customers, each with a sent request.
+fn fixture(path: &Path, n: usize) {
+    let conn = Connection::open(path).expect("open");
+    conn.execute_batch(&format!(
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT, mobile TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
+         INSERT INTO customers SELECT i, 'k' || i || '@example.se', NULL FROM n;"
+    ))
+    .expect("customers");
+    consent_core::register(&conn).expect("register");
+    for sql in [
+        "SELECT consent_init('customers', 'id', 'email', 'mobile')",
+        "SELECT consent_setting('info_text', 'x')",
+        "SELECT consent_queue_all()",
+    ] {
+        conn.query_row(sql, [], |_| Ok(())).expect(sql);
+    }
+    conn.execute(
+        "UPDATE consent_request SET status = 'sent', channel = 'email', sent_at = ?1, \
+         page_id = printf('page%018d', id), actor = 'bench', updated_at = ?1",
+        [consent_core::time::format(SENT_AT)],
+    )
+    .expect("sent");
+}
+
+fn main() {
+    let n: usize = std::env::var("BENCH_DECISIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let root = std::env::temp_dir().join(format!("consent-apply-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("root");
+    let template = root.join("template.db");
+    eprintln!("setting up {n} sent requests and their signed decisions");
+    fixture(&template, n);
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("random");
+    let signer = Signer::new(token::SigningKey::from_bytes(&seed));
+    let verifier = Verifier::new([signer.verifying_key()]);
+    let received = consent_core::time::format(SENT_AT + 3600);
+    let batch: Vec<Collected> = (1..=n as i64)
+        .map(|id| {
+            let claims = Claims {
+                request_id: id,
+                customer_id: CustomerId::Integer(id),
+                expires_at: SENT_AT + 8 * 86_400,
+                text_hash: [9; 32],
+            };
+            Collected {
+                cursor: id,
+                request_id: id,
+                decision: if id % 4 == 0 { "decline" } else { "approve" }.to_owned(),
+                token: signer.sign(&claims).expect("sign"),
+                received_at: received.clone(),
+            }
+        })
+        .collect();
+
+    let (mut base, mut ours) = (Vec::new(), Vec::new());
+    for round in 0..3 {
+        // The baseline: verify each token, then one plain UPDATE per
+        // decision, in one transaction.
+        let db = root.join(format!("base-{round}.db"));
+        std::fs::copy(&template, &db).expect("copy");
+        let conn = Connection::open(&db).expect("open");
+        let started = Instant::now();
+        conn.execute_batch("BEGIN").expect("begin");
+        {
+            let mut update = conn
+                .prepare("UPDATE consent_request SET status = ?2, evidence = ?3, decided_at = ?4, updated_at = ?4 WHERE id = ?1")
+                .expect("prepare");
+            for d in &batch {
+                let at = consent_core::time::parse(&d.received_at).expect("time");
+                let claims = verifier.verify(&d.token, at).expect("valid");
+                let status = if d.decision == "approve" {
+                    "approved"
+                } else {
+                    "denied"
+                };
+                update
+                    .execute(params![claims.request_id, status, d.token, d.received_at])
+                    .expect("update");
+            }
+        }
+        conn.execute_batch("COMMIT").expect("commit");
+        base.push(started.elapsed());
+        drop(conn);
+
+        // What sync does.
+        let db = root.join(format!("ours-{round}.db"));
+        std::fs::copy(&template, &db).expect("copy");
+        let conn = Connection::open(&db).expect("open");
+        consent_core::register(&conn).expect("register");
+        let started = Instant::now();
+        let applied = decisions::apply(&conn, "bench", &batch, &verifier, false).expect("apply");
+        ours.push(started.elapsed());
+        assert_eq!(
+            applied.approved + applied.declined,
+            n,
+            "every decision applied: {:?}",
+            applied.refused.first()
+        );
+        let events: i64 = conn
+            .query_row("SELECT count(*) FROM consent_event WHERE actor IN ('consent_approve', 'consent_revoke')", [], |r| r.get(0))
+            .expect("events");
+        assert_eq!(events as usize, n);
+        eprintln!("round {} done", round + 1);
+    }
+    let (base, ours) = (median(base), median(ours));
+    println!("Applying {n} collected decisions (3/4 approve, 1/4 decline), median of 3 rounds:\n");
+    println!("| case | time | per decision | ratio | target |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| verify loop + plain UPDATE (baseline) | {:.2} s | {:.1} µs | 1.00 | |",
+        base.as_secs_f64(),
+        base.as_secs_f64() * 1e6 / n as f64
+    );
+    println!(
+        "| sync's apply (verify, check the current request, consent_approve / consent_revoke with evidence and audit row, cursor) | {:.2} s | {:.1} µs | {:.2}x | <= 1.5x |",
+        ours.as_secs_f64(),
+        ours.as_secs_f64() * 1e6 / n as f64,
+        ours.as_secs_f64() / base.as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
