@@ -109,6 +109,7 @@ pub fn deliver(
     courier: &mut dyn Courier,
     now: i64,
     dry_run: bool,
+    progress: &dyn crate::render::Progress,
 ) -> Result<Delivery, DeliverError> {
     let setup =
         consent_core::setup::load(conn, "sync").map_err(|e| DeliverError::Setup(e.to_string()))?;
@@ -201,12 +202,14 @@ pub fn deliver(
         )));
     }
 
+    progress.start("sending", (emails.len() + sms.len()) as u64);
     let mut marks = Marks::new(conn);
     for (request_id, customer_id, reason) in unreachable {
         marks.error(request_id, &customer_id, &reason, now, &mut delivery)?;
     }
     let mut failed: Option<DeliverError> = None;
     courier.send_emails(&texts, emails, &mut |job, result| {
+        progress.page_done();
         let outcome = match result {
             Ok(()) => marks.sent(job.request_id, &job.customer_id, "email", &job.page_id, now),
             Err(f) if f.setup => {
@@ -237,7 +240,9 @@ pub fn deliver(
         return Err(e);
     }
     for job in &sms {
-        match courier.send_sms(&texts, job) {
+        let sent = courier.send_sms(&texts, job);
+        progress.page_done();
+        match sent {
             Ok(segments) => {
                 if marks.sent(job.request_id, &job.customer_id, "sms", &job.page_id, now)? {
                     delivery.sent_sms += 1;

@@ -133,7 +133,8 @@ pub fn render(
 /// Told how many pages must be written, then of each one written; from
 /// several threads at once.
 pub trait Progress: Sync {
-    fn start(&self, pages: u64);
+    /// A new stage of `items` items: "rendering" pages, "sending" messages.
+    fn start(&self, stage: &str, items: u64);
     fn page_done(&self);
 }
 
@@ -141,7 +142,7 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 
 impl Progress for NoProgress {
-    fn start(&self, _pages: u64) {}
+    fn start(&self, _stage: &str, _items: u64) {}
     fn page_done(&self) {}
 }
 
@@ -260,7 +261,7 @@ pub fn render_with_progress(
     }
 
     let page = PageTemplate::new(&templates, &base)?;
-    progress.start(jobs.len() as u64);
+    progress.start("rendering", jobs.len() as u64);
     for (job, outcome) in write_pages(&jobs, &page, signer, &pages_dir, progress)? {
         if outcome.0 {
             summary.written += 1;

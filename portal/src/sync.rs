@@ -118,7 +118,14 @@ pub fn run(
             progress,
         )?);
     }
-    summary.delivery = deliver::deliver(conn, config, courier, options.now, options.dry_run)?;
+    summary.delivery = deliver::deliver(
+        conn,
+        config,
+        courier,
+        options.now,
+        options.dry_run,
+        progress,
+    )?;
     Ok(summary)
 }
 

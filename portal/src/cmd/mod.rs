@@ -37,18 +37,20 @@ impl Default for Bar {
 }
 
 impl consent_portal::render::Progress for Bar {
-    fn start(&self, pages: u64) {
-        if pages >= 500 {
-            self.0.set_length(pages);
+    fn start(&self, stage: &str, items: u64) {
+        self.0.set_position(0);
+        self.0.set_length(items);
+        if items >= 500 {
             self.0
                 .set_draw_target(indicatif::ProgressDrawTarget::stderr());
             self.0.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} {wide_bar} {pos}/{len} pages, {eta} left",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len}, {eta} left")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            self.0.set_message("rendering");
+            self.0.set_message(stage.to_owned());
+        } else {
+            self.0
+                .set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
     }
 
