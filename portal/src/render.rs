@@ -175,9 +175,11 @@ pub fn render_with_progress(
         config::origin(&config.site.collector_url).map_err(RenderError::Setup)?;
     let csp = templates.content_security_policy(&collector_origin);
 
+    let mut pending = pending_requests(conn)?;
     let mut summary = Summary {
         new_page_ids: record_page_ids_and_text(
             conn,
+            &mut pending,
             &consent_text,
             &text_hash_hex,
             settings.language,
@@ -206,7 +208,7 @@ pub fn render_with_progress(
     let site_fingerprint = site_fingerprint(&templates, &base, signer);
     let mut keep = HashSet::new();
     let mut jobs = Vec::new();
-    for request in pending_requests(conn)? {
+    for request in pending {
         let Some(page_id) = request.page_id else {
             summary.skipped.push(format!(
                 "request {} was marked sent without a page (outside the portal); it has no page",
@@ -303,11 +305,12 @@ struct PendingRequest {
     status: String,
     page_id: Option<String>,
     sent_at: Option<String>,
+    text_hash: Option<String>,
 }
 
 fn pending_requests(conn: &Connection) -> Result<Vec<PendingRequest>, RenderError> {
     let mut stmt = conn.prepare(
-        "SELECT id, customer_id, status, page_id, sent_at FROM main.consent_request \
+        "SELECT id, customer_id, status, page_id, sent_at, text_hash FROM main.consent_request \
          WHERE status IN ('queued', 'sent') ORDER BY id",
     )?;
     let rows = stmt.query_map([], |row| {
@@ -317,6 +320,7 @@ fn pending_requests(conn: &Connection) -> Result<Vec<PendingRequest>, RenderErro
             status: row.get(2)?,
             page_id: row.get(3)?,
             sent_at: row.get(4)?,
+            text_hash: row.get(5)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -445,29 +449,25 @@ impl<'a> PageTemplate<'a> {
 /// transaction, before any page or link exists.
 fn record_page_ids_and_text(
     conn: &Connection,
+    pending: &mut [PendingRequest],
     text: &str,
     text_hash_hex: &str,
     language: Language,
     now: i64,
 ) -> Result<usize, RenderError> {
-    let needing: Vec<i64> = conn
-        .prepare("SELECT id FROM main.consent_request WHERE status = 'queued' AND page_id IS NULL")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    // Nothing to record (the usual case for a second run the same day):
-    // then take no write lock at all.
+    // Judged from the pending requests already read: no second scan.
+    let needs_page = |r: &PendingRequest| r.status == "queued" && r.page_id.is_none();
+    let stale_hash = |r: &PendingRequest| {
+        (r.page_id.is_some() || needs_page(r)) && r.text_hash.as_deref() != Some(text_hash_hex)
+    };
     let text_known: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM main.consent_text WHERE hash = ?1)",
         [text_hash_hex],
         |r| r.get(0),
     )?;
-    let stale_hashes: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM main.consent_request \
-         WHERE status IN ('queued', 'sent') AND page_id IS NOT NULL AND text_hash IS NOT ?1)",
-        [text_hash_hex],
-        |r| r.get(0),
-    )?;
-    if needing.is_empty() && text_known && !stale_hashes {
+    // Nothing to record (the usual case for a second run the same day):
+    // then take no write lock at all.
+    if text_known && !pending.iter().any(|r| needs_page(r) || stale_hash(r)) {
         return Ok(0);
     }
     conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -477,8 +477,12 @@ fn record_page_ids_and_text(
             "UPDATE main.consent_request SET page_id = ?1 \
              WHERE id = ?2 AND status = 'queued' AND page_id IS NULL",
         )?;
-        for id in needing {
-            assigned += update.execute(params![new_page_id()?, id])?;
+        for request in pending.iter_mut().filter(|r| needs_page(r)) {
+            let page_id = new_page_id()?;
+            if update.execute(params![page_id, request.id])? == 1 {
+                request.page_id = Some(page_id);
+                assigned += 1;
+            }
         }
         conn.execute(
             "INSERT OR IGNORE INTO main.consent_text (hash, language, body, created_at) VALUES (?1, ?2, ?3, ?4)",
