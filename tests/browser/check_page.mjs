@@ -28,28 +28,16 @@ import { createRequire } from 'node:module';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 
 const require = createRequire(import.meta.url);
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const TIMEOUT_MS = Number(process.env.CHECK_PAGE_TIMEOUT_MS || 90000);
 const WIDTHS = [
   { width: 360, height: 740 },
   { width: 1280, height: 800 },
 ];
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-// Flags from TESTING.md: without the background-networking ones Chromium
-// keeps trying to reach Google's services on a closed network.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--disable-features=Translate,OptimizationHints,MediaRouter',
-];
 
 function usage(message) {
   process.stderr.write(`check_page: ${message}\nusage: node check_page.mjs --out DIR URL [URL...]\n`);

@@ -27,24 +27,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const TIMEOUT_MS = Number(process.env.PRESS_TIMEOUT_MS || 60000);
 const STEP_TIMEOUT_MS = 20000;
 const VIEWPORT = { width: 360, height: 740 };
-// The same flags as check_page.mjs (see TESTING.md): without the
-// background-networking ones Chromium keeps trying to reach Google's
-// services on a closed network.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--disable-features=Translate,OptimizationHints,MediaRouter',
-];
 
 function usage(message) {
   process.stderr.write(`press: ${message}\nusage: node press.mjs URL BUTTON_TEXT OUT.png\n`);
