@@ -8,6 +8,8 @@
 //! marked sent only after the server accepted it; the marks are written in
 //! short transactions between sends, never across network I/O.
 
+use std::time::{Duration, Instant};
+
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, Connection};
 use serde::Serialize;
@@ -98,9 +100,6 @@ pub enum DeliverError {
     #[error("reading or updating the register: {0}")]
     Database(#[from] rusqlite::Error),
 }
-
-/// Marks are committed in groups of this many (and at the end).
-const MARKS_PER_TRANSACTION: usize = 200;
 
 /// Sends every queued request that has a page.
 pub fn deliver(
@@ -203,69 +202,69 @@ pub fn deliver(
     }
 
     progress.start("sending", (emails.len() + sms.len()) as u64);
-    let mut marks = Marks::new(conn);
+    let mut marks = Marks::new(conn, now);
     for (request_id, customer_id, reason) in unreachable {
-        marks.error(request_id, &customer_id, &reason, now, &mut delivery)?;
+        marks.push(Mark::Error {
+            request_id,
+            customer: customer_id,
+            reason,
+        })?;
     }
     let mut failed: Option<DeliverError> = None;
     courier.send_emails(&texts, emails, &mut |job, result| {
         progress.page_done();
-        let outcome = match result {
-            Ok(()) => marks.sent(job.request_id, &job.customer_id, "email", &job.page_id, now),
+        let mark = match result {
+            Ok(()) => Mark::Sent {
+                request_id: job.request_id,
+                customer: job.customer_id.clone(),
+                channel: "email",
+                page_id: job.page_id.clone(),
+                segments: 0,
+            },
             Err(f) if f.setup => {
                 failed.get_or_insert(DeliverError::Setup(f.reason));
-                Ok(false)
+                return;
             }
-            Err(f) => marks
-                .error(
-                    job.request_id,
-                    &job.customer_id,
-                    &f.reason,
-                    now,
-                    &mut delivery,
-                )
-                .map(|()| false),
+            Err(f) => Mark::Error {
+                request_id: job.request_id,
+                customer: job.customer_id.clone(),
+                reason: f.reason,
+            },
         };
-        match outcome {
-            Ok(true) => delivery.sent_email += 1,
-            Ok(false) => {}
-            Err(e) => {
-                failed.get_or_insert(e.into());
-            }
+        if let Err(e) = marks.push(mark) {
+            failed.get_or_insert(e.into());
         }
     });
     // What was sent is recorded even when the run stops here.
-    marks.finish()?;
+    marks.flush()?;
     if let Some(e) = failed {
         return Err(e);
     }
     for job in &sms {
         let sent = courier.send_sms(&texts, job);
         progress.page_done();
-        match sent {
-            Ok(segments) => {
-                if marks.sent(job.request_id, &job.customer_id, "sms", &job.page_id, now)? {
-                    delivery.sent_sms += 1;
-                    delivery.sms_segments += u64::from(segments);
-                }
-            }
+        let mark = match sent {
+            Ok(segments) => Mark::Sent {
+                request_id: job.request_id,
+                customer: job.customer_id.clone(),
+                channel: "sms",
+                page_id: job.page_id.clone(),
+                segments,
+            },
             Err(f) if f.setup => {
-                marks.finish()?;
+                marks.flush()?;
                 return Err(DeliverError::Setup(f.reason));
             }
-            Err(f) => {
-                marks.error(
-                    job.request_id,
-                    &job.customer_id,
-                    &f.reason,
-                    now,
-                    &mut delivery,
-                )?;
-            }
-        }
+            Err(f) => Mark::Error {
+                request_id: job.request_id,
+                customer: job.customer_id.clone(),
+                reason: f.reason,
+            },
+        };
+        marks.push(mark)?;
     }
-    marks.finish()?;
-    Ok(delivery)
+    marks.flush()?;
+    Ok(marks.delivery)
 }
 
 fn text_of(value: ValueRef<'_>) -> String {
@@ -285,93 +284,143 @@ fn show(id: &Value) -> String {
     }
 }
 
-/// Writes the outcome of each send through the extension's functions, a
-/// group at a time in one short transaction.
-struct Marks<'c> {
-    conn: &'c Connection,
-    pending: usize,
+/// The outcome of one send, to be written.
+enum Mark {
+    Sent {
+        request_id: i64,
+        customer: Value,
+        channel: &'static str,
+        page_id: String,
+        segments: u32,
+    },
+    Error {
+        request_id: i64,
+        customer: Value,
+        reason: String,
+    },
 }
 
+/// Writes the outcomes of the sends through the extension's functions: kept
+/// in memory while messages are on their way, then written a group at a
+/// time in one short transaction, so that no write transaction is ever open
+/// across network I/O (the billing application keeps writing meanwhile). A
+/// crash loses at most the marks not yet written; those requests are still
+/// queued and go out again on the next run, with the same Message-ID.
+struct Marks<'c> {
+    conn: &'c Connection,
+    now: i64,
+    buffer: Vec<Mark>,
+    oldest: Option<Instant>,
+    delivery: Delivery,
+}
+
+/// A group is written when it has this many marks...
+const MARKS_PER_TRANSACTION: usize = 200;
+/// ... or when its oldest mark has waited this long.
+const MARK_DELAY: Duration = Duration::from_millis(250);
+
 impl<'c> Marks<'c> {
-    fn new(conn: &'c Connection) -> Marks<'c> {
-        Marks { conn, pending: 0 }
-    }
-
-    fn begin(&mut self) -> rusqlite::Result<()> {
-        if self.pending == 0 {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+    fn new(conn: &'c Connection, now: i64) -> Marks<'c> {
+        Marks {
+            conn,
+            now,
+            buffer: Vec::new(),
+            oldest: None,
+            delivery: Delivery::default(),
         }
-        self.pending += 1;
-        Ok(())
     }
 
-    fn maybe_commit(&mut self) -> rusqlite::Result<()> {
-        if self.pending >= MARKS_PER_TRANSACTION {
-            self.finish()?;
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self) -> rusqlite::Result<()> {
-        if self.pending > 0 {
-            self.conn.execute_batch("COMMIT")?;
-            self.pending = 0;
+    fn push(&mut self, mark: Mark) -> rusqlite::Result<()> {
+        self.buffer.push(mark);
+        let oldest = *self.oldest.get_or_insert_with(Instant::now);
+        if self.buffer.len() >= MARKS_PER_TRANSACTION || oldest.elapsed() >= MARK_DELAY {
+            self.flush()?;
         }
         Ok(())
     }
 
-    /// Marks a request sent, if it is still the queued request it was: a
-    /// clerk may have changed it while the message was on its way.
-    fn sent(
-        &mut self,
-        request_id: i64,
-        customer: &Value,
-        channel: &str,
-        page_id: &str,
-        now: i64,
-    ) -> rusqlite::Result<bool> {
-        self.begin()?;
-        let still_queued = self.still_queued(request_id)?;
-        if still_queued {
-            self.conn.query_row(
-                "SELECT consent_mark_sent(?1, ?2, ?3, ?4)",
-                params![customer, channel, page_id, now],
-                |_| Ok(()),
-            )?;
+    /// Writes the buffered marks in one transaction. A request a clerk
+    /// changed while its message was on the way is left as the clerk left
+    /// it.
+    fn flush(&mut self) -> rusqlite::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
         }
-        self.maybe_commit()?;
-        Ok(still_queued)
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let marks = std::mem::take(&mut self.buffer);
+        self.oldest = None;
+        let mut counted = Delivery::default();
+        let result = (|| -> rusqlite::Result<()> {
+            for mark in &marks {
+                self.apply(mark, &mut counted)?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => {
+                self.conn.execute_batch("COMMIT")?;
+                let d = &mut self.delivery;
+                d.sent_email += counted.sent_email;
+                d.sent_sms += counted.sent_sms;
+                d.sms_segments += counted.sms_segments;
+                d.errors.extend(counted.errors);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
-    fn error(
-        &mut self,
-        request_id: i64,
-        customer: &Value,
-        reason: &str,
-        now: i64,
-        delivery: &mut Delivery,
-    ) -> rusqlite::Result<()> {
-        self.begin()?;
-        if self.still_queued(request_id)? {
-            self.conn.query_row(
-                "SELECT consent_mark_error(?1, ?2, ?3)",
-                params![customer, reason, now],
-                |_| Ok(()),
-            )?;
-            delivery.errors.push(Failure {
+    fn apply(&self, mark: &Mark, counted: &mut Delivery) -> rusqlite::Result<()> {
+        match mark {
+            Mark::Sent {
                 request_id,
-                customer_id: show(customer),
-                reason: reason.to_owned(),
-            });
+                customer,
+                channel,
+                page_id,
+                segments,
+            } => {
+                if self.still_queued(*request_id)? {
+                    self.conn.query_row(
+                        "SELECT consent_mark_sent(?1, ?2, ?3, ?4)",
+                        params![customer, channel, page_id, self.now],
+                        |_| Ok(()),
+                    )?;
+                    if *channel == "sms" {
+                        counted.sent_sms += 1;
+                        counted.sms_segments += u64::from(*segments);
+                    } else {
+                        counted.sent_email += 1;
+                    }
+                }
+            }
+            Mark::Error {
+                request_id,
+                customer,
+                reason,
+            } => {
+                if self.still_queued(*request_id)? {
+                    self.conn.query_row(
+                        "SELECT consent_mark_error(?1, ?2, ?3)",
+                        params![customer, reason, self.now],
+                        |_| Ok(()),
+                    )?;
+                    counted.errors.push(Failure {
+                        request_id: *request_id,
+                        customer_id: show(customer),
+                        reason: reason.clone(),
+                    });
+                }
+            }
         }
-        self.maybe_commit()
+        Ok(())
     }
 
     fn still_queued(&self, request_id: i64) -> rusqlite::Result<bool> {
-        self.conn.query_row(
-            "SELECT status = 'queued' FROM main.consent_request WHERE id = ?1",
-            [request_id],
-            |r| r.get(0),
-        )
+        self.conn
+            .prepare_cached("SELECT status = 'queued' FROM main.consent_request WHERE id = ?1")?
+            .query_row([request_id], |r| r.get(0))
     }
 }
