@@ -13,6 +13,9 @@ use consent_portal::courier::Transports;
 use consent_portal::render::NoProgress;
 use consent_portal::{keys, sync};
 use rusqlite::Connection;
+use support::smtp::{smtp_server_available, SmtpServer};
+
+mod support;
 
 const DAY: i64 = 86_400;
 const T0: i64 = 1_796_000_000;
@@ -41,6 +44,13 @@ impl Drop for World {
 }
 
 fn world(name: &str) -> World {
+    world_with(
+        name,
+        "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"file\"\nfile_dir = \"mail\"\n",
+    )
+}
+
+fn world_with(name: &str, email_section: &str) -> World {
     let dir = std::env::temp_dir().join(format!("consent-sync-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
@@ -67,10 +77,8 @@ fn world(name: &str) -> World {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let mut text = config::template("billing.db", &base, &format!("{base}/decision"));
-    text.push_str(
-        "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"file\"\nfile_dir = \"mail\"\n\
-         [sms]\nfrom = \"DahlsRor\"\ntransport = \"file\"\nfile_dir = \"sms\"\n",
-    );
+    text.push_str(email_section);
+    text.push_str("[sms]\nfrom = \"DahlsRor\"\ntransport = \"file\"\nfile_dir = \"sms\"\n");
     std::fs::write(dir.join("consent.toml"), text).expect("config");
     for sub in ["mail", "sms"] {
         std::fs::create_dir_all(dir.join(sub)).expect("outbox");
@@ -405,4 +413,90 @@ fn the_demo_runs_the_whole_loop_once() {
     }
     assert!(Path::new(&dir).join(".consent-demo").exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_billing_application_keeps_writing_while_sync_sends() {
+    if !smtp_server_available() {
+        return;
+    }
+    // A relay that takes 150 ms per message, over one connection: 20
+    // messages keep sync sending for about 3 s.
+    let out = std::env::temp_dir().join(format!("consent-sync-smtp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).expect("dir");
+    let server = SmtpServer::start(&out, &["--delay", "DATA:150"]);
+    let w = world_with(
+        "concurrent",
+        &format!(
+            "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"smtp\"\n\
+             smtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nconcurrency = 1\n",
+            server.port
+        ),
+    );
+    w.conn
+        .execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 116)
+             INSERT INTO kunder SELECT i, 'Kund ' || i, 'kund' || i || '@example.se', NULL FROM n;",
+        )
+        .expect("more customers");
+    w.sql(&format!("SELECT consent_queue_all(NULL, {T0})"));
+    let dir = w.dir.clone();
+    let syncing = std::thread::spawn(move || {
+        let config = Config::load(&dir.join("consent.toml")).expect("config");
+        let conn = Connection::open(dir.join("billing.db")).expect("open");
+        conn.busy_timeout(Duration::from_secs(10))
+            .expect("busy timeout");
+        consent_core::register(&conn).expect("register");
+        let signer = keys::load_signer(&dir.join("consent-signing.key")).expect("signer");
+        let verifier = keys::load_verifier(&[dir.join("consent-verifying.key")]).expect("verifier");
+        let mut transports = Transports::from_config(&config).expect("transports");
+        sync::run(
+            &conn,
+            &config,
+            &signer,
+            &verifier,
+            &mut transports,
+            None,
+            &NoProgress,
+            sync::Options {
+                now: T0 + 60,
+                dry_run: false,
+            },
+        )
+        .expect("sync")
+    });
+    // Meanwhile the billing application saves customers, with a short
+    // busy timeout: a write lock held across a send would make it fail.
+    let app = Connection::open(w.dir.join("billing.db")).expect("open");
+    app.busy_timeout(Duration::from_millis(200))
+        .expect("busy timeout");
+    let (mut writes, mut failures) = (0, Vec::new());
+    while !syncing.is_finished() && writes < 2000 {
+        match app.execute("UPDATE kunder SET namn = namn WHERE nr = 5", []) {
+            Ok(_) => writes += 1,
+            Err(e) => failures.push(e.to_string()),
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let summary = syncing.join().expect("sync thread");
+    assert_eq!(
+        summary.delivery.sent_email,
+        19,
+        "{}",
+        sync::to_text(&summary)
+    );
+    assert!(
+        writes > 50,
+        "the application wrote only {writes} times while sync ran"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of the application's writes failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
+    assert_eq!(server.received().len(), 19);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&out);
 }

@@ -5,3 +5,4 @@
 
 pub mod browser;
 pub mod site;
+pub mod smtp;
