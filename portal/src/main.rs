@@ -1,7 +1,8 @@
 //! consent-portal: the companion program of the consent extension. It sets
-//! up a billing database, renders the signed static consent pages, and walks
-//! a sample register through every status; sending requests and collecting
-//! answers come next.
+//! up a billing database, renders the signed static consent pages, serves
+//! them and collects the customers' decisions, and runs "update consent"
+//! (collect, expire, render, send by e-mail or SMS). `demo` shows the whole
+//! loop on a sample register; `walkthrough` shows the SQL behind it.
 
 mod cmd;
 
