@@ -131,24 +131,7 @@ impl World {
     }
 
     fn sync(&self, now: i64) -> sync::Summary {
-        let signer = keys::load_signer(&self.dir.join("consent-signing.key")).expect("signer");
-        let verifier =
-            keys::load_verifier(&[self.dir.join("consent-verifying.key")]).expect("verifier");
-        let mut transports = Transports::from_config(&self.config).expect("transports");
-        sync::run(
-            &self.conn,
-            &self.config,
-            &signer,
-            &verifier,
-            &mut transports,
-            None,
-            &NoProgress,
-            sync::Options {
-                now,
-                dry_run: false,
-            },
-        )
-        .expect("sync")
+        run_sync(&self.conn, &self.config, now, false)
     }
 
     fn status(&self, customer: i64) -> String {
@@ -290,6 +273,24 @@ fn queue_send_decide_and_collect() {
     assert_eq!(w.status(3), "denied");
 }
 
+/// One sync run with the world's keys and transports.
+fn run_sync(conn: &Connection, config: &Config, now: i64, dry_run: bool) -> sync::Summary {
+    let signer = keys::load_signer(&config.resolve(&config.keys.signing_key)).expect("signer");
+    let verifier = keys::load_verifier(&config.verifying_key_paths()).expect("verifier");
+    let mut transports = Transports::from_config(config).expect("transports");
+    sync::run(
+        conn,
+        config,
+        &signer,
+        &verifier,
+        &mut transports,
+        None,
+        &NoProgress,
+        sync::Options { now, dry_run },
+    )
+    .expect("sync")
+}
+
 /// The token inside an evidence JSON.
 fn evidence_token(evidence: &str) -> String {
     let json: serde_json::Value = serde_json::from_str(evidence).expect("evidence is JSON");
@@ -353,24 +354,8 @@ fn stale_and_changed_minds() {
 fn dry_run_changes_nothing() {
     let w = world("dry");
     w.sql(&format!("SELECT consent_queue_all(NULL, {T0})"));
-    let signer = keys::load_signer(&w.dir.join("consent-signing.key")).expect("signer");
-    let verifier = keys::load_verifier(&[w.dir.join("consent-verifying.key")]).expect("verifier");
-    let mut transports = Transports::from_config(&w.config).expect("transports");
     let events = w.sql("SELECT count(*) FROM consent_event");
-    let summary = sync::run(
-        &w.conn,
-        &w.config,
-        &signer,
-        &verifier,
-        &mut transports,
-        None,
-        &NoProgress,
-        sync::Options {
-            now: T0,
-            dry_run: true,
-        },
-    )
-    .expect("dry run");
+    let summary = run_sync(&w.conn, &w.config, T0, true);
     assert_eq!(
         (
             summary.delivery.would_send_email,
@@ -448,28 +433,13 @@ fn the_billing_application_keeps_writing_while_sync_sends() {
         conn.busy_timeout(Duration::from_secs(10))
             .expect("busy timeout");
         consent_core::register(&conn).expect("register");
-        let signer = keys::load_signer(&dir.join("consent-signing.key")).expect("signer");
-        let verifier = keys::load_verifier(&[dir.join("consent-verifying.key")]).expect("verifier");
-        let mut transports = Transports::from_config(&config).expect("transports");
-        sync::run(
-            &conn,
-            &config,
-            &signer,
-            &verifier,
-            &mut transports,
-            None,
-            &NoProgress,
-            sync::Options {
-                now: T0 + 60,
-                dry_run: false,
-            },
-        )
-        .expect("sync")
+        run_sync(&conn, &config, T0 + 60, false)
     });
-    // Meanwhile the billing application saves customers, with a short
-    // busy timeout: a write lock held across a send would make it fail.
+    // Meanwhile the billing application saves customers, with a busy
+    // timeout of 1 s: a write lock held across the sends (about 3 s) would
+    // make it fail, the short transactions between them must not.
     let app = Connection::open(w.dir.join("billing.db")).expect("open");
-    app.busy_timeout(Duration::from_millis(200))
+    app.busy_timeout(Duration::from_secs(1))
         .expect("busy timeout");
     let (mut writes, mut failures) = (0, Vec::new());
     while !syncing.is_finished() && writes < 2000 {
