@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 
 use crate::config::Config;
-use crate::deliver::{Courier, EmailJob, MessageTexts, SendFailure, SmsJob};
-use crate::send::email::{self, Compose, Mailer};
+use crate::deliver::{
+    AfterFailure, Courier, EmailJob, EmailLog, MessageTexts, SendFailure, SmsJob,
+};
+use crate::send::email::{self, Compose, Mailer, Outcomes};
 use crate::send::sms::{self, SmsSender};
 use crate::send::{ErrorClass, SendError};
 
@@ -36,28 +38,48 @@ impl Transports {
 fn failure(error: &SendError, texts: &MessageTexts) -> SendFailure {
     SendFailure {
         reason: error.reason(texts.language),
-        setup: error.class() == ErrorClass::Setup,
+        next: match error.class() {
+            ErrorClass::Permanent => AfterFailure::Error,
+            ErrorClass::Transient => AfterFailure::Retry,
+            ErrorClass::Setup => AfterFailure::Stop,
+        },
     }
 }
 
 fn not_configured(section: &str) -> SendFailure {
     SendFailure {
         reason: format!("consent.toml has no [{section}] section"),
-        setup: true,
+        next: AfterFailure::Stop,
+    }
+}
+
+/// The mailer's outcomes, by request id, handed on as the jobs they were.
+struct ByJob<'a> {
+    jobs: HashMap<i64, &'a EmailJob>,
+    texts: &'a MessageTexts,
+    log: &'a mut dyn EmailLog,
+}
+
+impl Outcomes for ByJob<'_> {
+    fn outcome(&mut self, request_id: i64, result: Result<(), SendError>) {
+        if let Some(job) = self.jobs.get(&request_id) {
+            self.log
+                .outcome(job, result.map_err(|e| failure(&e, self.texts)));
+        }
+    }
+
+    fn commit(&mut self) {
+        self.log.commit();
     }
 }
 
 impl Courier for Transports {
-    fn send_emails(
-        &mut self,
-        texts: &MessageTexts,
-        jobs: Vec<EmailJob>,
-        done: &mut dyn FnMut(&EmailJob, Result<(), SendFailure>),
-    ) {
+    fn send_emails(&mut self, texts: &MessageTexts, jobs: Vec<EmailJob>, log: &mut dyn EmailLog) {
         let Some(mailer) = &self.mailer else {
             for job in &jobs {
-                done(job, Err(not_configured("email")));
+                log.outcome(job, Err(not_configured("email")));
             }
+            log.commit();
             return;
         };
         let from_domain = mailer.from_domain().to_owned();
@@ -76,12 +98,12 @@ impl Courier for Transports {
                 })
             })
             .collect();
-        let by_request: HashMap<i64, &EmailJob> = jobs.iter().map(|j| (j.request_id, j)).collect();
-        mailer.send_all(messages, |request_id, result| {
-            if let Some(job) = by_request.get(&request_id) {
-                done(job, result.map_err(|e| failure(&e, texts)));
-            }
-        });
+        let by_job = ByJob {
+            jobs: jobs.iter().map(|j| (j.request_id, j)).collect(),
+            texts,
+            log,
+        };
+        mailer.send_all(messages, by_job);
     }
 
     fn send_sms(&mut self, texts: &MessageTexts, job: &SmsJob) -> Result<u32, SendFailure> {

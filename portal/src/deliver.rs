@@ -3,12 +3,12 @@
 //! The channel is chosen exactly as the billing product's manual says:
 //! e-mail first; SMS only for a customer with no e-mail address, a mobile
 //! number, and the business's SMS subscription (`sms_enabled`); otherwise
-//! the request goes to `error` with the reason. A send that fails puts the
-//! request in `error` with the reason, and the run goes on. A request is
-//! marked sent only after the server accepted it; the marks are written in
-//! short transactions between sends, never across network I/O.
-
-use std::time::{Duration, Instant};
+//! the request goes to `error` with the reason. A send refused for good puts
+//! the request in `error` with the reason; one that may work later (a 4xx,
+//! a timeout, a lost connection) leaves it queued for the next run; either
+//! way the run goes on. A request is marked sent only after the server
+//! accepted it; the marks are written in short transactions between sends,
+//! never across network I/O.
 
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, Connection};
@@ -46,9 +46,21 @@ pub struct SmsJob {
 #[derive(Debug, Clone)]
 pub struct SendFailure {
     pub reason: String,
+    pub next: AfterFailure,
+}
+
+/// What becomes of a request whose message was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// It can never go out as it stands (a bad address, a refusal): the
+    /// request goes to `error` with the reason.
+    Error,
+    /// It may go out later (a 4xx, a timeout, a lost connection): the
+    /// request stays queued and the next run tries again.
+    Retry,
     /// The configuration is at fault, not the customer: stop the run and
     /// leave the request queued.
-    pub setup: bool,
+    Stop,
 }
 
 /// What texts a message needs besides the link.
@@ -59,16 +71,20 @@ pub struct MessageTexts {
     pub expiry_days: i64,
 }
 
+/// Where a courier reports the e-mails' outcomes, on the caller's thread.
+pub trait EmailLog {
+    /// One message was accepted (`Ok`) or not.
+    fn outcome(&mut self, job: &EmailJob, result: Result<(), SendFailure>);
+    /// Writes the outcomes so far. A connection sends its next message only
+    /// after the commit of its last one.
+    fn commit(&mut self);
+}
+
 /// Whatever sends the messages: SMTP and an SMS gateway, or files.
 pub trait Courier {
-    /// Sends the e-mails, calling `done` on this thread as each one is
-    /// accepted or refused.
-    fn send_emails(
-        &mut self,
-        texts: &MessageTexts,
-        jobs: Vec<EmailJob>,
-        done: &mut dyn FnMut(&EmailJob, Result<(), SendFailure>),
-    );
+    /// Sends the e-mails, reporting each one to `log` as it is accepted or
+    /// refused.
+    fn send_emails(&mut self, texts: &MessageTexts, jobs: Vec<EmailJob>, log: &mut dyn EmailLog);
 
     /// Sends one SMS; returns the number of segments it took.
     fn send_sms(&mut self, texts: &MessageTexts, job: &SmsJob) -> Result<u32, SendFailure>;
@@ -88,6 +104,9 @@ pub struct Delivery {
     pub sent_sms: usize,
     pub sms_segments: u64,
     pub errors: Vec<Failure>,
+    /// Not sent this time for a passing reason; still queued, tried again
+    /// on the next run.
+    pub retry: Vec<Failure>,
     /// With --dry-run: what would have been sent.
     pub would_send_email: usize,
     pub would_send_sms: usize,
@@ -208,36 +227,21 @@ pub fn deliver(
             request_id,
             customer: customer_id,
             reason,
-        })?;
+        });
     }
-    let mut failed: Option<DeliverError> = None;
-    courier.send_emails(&texts, emails, &mut |job, result| {
-        progress.page_done();
-        let mark = match result {
-            Ok(()) => Mark::Sent {
-                request_id: job.request_id,
-                customer: job.customer_id.clone(),
-                channel: "email",
-                page_id: job.page_id.clone(),
-                segments: 0,
-            },
-            Err(f) if f.setup => {
-                failed.get_or_insert(DeliverError::Setup(f.reason));
-                return;
-            }
-            Err(f) => Mark::Error {
-                request_id: job.request_id,
-                customer: job.customer_id.clone(),
-                reason: f.reason,
-            },
-        };
-        if let Err(e) = marks.push(mark) {
-            failed.get_or_insert(e.into());
-        }
-    });
-    // What was sent is recorded even when the run stops here.
     marks.flush()?;
-    if let Some(e) = failed {
+    let mut log = Log {
+        marks,
+        progress,
+        stopped: None,
+    };
+    courier.send_emails(&texts, emails, &mut log);
+    // What was sent is recorded even when the run stops here.
+    log.commit();
+    let Log {
+        mut marks, stopped, ..
+    } = log;
+    if let Some(e) = stopped {
         return Err(e);
     }
     for job in &sms {
@@ -251,20 +255,75 @@ pub fn deliver(
                 page_id: job.page_id.clone(),
                 segments,
             },
-            Err(f) if f.setup => {
-                marks.flush()?;
-                return Err(DeliverError::Setup(f.reason));
-            }
-            Err(f) => Mark::Error {
-                request_id: job.request_id,
-                customer: job.customer_id.clone(),
-                reason: f.reason,
+            Err(f) => match f.next {
+                AfterFailure::Stop => {
+                    marks.flush()?;
+                    return Err(DeliverError::Setup(f.reason));
+                }
+                AfterFailure::Retry => Mark::Retry {
+                    request_id: job.request_id,
+                    customer: job.customer_id.clone(),
+                    reason: f.reason,
+                },
+                AfterFailure::Error => Mark::Error {
+                    request_id: job.request_id,
+                    customer: job.customer_id.clone(),
+                    reason: f.reason,
+                },
             },
         };
-        marks.push(mark)?;
+        marks.push(mark);
+        // One message at a time: each is recorded before the next goes out.
+        marks.flush()?;
     }
     marks.flush()?;
     Ok(marks.delivery)
+}
+
+/// The e-mails' outcomes on their way to the register.
+struct Log<'c, 'p> {
+    marks: Marks<'c>,
+    progress: &'p dyn crate::render::Progress,
+    /// Why the run stops (a setup failure, or the register refused a write).
+    stopped: Option<DeliverError>,
+}
+
+impl EmailLog for Log<'_, '_> {
+    fn outcome(&mut self, job: &EmailJob, result: Result<(), SendFailure>) {
+        self.progress.page_done();
+        let mark = match result {
+            Ok(()) => Mark::Sent {
+                request_id: job.request_id,
+                customer: job.customer_id.clone(),
+                channel: "email",
+                page_id: job.page_id.clone(),
+                segments: 0,
+            },
+            Err(f) => match f.next {
+                AfterFailure::Stop => {
+                    self.stopped.get_or_insert(DeliverError::Setup(f.reason));
+                    return;
+                }
+                AfterFailure::Retry => Mark::Retry {
+                    request_id: job.request_id,
+                    customer: job.customer_id.clone(),
+                    reason: f.reason,
+                },
+                AfterFailure::Error => Mark::Error {
+                    request_id: job.request_id,
+                    customer: job.customer_id.clone(),
+                    reason: f.reason,
+                },
+            },
+        };
+        self.marks.push(mark);
+    }
+
+    fn commit(&mut self) {
+        if let Err(e) = self.marks.flush() {
+            self.stopped.get_or_insert(e.into());
+        }
+    }
 }
 
 fn text_of(value: ValueRef<'_>) -> String {
@@ -298,26 +357,27 @@ enum Mark {
         customer: Value,
         reason: String,
     },
+    /// Not sent for now; nothing to write, the request stays queued.
+    Retry {
+        request_id: i64,
+        customer: Value,
+        reason: String,
+    },
 }
 
-/// Writes the outcomes of the sends through the extension's functions: kept
-/// in memory while messages are on their way, then written a group at a
-/// time in one short transaction, so that no write transaction is ever open
-/// across network I/O (the billing application keeps writing meanwhile). A
-/// crash loses at most the marks not yet written; those requests are still
-/// queued and go out again on the next run, with the same Message-ID.
+/// Writes the outcomes of the sends through the extension's functions, a
+/// group at a time in one short transaction, between sends: no write
+/// transaction is ever open across network I/O (the billing application
+/// keeps writing meanwhile). The sender waits for each group to be written
+/// before a connection sends again, so a crash leaves at most one message
+/// per connection accepted but not marked; that request is still queued
+/// and goes out again on the next run, with the same Message-ID.
 struct Marks<'c> {
     conn: &'c Connection,
     now: i64,
     buffer: Vec<Mark>,
-    oldest: Option<Instant>,
     delivery: Delivery,
 }
-
-/// A group is written when it has this many marks...
-const MARKS_PER_TRANSACTION: usize = 200;
-/// ... or when its oldest mark has waited this long.
-const MARK_DELAY: Duration = Duration::from_millis(250);
 
 impl<'c> Marks<'c> {
     fn new(conn: &'c Connection, now: i64) -> Marks<'c> {
@@ -325,18 +385,12 @@ impl<'c> Marks<'c> {
             conn,
             now,
             buffer: Vec::new(),
-            oldest: None,
             delivery: Delivery::default(),
         }
     }
 
-    fn push(&mut self, mark: Mark) -> rusqlite::Result<()> {
+    fn push(&mut self, mark: Mark) {
         self.buffer.push(mark);
-        let oldest = *self.oldest.get_or_insert_with(Instant::now);
-        if self.buffer.len() >= MARKS_PER_TRANSACTION || oldest.elapsed() >= MARK_DELAY {
-            self.flush()?;
-        }
-        Ok(())
     }
 
     /// Writes the buffered marks in one transaction. A request a clerk
@@ -348,7 +402,6 @@ impl<'c> Marks<'c> {
         }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let marks = std::mem::take(&mut self.buffer);
-        self.oldest = None;
         let mut counted = Delivery::default();
         let result = (|| -> rusqlite::Result<()> {
             for mark in &marks {
@@ -364,6 +417,7 @@ impl<'c> Marks<'c> {
                 d.sent_sms += counted.sent_sms;
                 d.sms_segments += counted.sms_segments;
                 d.errors.extend(counted.errors);
+                d.retry.extend(counted.retry);
                 Ok(())
             }
             Err(e) => {
@@ -414,6 +468,15 @@ impl<'c> Marks<'c> {
                     });
                 }
             }
+            Mark::Retry {
+                request_id,
+                customer,
+                reason,
+            } => counted.retry.push(Failure {
+                request_id: *request_id,
+                customer_id: show(customer),
+                reason: reason.clone(),
+            }),
         }
         Ok(())
     }

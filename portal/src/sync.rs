@@ -187,5 +187,14 @@ pub fn to_text(summary: &Summary) -> String {
     for e in &d.errors {
         out.push_str(&format!("  customer {}: {}\n", e.customer_id, e.reason));
     }
+    if !d.retry.is_empty() {
+        out.push_str(&format!(
+            "not sent this time, still queued for the next run: {}\n",
+            d.retry.len()
+        ));
+        for e in &d.retry {
+            out.push_str(&format!("  customer {}: {}\n", e.customer_id, e.reason));
+        }
+    }
     out
 }

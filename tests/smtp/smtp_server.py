@@ -6,10 +6,15 @@ stores every accepted message in --out as NNNNN.eml (the bytes as received)
 with NNNNN.json beside it (peer, envelope, login). Each EHLO is appended to
 --out/connections.jsonl, so a test can count the connections a client used.
 
-Faults, for the error paths:
+Faults, for the error paths. CMD is one step of the conversation: EHLO,
+MAIL, RCPT, DATACMD (the DATA command, before 354) or DATA (the end of the
+message, after its final dot):
   --delay CMD:MS        wait MS milliseconds before answering CMD
-                        (MAIL, RCPT, or DATA = the end of the message)
   --fail CMD:N:CODE     answer the Nth CMD of the whole run with CODE
+  --drop CMD:N          close the connection instead of answering the Nth
+                        CMD; for DATA the message is stored first, so the
+                        client never learns that it was accepted (the
+                        ambiguous window)
   --fail-rcpt ADDR:CODE answer every RCPT TO:<ADDR> with CODE
   --auth USER:PASS      offer AUTH PLAIN/LOGIN without TLS; accept only this login
   --tls MODE            "starttls": offer STARTTLS; "implicit": TLS from the
@@ -43,6 +48,7 @@ def parse_args():
     parser.add_argument("--out", required=True)
     parser.add_argument("--delay", action="append", default=[], metavar="CMD:MS")
     parser.add_argument("--fail", action="append", default=[], metavar="CMD:N:CODE")
+    parser.add_argument("--drop", action="append", default=[], metavar="CMD:N")
     parser.add_argument("--fail-rcpt", action="append", default=[], metavar="ADDR:CODE")
     parser.add_argument("--auth", metavar="USER:PASS")
     parser.add_argument("--tls", choices=["starttls", "implicit"])
@@ -56,12 +62,19 @@ def parse_args():
     for item in args.fail:
         command, nth, code = item.split(":")
         fails[(command.upper(), int(nth))] = int(code)
+    for item in args.drop:
+        command, nth = item.split(":")
+        fails[(command.upper(), int(nth))] = DROP
     fail_rcpt = {}
     for item in args.fail_rcpt:
         address, code = item.rsplit(":", 1)
         fail_rcpt[address.lower()] = int(code)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     return args, delays, fails, fail_rcpt, auth
+
+
+# In the fault table instead of a reply code: close the connection.
+DROP = "drop"
 
 
 def reply(code):
@@ -78,16 +91,26 @@ class Recorder:
         self.counts = {}
         self.sequence = itertools.count(1)
 
-    async def step(self, command):
-        """Waits as configured; returns a failure reply for this command, if any."""
+    async def step(self, command, server, before=None):
+        """Waits as configured; returns a failure reply for this command, if
+        any. A drop closes the connection (after `before`, if given) and
+        returns an empty reply, which aiosmtpd cannot send any more."""
         n = self.counts[command] = self.counts.get(command, 0) + 1
         delay = self.delays.get(command)
         if delay:
             await asyncio.sleep(delay)
         code = self.fails.get((command, n))
+        if code == DROP:
+            if before:
+                before()
+            server.transport.close()
+            return "421 closing (test server)"
         return reply(code) if code else None
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        failure = await self.step("EHLO", server)
+        if failure:
+            return [failure]
         session.host_name = hostname
         peer = "%s:%s" % session.peer[:2]
         with open(os.path.join(self.out, "connections.jsonl"), "a") as log:
@@ -95,7 +118,7 @@ class Recorder:
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        failure = await self.step("MAIL")
+        failure = await self.step("MAIL", server)
         if failure:
             return failure
         envelope.mail_from = address
@@ -103,7 +126,7 @@ class Recorder:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        failure = await self.step("RCPT")
+        failure = await self.step("RCPT", server)
         if failure:
             return failure
         code = self.fail_rcpt.get(address.lower())
@@ -114,9 +137,13 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        failure = await self.step("DATA")
+        failure = await self.step("DATA", server, lambda: self.store(session, envelope))
         if failure:
             return failure
+        self.store(session, envelope)
+        return "250 Message accepted"
+
+    def store(self, session, envelope):
         name = "%05d" % next(self.sequence)
         with open(os.path.join(self.out, name + ".eml"), "wb") as eml:
             eml.write(envelope.original_content)
@@ -132,7 +159,18 @@ class Recorder:
         with open(temporary, "w") as meta:
             json.dump(record, meta)
         os.replace(temporary, os.path.join(self.out, name + ".json"))
-        return "250 Message accepted"
+
+
+class FaultySMTP(SMTP):
+    """aiosmtpd's server with a fault point at the DATA command itself."""
+
+    async def smtp_DATA(self, arg):
+        failure = await self.event_handler.step("DATACMD", self)
+        if failure:
+            if not self.transport.is_closing():
+                await self.push(failure)
+            return
+        await super().smtp_DATA(arg)
 
 
 def authenticator_for(credentials):
@@ -174,7 +212,7 @@ async def serve(args, delays, fails, fail_rcpt, auth):
             implicit = context
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(recorder, **options), "127.0.0.1", args.port, ssl=implicit
+        lambda: FaultySMTP(recorder, **options), "127.0.0.1", args.port, ssl=implicit
     )
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
 

@@ -128,6 +128,43 @@ pub struct Summary {
     pub connections: usize,
 }
 
+/// Where [`Mailer::send_all`] reports each message's outcome.
+pub trait Outcomes {
+    /// One message was accepted (`Ok`) or not.
+    fn outcome(&mut self, request_id: i64, result: Result<(), SendError>);
+    /// Makes the outcomes reported so far durable. The connections that
+    /// sent them wait until this returns.
+    fn commit(&mut self) {}
+}
+
+/// A closure that needs no commit step (tests, tools).
+impl<F: FnMut(i64, Result<(), SendError>)> Outcomes for F {
+    fn outcome(&mut self, request_id: i64, result: Result<(), SendError>) {
+        self(request_id, result)
+    }
+}
+
+/// Counts the outcomes into a [`Summary`] on their way to the caller's.
+struct Counting<'a, O: Outcomes> {
+    summary: &'a mut Summary,
+    inner: &'a mut O,
+}
+
+impl<O: Outcomes> Outcomes for Counting<'_, O> {
+    fn outcome(&mut self, request_id: i64, result: Result<(), SendError>) {
+        if result.is_ok() {
+            self.summary.sent += 1;
+        } else {
+            self.summary.failed += 1;
+        }
+        self.inner.outcome(request_id, result);
+    }
+
+    fn commit(&mut self) {
+        self.inner.commit();
+    }
+}
+
 /// Sends e-mail as `[email]` says. Holds the SMTP login; `Debug` does not
 /// show it.
 #[derive(Debug)]
@@ -230,10 +267,13 @@ impl Mailer {
         self.from.email.domain()
     }
 
-    /// Sends every message and calls `on_result` with each one's request id
-    /// and outcome as it comes in, on the calling thread (so the caller can
-    /// write it to the database) and in no particular order. Every message
-    /// gets exactly one call.
+    /// Sends every message and calls `outcomes.outcome` with each one's
+    /// request id and outcome as it comes in, on the calling thread (so the
+    /// caller can write it to the database) and in no particular order.
+    /// Every message gets exactly one call. After a group of outcomes comes
+    /// `outcomes.commit()`, and a connection sends its next message only
+    /// after the commit of its last one: a crash then leaves at most one
+    /// accepted-but-unrecorded message per connection.
     ///
     /// Over SMTP, `email.concurrency` connections share the messages, each
     /// kept open for the whole run; a connection that breaks is opened
@@ -243,17 +283,13 @@ impl Mailer {
     pub fn send_all(
         &self,
         messages: impl IntoIterator<Item = EmailMessage>,
-        mut on_result: impl FnMut(i64, Result<(), SendError>),
+        mut outcomes: impl Outcomes,
     ) -> Summary {
         let mut summary = Summary::default();
         let connections = {
-            let mut report = |id: i64, result: Result<(), SendError>| {
-                if result.is_ok() {
-                    summary.sent += 1;
-                } else {
-                    summary.failed += 1;
-                }
-                on_result(id, result);
+            let mut counting = Counting {
+                summary: &mut summary,
+                inner: &mut outcomes,
             };
             let built = messages.into_iter().map(|m| (m.request_id, self.build(&m)));
             match &self.transport {
@@ -271,11 +307,12 @@ impl Mailer {
                                 )
                             })
                         });
-                        report(id, result);
+                        counting.outcome(id, result);
+                        counting.commit();
                     }
                     0
                 }
-                Transport::Smtp(target) => smtp::send_all(target, built, &mut report),
+                Transport::Smtp(target) => smtp::send_all(target, built, &mut counting),
             }
         };
         summary.connections = connections;

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
+
 use std::time::Duration;
 
 use lettre::address::Envelope;
@@ -24,7 +25,9 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter,
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::Message;
 use tokio::net::TcpStream;
+use tokio::sync::mpsc::error::TrySendError;
 
+use super::email::Outcomes;
 use super::{server_text, Channel, Credentials, ErrorClass, Problem, SendError};
 use crate::config::Tls;
 
@@ -88,7 +91,12 @@ struct Job {
     retried: bool,
 }
 
-type Outcome = (i64, Result<(), SendError>);
+/// A message's outcome, and where to say that it has been recorded.
+struct Outcome {
+    id: i64,
+    result: Result<(), SendError>,
+    recorded: Option<tokio::sync::oneshot::Sender<()>>,
+}
 
 /// What the workers share.
 struct Shared {
@@ -126,9 +134,31 @@ impl Shared {
         }
     }
 
+    /// Reports a message the caller need not confirm (never sent).
     fn report(&self, id: i64, result: Result<(), SendError>) {
         // The caller stops listening only after every worker has ended.
-        let _ = self.results.send((id, result));
+        let _ = self.results.send(Outcome {
+            id,
+            result,
+            recorded: None,
+        });
+    }
+
+    /// Reports a message this connection tried, and waits until the caller
+    /// has recorded it: the connection's next message goes out only then,
+    /// so a crash leaves at most one sent-but-unrecorded message per
+    /// connection.
+    async fn record(&self, id: i64, result: Result<(), SendError>) {
+        let (recorded, wait) = tokio::sync::oneshot::channel();
+        let sent = self.results.send(Outcome {
+            id,
+            result,
+            recorded: Some(recorded),
+        });
+        if sent.is_ok() {
+            // An error means the caller is gone: nothing to wait for.
+            let _ = wait.await;
+        }
     }
 
     fn remember(&self, error: &SendError) {
@@ -156,7 +186,7 @@ impl Shared {
 pub(super) fn send_all(
     target: &Target,
     messages: impl Iterator<Item = (i64, Result<Message, SendError>)>,
-    report: &mut dyn FnMut(i64, Result<(), SendError>),
+    report: &mut dyn Outcomes,
 ) -> usize {
     let not_sent = |detail: String| {
         SendError::new(
@@ -173,8 +203,9 @@ pub(super) fn send_all(
         Err(e) => {
             let error = not_sent(format!("cannot start the sender: {e}"));
             for (id, built) in messages {
-                report(id, built.and(Err(error.clone())));
+                report.outcome(id, built.and(Err(error.clone())));
             }
+            report.commit();
             return 0;
         }
     };
@@ -190,60 +221,114 @@ pub(super) fn send_all(
         connections: AtomicUsize::new(0),
     });
 
-    // Ids handed to the workers and not reported yet (a count: ids may
-    // repeat).
-    let mut pending: HashMap<i64, usize> = HashMap::new();
-    let settle = |pending: &mut HashMap<i64, usize>, id: i64| {
-        if let Some(n) = pending.get_mut(&id) {
-            *n -= 1;
-            if *n == 0 {
-                pending.remove(&id);
-            }
-        }
+    let mut recorder = Recorder {
+        outcomes: &outcomes,
+        report,
+        pending: HashMap::new(),
     };
     let connections = std::thread::scope(|scope| {
         let runner = scope.spawn(|| runtime.block_on(run(shared)));
-        for (id, built) in messages {
-            for (id, result) in outcomes.try_iter() {
-                settle(&mut pending, id);
-                report(id, result);
-            }
+        'feed: for (id, built) in messages {
+            recorder.record_ready(None);
             let message = match built {
                 Ok(message) => message,
                 Err(error) => {
-                    report(id, Err(error));
+                    recorder.report.outcome(id, Err(error));
                     continue;
                 }
             };
-            let job = Job {
+            let mut job = Job {
                 id,
                 envelope: message.envelope().clone(),
                 bytes: message.formatted(),
                 retried: false,
             };
-            *pending.entry(id).or_default() += 1;
-            // Waits while the queue is full; fails only if the runner died,
-            // and then the message is reported below.
-            if work.blocking_send(job).is_err() {
-                break;
+            *recorder.pending.entry(id).or_default() += 1;
+            // While the queue is full, the connections wait for their
+            // outcomes to be recorded: record them, then offer the job again.
+            loop {
+                match work.try_send(job) {
+                    Ok(()) => break,
+                    Err(TrySendError::Full(back)) => {
+                        job = back;
+                        recorder.record_ready(Some(FEED_POLL));
+                    }
+                    // The runner died; the message is reported below.
+                    Err(TrySendError::Closed(_)) => break 'feed,
+                }
             }
         }
         drop(work);
-        for (id, result) in outcomes.iter() {
-            settle(&mut pending, id);
-            report(id, result);
-        }
+        while recorder.record_ready(Some(FEED_POLL)) {}
         runner.join().unwrap_or_default()
     });
+    let Recorder {
+        report, pending, ..
+    } = recorder;
     for (id, count) in pending {
         for _ in 0..count {
-            report(
+            report.outcome(
                 id,
                 Err(not_sent("the sender stopped unexpectedly".to_owned())),
             );
         }
     }
+    report.commit();
     connections
+}
+
+/// How long the caller waits for outcomes before offering a message to a
+/// full queue again.
+const FEED_POLL: Duration = Duration::from_millis(20);
+
+/// The caller's side of the outcomes: reports them, commits them as a
+/// group, then lets their connections go on.
+struct Recorder<'a> {
+    outcomes: &'a mpsc::Receiver<Outcome>,
+    report: &'a mut dyn Outcomes,
+    /// Ids handed to the workers and not reported yet (a count: ids may
+    /// repeat).
+    pending: HashMap<i64, usize>,
+}
+
+impl Recorder<'_> {
+    /// Records every outcome that has arrived, waiting up to `wait` for the
+    /// first one (not at all with `None`). Returns false once every worker
+    /// has ended and nothing is left.
+    fn record_ready(&mut self, wait: Option<Duration>) -> bool {
+        let first = match wait {
+            None => match self.outcomes.try_recv() {
+                Ok(outcome) => outcome,
+                Err(_) => return true,
+            },
+            Some(wait) => match self.outcomes.recv_timeout(wait) {
+                Ok(outcome) => outcome,
+                Err(mpsc::RecvTimeoutError::Timeout) => return true,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+            },
+        };
+        let mut waiting = Vec::new();
+        for Outcome {
+            id,
+            result,
+            recorded,
+        } in std::iter::once(first).chain(self.outcomes.try_iter())
+        {
+            if let Some(n) = self.pending.get_mut(&id) {
+                *n -= 1;
+                if *n == 0 {
+                    self.pending.remove(&id);
+                }
+            }
+            self.report.outcome(id, result);
+            waiting.extend(recorded);
+        }
+        self.report.commit();
+        for connection in waiting {
+            let _ = connection.send(());
+        }
+        true
+    }
 }
 
 /// The workers, then whatever they left. Returns the connections opened.
@@ -316,7 +401,7 @@ async fn worker(shared: Arc<Shared>) {
         let failure = match outcome {
             Ok(Ok(())) => {
                 *sent += 1;
-                shared.report(job.id, Ok(()));
+                shared.record(job.id, Ok(())).await;
                 continue;
             }
             Ok(Err(failure)) => classify(target, &job.envelope, failure),
@@ -349,7 +434,7 @@ async fn worker(shared: Arc<Shared>) {
         if failure.error.class() == ErrorClass::Setup {
             shared.abandon(&failure.error);
         }
-        shared.report(job.id, Err(failure.error));
+        shared.record(job.id, Err(failure.error)).await;
     }
     if let Some((mut conn, _)) = connection {
         let _ = tokio::time::timeout(target.timeout, conn.quit()).await;
