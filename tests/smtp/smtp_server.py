@@ -9,7 +9,8 @@ with NNNNN.json beside it (peer, envelope, login). Each EHLO is appended to
 Faults, for the error paths. CMD is one step of the conversation: EHLO,
 MAIL, RCPT, DATACMD (the DATA command, before 354) or DATA (the end of the
 message, after its final dot):
-  --delay CMD:MS        wait MS milliseconds before answering CMD
+  --delay CMD:MS[:N]    wait MS milliseconds before answering CMD (only
+                        the Nth CMD of the run, when N is given)
   --fail CMD:N:CODE     answer the Nth CMD of the whole run with CODE
   --drop CMD:N          close the connection instead of answering the Nth
                         CMD; for DATA the message is stored first, so the
@@ -46,7 +47,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--delay", action="append", default=[], metavar="CMD:MS")
+    parser.add_argument("--delay", action="append", default=[], metavar="CMD:MS[:N]")
     parser.add_argument("--fail", action="append", default=[], metavar="CMD:N:CODE")
     parser.add_argument("--drop", action="append", default=[], metavar="CMD:N")
     parser.add_argument("--fail-rcpt", action="append", default=[], metavar="ADDR:CODE")
@@ -56,8 +57,9 @@ def parse_args():
     args = parser.parse_args()
     delays = {}
     for item in args.delay:
-        command, ms = item.split(":")
-        delays[command.upper()] = int(ms) / 1000
+        command, ms, *nth = item.split(":")
+        key = (command.upper(), int(nth[0])) if nth else command.upper()
+        delays[key] = int(ms) / 1000
     fails = {}
     for item in args.fail:
         command, nth, code = item.split(":")
@@ -96,7 +98,7 @@ class Recorder:
         any. A drop closes the connection (after `before`, if given) and
         returns an empty reply, which aiosmtpd cannot send any more."""
         n = self.counts[command] = self.counts.get(command, 0) + 1
-        delay = self.delays.get(command)
+        delay = self.delays.get((command, n), self.delays.get(command))
         if delay:
             await asyncio.sleep(delay)
         code = self.fails.get((command, n))

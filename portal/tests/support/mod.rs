@@ -3,6 +3,7 @@
 // Each test binary uses only part of the helpers.
 #![allow(dead_code)]
 
+pub mod billing;
 pub mod browser;
 pub mod site;
 pub mod smtp;
