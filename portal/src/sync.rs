@@ -86,6 +86,7 @@ pub fn run(
         ..Summary::default()
     };
     for source in sources(config) {
+        progress.start("collecting", 0);
         let after = decisions::cursor(conn, &source).map_err(decisions::CollectError::Database)?;
         let batch = match decisions::fetch(&source, after, bearer, &config.dir) {
             Ok(batch) => batch,
@@ -94,6 +95,7 @@ pub fn run(
                 continue;
             }
         };
+        progress.start("applying", batch.len() as u64);
         let Applied {
             collected,
             approved,
@@ -107,6 +109,7 @@ pub fn run(
     }
 
     if summary.source_errors.is_empty() {
+        progress.start("expiring", 0);
         summary.expired = Some(expire(conn, options).map_err(SyncError::Expire)?);
     }
     if !options.dry_run {

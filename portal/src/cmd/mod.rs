@@ -27,34 +27,44 @@ pub fn open_database(config: &Config) -> Result<Connection> {
 }
 
 /// A progress bar on the terminal for renders of many pages (hidden when
-/// output is not a terminal, and for a handful of pages).
-pub struct Bar(pub indicatif::ProgressBar);
+/// output is not a terminal, and for a handful of pages); with `log_steps`,
+/// also one line on stderr as each step starts, for a scheduler's log.
+pub struct Bar {
+    pub bar: indicatif::ProgressBar,
+    pub log_steps: bool,
+}
 
 impl Default for Bar {
     fn default() -> Bar {
-        Bar(indicatif::ProgressBar::hidden())
+        Bar {
+            bar: indicatif::ProgressBar::hidden(),
+            log_steps: false,
+        }
     }
 }
 
 impl consent_portal::render::Progress for Bar {
     fn start(&self, stage: &str, items: u64) {
-        self.0.set_position(0);
-        self.0.set_length(items);
+        if self.log_steps {
+            eprintln!("step: {stage} ({items})");
+        }
+        self.bar.set_position(0);
+        self.bar.set_length(items);
         if items >= 500 {
-            self.0
+            self.bar
                 .set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            self.0.set_style(
+            self.bar.set_style(
                 indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len}, {eta} left")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            self.0.set_message(stage.to_owned());
+            self.bar.set_message(stage.to_owned());
         } else {
-            self.0
+            self.bar
                 .set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
     }
 
     fn page_done(&self) {
-        self.0.inc(1);
+        self.bar.inc(1);
     }
 }

@@ -27,7 +27,7 @@ pub fn run(args: &Args) -> Result<()> {
         consent_core::time::now(),
         &progress,
     )?;
-    progress.0.finish_and_clear();
+    progress.bar.finish_and_clear();
     println!(
         "{} in {}: {} written, {} unchanged, {} removed, {} ({:.1} s)",
         count(summary.pages, "pending page", "pending pages"),

@@ -19,6 +19,10 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Print a line on stderr as each step starts (collect, apply, expire,
+    /// render, send), for the log of a scheduled run.
+    #[arg(long)]
+    log_steps: bool,
 }
 
 /// Exit code when the run did not do every step (a decision source could
@@ -27,7 +31,11 @@ const INCOMPLETE: i32 = 2;
 
 pub fn run(args: &Args) -> Result<()> {
     let config = Config::load(&args.config)?;
-    let summary = run_once(&config, args.dry_run, &super::Bar::default())?;
+    let progress = super::Bar {
+        log_steps: args.log_steps,
+        ..super::Bar::default()
+    };
+    let summary = run_once(&config, args.dry_run, &progress)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -63,7 +71,7 @@ pub fn run_once(config: &Config, dry_run: bool, progress: &super::Bar) -> Result
         progress,
         options,
     );
-    progress.0.finish_and_clear();
+    progress.bar.finish_and_clear();
     match summary {
         Ok(summary) => Ok(summary),
         Err(e) => bail!("sync stopped: {e}"),

@@ -1,0 +1,340 @@
+//! Crash safety of `sync`: the real `consent-portal sync` is killed with
+//! SIGKILL again and again (at least 50 times, with a fixed seed), at each
+//! step boundary (as `--log-steps` announces collecting, applying,
+//! expiring, rendering and sending) and at random moments, while thousands
+//! of requests go out through a real SMTP server (aiosmtpd) and customers'
+//! decisions wait in the inbox. After every kill:
+//!
+//! - `PRAGMA integrity_check` is ok (the register and the inbox);
+//! - every request marked sent was accepted by the server;
+//! - messages sent more than once number at most one per kill (one SMTP
+//!   connection), each time under the same Message-ID.
+//!
+//! At the end, one run without a kill: no request is left queued, and every
+//! decision in the inbox has been applied.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use consent_portal::collector::{Decision, Inbox};
+use rusqlite::Connection;
+use support::billing::{self, message_id_of, request_of_message_id, Register};
+use support::smtp::{smtp_server_available, SmtpServer};
+
+const SEED: u64 = 0x5eed_c0de_2026_1129;
+const KILLS: usize = 50;
+/// Customers queued at the start, and added whenever little is left to do.
+const FIRST_BATCH: usize = 2000;
+const LATER_BATCH: usize = 500;
+const STEPS: [&str; 5] = ["collecting", "applying", "expiring", "rendering", "sending"];
+
+/// xorshift64*: enough randomness for kill times, the same every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// How one run ended.
+enum Ended {
+    Killed,
+    Exited(i32),
+}
+
+/// Runs sync and kills it at `kill`: a step's name (as soon as the step
+/// starts) or a delay.
+fn run_and_kill(register: &Register, kill: Option<Result<&str, Duration>>) -> Ended {
+    let mut child = register
+        .sync_command()
+        .arg("--log-steps")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start consent-portal sync");
+    let stderr = child.stderr.take().expect("stderr");
+    let (lines, steps) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(120);
+    let mut log = Vec::new();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            log.extend(steps.try_iter());
+            assert!(
+                !log.iter().any(|l| l.contains("panicked")),
+                "sync panicked: {log:#?}"
+            );
+            return Ended::Exited(status.code().unwrap_or(-1));
+        }
+        let line = steps.recv_timeout(Duration::from_millis(2));
+        if let Ok(line) = &line {
+            log.push(line.clone());
+        }
+        let due = match kill {
+            Some(Ok(step)) => line
+                .as_ref()
+                .is_ok_and(|l| l.starts_with(&format!("step: {step} "))),
+            Some(Err(delay)) => started.elapsed() >= delay,
+            None => false,
+        };
+        if due {
+            // SIGKILL; the process cannot tidy up.
+            child.kill().expect("kill");
+            child.wait().expect("reap");
+            return Ended::Killed;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sync ran for 2 minutes: {log:#?}"
+        );
+    }
+}
+
+/// Adds `n` customers after the last one and queues them.
+fn add_customers(conn: &Connection, n: usize) {
+    conn.execute(
+        "WITH RECURSIVE k(i) AS (
+           SELECT (SELECT max(nr) FROM kunder) + 1
+           UNION ALL SELECT i + 1 FROM k WHERE i < (SELECT max(nr) FROM kunder) + ?1)
+         INSERT INTO kunder SELECT i, 'Kund ' || i, 'kund' || i || '@example.se', NULL FROM k",
+        [n as i64],
+    )
+    .expect("add customers");
+    conn.query_row("SELECT consent_queue_all()", [], |_| Ok(()))
+        .expect("queue");
+}
+
+/// Customers decide on up to `n` sent requests that have no decision yet:
+/// their decisions are stored in the inbox as the collector stores them.
+fn decide(
+    register: &Register,
+    inbox: &Inbox,
+    decided: &mut BTreeMap<i64, (i64, Decision)>,
+    rng: &mut Rng,
+    n: usize,
+) {
+    let conn = register.conn();
+    let mut stmt = conn
+        .prepare("SELECT customer_id, id, page_id FROM consent_request WHERE status = 'sent'")
+        .expect("prepare");
+    let sent: Vec<(i64, i64, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("sent")
+        .map(|r| r.expect("row"))
+        .filter(|(customer, _, _)| !decided.contains_key(customer))
+        .take(n)
+        .collect();
+    for (customer, request, page_id) in sent {
+        let html =
+            std::fs::read_to_string(register.dir.join("site/c").join(format!("{page_id}.html")))
+                .expect("the page of a sent request");
+        let token = html
+            .split("name=\"token\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("token on the page");
+        let decision = if rng.below(4) == 0 {
+            Decision::Decline
+        } else {
+            Decision::Approve
+        };
+        inbox
+            .record(
+                request,
+                decision,
+                token,
+                &consent_core::time::format(consent_core::time::now()),
+            )
+            .expect("store a decision");
+        decided.insert(customer, (request, decision));
+    }
+}
+
+/// What the server accepted: Message-IDs per request id.
+fn accepted(server: &SmtpServer) -> BTreeMap<i64, Vec<String>> {
+    let mut by_request: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for record in server.received() {
+        let id = message_id_of(Path::new(record["eml"].as_str().expect("eml path")));
+        let request = request_of_message_id(&id).expect("request id in the Message-ID");
+        by_request.entry(request).or_default().push(id);
+    }
+    by_request
+}
+
+/// The checks that hold after every kill.
+fn check_after(register: &Register, inbox_path: &Path, server: &SmtpServer, kills: usize) {
+    assert_eq!(register.integrity(), "ok", "register after {kills} kills");
+    let inbox = Connection::open(inbox_path).expect("inbox");
+    let ok: String = inbox
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("inbox integrity");
+    assert_eq!(ok, "ok", "inbox after {kills} kills");
+
+    let accepted = accepted(server);
+    let conn = register.conn();
+    let mut stmt = conn
+        .prepare("SELECT id FROM consent_request WHERE sent_at IS NOT NULL")
+        .expect("prepare");
+    let marked: Vec<i64> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("sent requests")
+        .map(|r| r.expect("row"))
+        .collect();
+    for request in &marked {
+        assert!(
+            accepted.contains_key(request),
+            "request {request} is marked sent, but the server never accepted it (after {kills} kills)"
+        );
+    }
+    let extra: usize = accepted.values().map(|ids| ids.len() - 1).sum();
+    assert!(
+        extra <= kills,
+        "{extra} messages sent again after {kills} kills: more than one per kill"
+    );
+    for (request, ids) in &accepted {
+        assert!(
+            ids.iter().all(|id| id == &ids[0]),
+            "request {request} went out under different Message-IDs: {ids:?}"
+        );
+    }
+}
+
+#[test]
+fn sync_killed_at_every_step_and_at_random_loses_nothing() {
+    if !smtp_server_available() {
+        return;
+    }
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("crash");
+    let out = base.join("smtp");
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&out).expect("server dir");
+    let server = SmtpServer::start(&out, &["--max-seconds", "900"]);
+    // One connection: a kill can then catch at most one message accepted
+    // and not yet marked.
+    let register = Register::create(
+        &base.join("register"),
+        FIRST_BATCH,
+        0,
+        &billing::smtp_section(server.port, 1, 10),
+        &[],
+    );
+    let inbox_path = register.dir.join("consent-inbox.db");
+    let inbox = Inbox::open_existing(&inbox_path).expect("inbox");
+    let mut rng = Rng(SEED);
+    let mut decided = BTreeMap::new();
+    let (mut kills, mut runs, mut finished_runs) = (0, 0, 0);
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    let started = Instant::now();
+
+    while kills < KILLS {
+        runs += 1;
+        assert!(runs < 400, "{kills} kills in {runs} runs");
+        // Keep work waiting: messages to send, decisions to apply.
+        let queued: i64 = register
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM consent_request WHERE status = 'queued'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        if queued < 100 {
+            add_customers(&register.conn(), LATER_BATCH);
+        }
+        decide(&register, &inbox, &mut decided, &mut rng, 40);
+
+        // Half the kills at a step boundary, half at a random moment.
+        let at_step = rng.below(2) == 0;
+        let step = STEPS[rng.below(STEPS.len() as u64) as usize];
+        let kill = if at_step {
+            Ok(step)
+        } else {
+            Err(Duration::from_millis(rng.below(2500)))
+        };
+        match run_and_kill(&register, Some(kill)) {
+            Ended::Killed => {
+                kills += 1;
+                let kind = if at_step {
+                    format!("at {step}")
+                } else {
+                    "at random".to_owned()
+                };
+                *kinds.entry(kind).or_default() += 1;
+            }
+            Ended::Exited(code) => {
+                assert_eq!(code, 0, "a run that was not killed failed");
+                finished_runs += 1;
+            }
+        }
+        check_after(&register, &inbox_path, &server, kills);
+    }
+
+    // The run after the last kill settles everything.
+    match run_and_kill(&register, None) {
+        Ended::Exited(code) => assert_eq!(code, 0),
+        Ended::Killed => unreachable!("no kill was asked for"),
+    }
+    check_after(&register, &inbox_path, &server, kills);
+    let conn = register.conn();
+    let stuck: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM consent_request WHERE status = 'queued'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(stuck, 0, "requests still queued after a clean run");
+    for (customer, (request, decision)) in &decided {
+        let (status, current): (String, i64) = conn
+            .query_row(
+                "SELECT status, id FROM consent_request WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1",
+                [customer],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("status");
+        assert_eq!(current, *request, "customer {customer} got a new request");
+        let expected = match decision {
+            Decision::Approve => "approved",
+            Decision::Decline => "denied",
+        };
+        assert_eq!(
+            status, expected,
+            "customer {customer}'s decision in the inbox was not applied"
+        );
+    }
+    let requests: i64 = conn
+        .query_row("SELECT count(*) FROM consent_request", [], |r| r.get(0))
+        .expect("count");
+    let accepted = accepted(&server);
+    let extra: usize = accepted.values().map(|ids| ids.len() - 1).sum();
+    eprintln!(
+        "{kills} kills ({kinds:?}) in {runs} runs ({finished_runs} ran to the end) over {:.0?}: \
+         {requests} requests, {} messages accepted, {extra} sent twice, {} decisions applied",
+        started.elapsed(),
+        accepted.len(),
+        decided.len()
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
