@@ -487,12 +487,25 @@ fn same_statements_give_the_same_rows_on_two_databases() {
         "SELECT consent_queue(1, '2026-03-06')",
         "SELECT consent_mark_sent(1, 'sms', NULL, '2026-03-06')",
         "SELECT consent_expire('2026-03-20')",
+        "SELECT consent_setting('expiry_days', 14)",
+        "SELECT consent_setting('sms_enabled', 1)",
+        "SELECT consent_queue(2, '2026-03-21')",
+        "SELECT consent_mark_error(2, 'bounced', '2026-03-22')",
+        "SELECT consent_approve(2, 'manual', '2026-03-23')",
     ];
     let dump = |conn: &Connection| -> Vec<String> {
         let mut rows = Vec::new();
-        for table in ["consent_request", "consent_event"] {
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'consent%' ORDER BY name")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("tables")
+            .map(|t| t.expect("name"))
+            .collect();
+        assert!(tables.len() >= 4, "{tables:?}");
+        for table in tables {
             let mut stmt = conn
-                .prepare(&format!("SELECT * FROM {table} ORDER BY id"))
+                .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
                 .expect("prepare");
             let n = stmt.column_count();
             let mut q = stmt.query([]).expect("query");
@@ -517,7 +530,11 @@ fn same_statements_give_the_same_rows_on_two_databases() {
         drop(dir);
         rows
     };
-    let (a, b) = (run("replica-a"), run("replica-b"));
+    // A second apart: a row that took the clock instead of the statement's
+    // time would differ.
+    let a = run("replica-a");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let b = run("replica-b");
     assert!(a.len() > 8, "{a:?}");
     assert_eq!(a, b);
 }
