@@ -188,10 +188,27 @@ impl Credentials {
     }
 
     /// `text` with every occurrence of the user name or password replaced,
-    /// for server messages that echo what they were sent.
+    /// for server messages that echo what they were sent: as they are, and
+    /// in the base64 forms a login travels in (HTTP Basic, SMTP AUTH PLAIN
+    /// and LOGIN).
     pub(crate) fn scrub(&self, text: &str) -> String {
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+        use base64::Engine;
+        let (user, password) = (&self.username, &self.password);
+        let mut secrets = Vec::new();
+        for login in [
+            format!("{user}:{password}"),
+            format!("\0{user}\0{password}"),
+            password.clone(),
+            user.clone(),
+        ] {
+            secrets.push(STANDARD.encode(&login));
+            secrets.push(STANDARD_NO_PAD.encode(&login));
+        }
+        secrets.push(password.clone());
+        secrets.push(user.clone());
         let mut text = text.to_owned();
-        for secret in [&self.password, &self.username] {
+        for secret in secrets {
             if secret.len() >= 3 {
                 text = text.replace(secret.as_str(), "[redacted]");
             }
