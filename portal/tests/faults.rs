@@ -68,10 +68,7 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
     let stdout = String::from_utf8_lossy(&run.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
     let context = format!("{step} {fault:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(
-        !stderr.contains("panicked"),
-        "the run crashed:\n{context}"
-    );
+    assert!(!stderr.contains("panicked"), "the run crashed:\n{context}");
     match expect {
         Expect::Stop => {
             assert_eq!(run.status.code(), Some(1), "{context}");
@@ -109,7 +106,10 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
         "customer 2 (the faulty step)\n{context}"
     );
     if step != "EHLO" {
-        assert_eq!(statuses[&1], "sent", "customer 1, before the fault\n{context}");
+        assert_eq!(
+            statuses[&1], "sent",
+            "customer 1, before the fault\n{context}"
+        );
     }
     if expect == Expect::Error {
         let reason = requests[&2].1.clone().unwrap_or_default();
@@ -181,7 +181,10 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
         assert!(twice.is_empty(), "sent twice: {twice:?}\n{context}");
     }
     for ids in sent.values() {
-        assert!(ids.len() <= 2 && ids.iter().all(|id| id == &ids[0]), "{ids:?}");
+        assert!(
+            ids.len() <= 2 && ids.iter().all(|id| id == &ids[0]),
+            "{ids:?}"
+        );
     }
 }
 
@@ -302,7 +305,9 @@ fn start_gateway(script: Vec<&'static str>) -> (String, Arc<Mutex<Vec<String>>>)
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let app = Router::new().route("/a1/sms", post(gateway)).with_state(state);
+            let app = Router::new()
+                .route("/a1/sms", post(gateway))
+                .with_state(state);
             let _ = axum::serve(listener, app).await;
         });
     });
@@ -337,7 +342,9 @@ fn sms_gateway_failures_leave_requests_queued_and_nonsense_after_200_counts_as_s
     let retry = summary["delivery"]["retry"].as_array().expect("retry");
     assert_eq!(retry.len(), 2, "{summary:#}");
     assert!(
-        retry.iter().any(|r| r["reason"].as_str().is_some_and(|t| t.contains("500"))),
+        retry
+            .iter()
+            .any(|r| r["reason"].as_str().is_some_and(|t| t.contains("500"))),
         "{summary:#}"
     );
 
@@ -372,7 +379,11 @@ fn a_collector_that_is_down_skips_expiry_and_loses_nothing() {
     let run = register.sync();
     let stdout = String::from_utf8_lossy(&run.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "incomplete run\n{stdout}\n{stderr}");
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "incomplete run\n{stdout}\n{stderr}"
+    );
     assert!(stderr.contains("incomplete"), "{stderr}");
     let summary: Value = serde_json::from_slice(&run.stdout).expect("--json");
     assert!(summary["expired"].is_null(), "expiry skipped: {summary:#}");

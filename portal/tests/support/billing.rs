@@ -122,7 +122,9 @@ impl Register {
 
     /// Runs sync to the end.
     pub fn sync(&self) -> Output {
-        self.sync_command().output().expect("run consent-portal sync")
+        self.sync_command()
+            .output()
+            .expect("run consent-portal sync")
     }
 
     /// Every customer's status.
