@@ -5,5 +5,6 @@
 
 pub mod billing;
 pub mod browser;
+pub mod serve_process;
 pub mod site;
 pub mod smtp;
