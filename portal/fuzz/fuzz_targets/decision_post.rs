@@ -1,0 +1,164 @@
+//! The collector's `POST /decision` against hostile input: the real axum
+//! router, in-process, over an inbox in a temporary folder.
+//!
+//! Input: a content type, a newline, the body (no newline: a body without a
+//! content type). The answer must be 303 exactly when the body is a form
+//! (the content type axum's `Form` accepts) with one `token` that verifies
+//! now and one `decision` that is `approve` or `decline`; anything else is
+//! a 4xx. Never a 5xx, never a panic.
+//!
+//! The collector logs every refusal to stderr: run with `-close_fd_mask=2`
+//! (libFuzzer keeps its own output). A panic brings stderr back first, so
+//! its message is still shown.
+
+#![no_main]
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderValue, Method, Request, StatusCode};
+use axum::Router;
+use consent_portal::collector::{self, CollectorApp, Decision, Inbox, BODY_LIMIT};
+use consent_portal::token::Verifier;
+use consent_portal_fuzz::{verifier, FORM_TYPE};
+use libfuzzer_sys::fuzz_target;
+use tower::ServiceExt;
+
+struct Harness {
+    runtime: tokio::runtime::Runtime,
+    router: Router,
+    verifier: Verifier,
+}
+
+fn harness() -> &'static Harness {
+    static HARNESS: OnceLock<Harness> = OnceLock::new();
+    HARNESS.get_or_init(|| {
+        // A tmpfs when there is one: a stored decision is an fsync.
+        let base = ["/dev/shm"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_dir())
+            .unwrap_or_else(std::env::temp_dir);
+        let dir = base.join(format!("consent-fuzz-decision-post-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let inbox = Inbox::open(&dir.join("inbox.db")).expect("inbox");
+        let app = CollectorApp {
+            verifier: verifier(),
+            inbox: Arc::new(inbox),
+            // No site: the collector's own pages stand in.
+            site_dir: dir.join("site"),
+            site_url: "https://samtycke.example.se".to_owned(),
+            bearer_token: Some("fuzz-bearer-token".to_owned()),
+            // No rate limit in reach: every input comes from one address.
+            per_address_per_minute: NonZeroU32::MAX,
+            request_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        Harness {
+            runtime,
+            router: collector::router(app),
+            verifier: verifier(),
+        }
+    })
+}
+
+fuzz_target!(
+    init: {
+        // stderr as it is before libFuzzer's `-close_fd_mask=2` closes it.
+        // SAFETY: duplicating an open descriptor.
+        let saved = unsafe { libc::dup(std::io::stderr().as_raw_fd()) };
+        if saved >= 0 {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                // SAFETY: both descriptors are open; 2 is replaced atomically.
+                unsafe { libc::dup2(saved, 2) };
+                previous(info);
+            }));
+        }
+    },
+    |data: &[u8]| post(data)
+);
+
+fn post(data: &[u8]) {
+    let harness = harness();
+    let (content_type, body) = match data.iter().position(|&b| b == b'\n') {
+        Some(i) => (HeaderValue::from_bytes(&data[..i]).ok(), &data[i + 1..]),
+        None => (None, data),
+    };
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri("/decision")
+        .body(Body::from(body.to_vec()))
+        .expect("request");
+    if let Some(content_type) = &content_type {
+        request
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type.clone());
+    }
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 1], 40000))));
+
+    let status = harness.runtime.block_on(async {
+        let response = harness
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the answer's body can be read");
+        status
+    });
+
+    assert!(
+        status == StatusCode::SEE_OTHER || status.is_client_error(),
+        "answered {status}"
+    );
+    let genuine = genuine_decision(harness, content_type.as_ref(), body);
+    if status == StatusCode::SEE_OTHER {
+        assert!(genuine, "a decision that is not genuine was accepted");
+    } else if genuine && body.len() <= BODY_LIMIT {
+        panic!("a genuine decision was refused with {status}");
+    }
+}
+
+/// A form with one `token` that verifies now and one `decision` word.
+fn genuine_decision(harness: &Harness, content_type: Option<&HeaderValue>, body: &[u8]) -> bool {
+    let is_form = content_type
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(FORM_TYPE));
+    if !is_form {
+        return false;
+    }
+    let mut tokens = Vec::new();
+    let mut decisions = Vec::new();
+    for (key, value) in form_urlencoded::parse(body) {
+        match &*key {
+            "token" => tokens.push(value),
+            "decision" => decisions.push(value),
+            _ => {}
+        }
+    }
+    let (Ok([token]), Ok([decision])) = (<[_; 1]>::try_from(tokens), <[_; 1]>::try_from(decisions))
+    else {
+        return false;
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Decision::parse(&decision).is_some() && harness.verifier.verify(&token, now).is_ok()
+}
