@@ -17,7 +17,7 @@ use std::time::Instant;
 // The fixed key pair and the seeds, as the fuzz targets have them.
 #[allow(dead_code)]
 mod shared {
-    include!("../fuzz/src/lib.rs");
+    include!("../fuzz/src/seeds.rs");
 }
 
 const DEFAULT_SECONDS: u64 = 20;
@@ -83,6 +83,23 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// What the target said when it panicked (long lines cut), before the
+/// backtraces.
+fn panic_message(output: &str) -> String {
+    let mut lines = output.lines().skip_while(|l| !l.contains("panicked at"));
+    let message: Vec<String> = lines
+        .by_ref()
+        .take_while(|l| !l.starts_with("stack backtrace:") && !l.starts_with("note: "))
+        .take(12)
+        .map(|l| l.chars().take(400).collect())
+        .collect();
+    if message.is_empty() {
+        "(no panic message)".to_owned()
+    } else {
+        message.join("\n")
+    }
+}
+
 /// libFuzzer's last words: `Done <runs> runs in <seconds> second(s)`.
 fn done_line(output: &str) -> Option<(u64, u64)> {
     output.lines().rev().find_map(|line| {
@@ -140,9 +157,10 @@ fn fuzz(target: &str) {
     let output = text(&run);
     assert!(
         run.status.success(),
-        "fuzz target {target} failed ({}):\n{}",
+        "fuzz target {target} failed ({}):\n{}\n...\n{}",
         run.status,
-        tail(&output, 80)
+        panic_message(&output),
+        tail(&output, 30)
     );
     let (runs, secs) = done_line(&output).unwrap_or_else(|| {
         panic!(
@@ -180,7 +198,7 @@ fn seed_corpus_is_signed_with_the_fuzz_key() {
         let committed = std::fs::read(&path).unwrap_or_default();
         assert!(
             committed == contents,
-            "{} is not the seed portal/fuzz/src/lib.rs makes; rewrite the seeds with \
+            "{} is not the seed portal/fuzz/src/seeds.rs makes; rewrite the seeds with \
              CONSENT_FUZZ_WRITE_SEEDS=1 cargo test -p consent-portal --test fuzz seed",
             path.display()
         );

@@ -8,14 +8,13 @@
 //! a 4xx. Never a 5xx, never a panic.
 //!
 //! The collector logs every refusal to stderr: run with `-close_fd_mask=2`
-//! (libFuzzer keeps its own output). A panic brings stderr back first, so
+//! (libFuzzer keeps its own output); a panic brings stderr back first, so
 //! its message is still shown.
 
 #![no_main]
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -26,7 +25,7 @@ use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use axum::Router;
 use consent_portal::collector::{self, CollectorApp, Decision, Inbox, BODY_LIMIT};
 use consent_portal::token::Verifier;
-use consent_portal_fuzz::{verifier, FORM_TYPE};
+use consent_portal_fuzz::{keep_stderr_for_panics, verifier, FORM_TYPE};
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
 
@@ -74,19 +73,7 @@ fn harness() -> &'static Harness {
 }
 
 fuzz_target!(
-    init: {
-        // stderr as it is before libFuzzer's `-close_fd_mask=2` closes it.
-        // SAFETY: duplicating an open descriptor.
-        let saved = unsafe { libc::dup(std::io::stderr().as_raw_fd()) };
-        if saved >= 0 {
-            let previous = std::panic::take_hook();
-            std::panic::set_hook(Box::new(move |info| {
-                // SAFETY: both descriptors are open; 2 is replaced atomically.
-                unsafe { libc::dup2(saved, 2) };
-                previous(info);
-            }));
-        }
-    },
+    init: keep_stderr_for_panics(),
     |data: &[u8]| post(data)
 );
 

@@ -17,7 +17,7 @@ use base64::Engine;
 use consent_portal::token::{
     Claims, CustomerId, SignError, Signer, TokenError, Verifier, MAX_TEXT_ID_LEN, PREFIX,
 };
-use consent_portal_fuzz::{signer, verifier, NOW};
+use consent_portal_fuzz::{keep_stderr_for_panics, signer, verifier, NOW};
 use libfuzzer_sys::arbitrary::{self, Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 
@@ -72,7 +72,7 @@ fn keys() -> &'static (Signer, Verifier) {
     KEYS.get_or_init(|| (signer(), verifier()))
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: keep_stderr_for_panics(), |data: &[u8]| {
     if let Ok(token) = std::str::from_utf8(data) {
         as_token(token);
     }
