@@ -7,8 +7,9 @@
 //!
 //! - `PRAGMA integrity_check` is ok (the register and the inbox);
 //! - every request marked sent was accepted by the server;
-//! - messages sent more than once number at most one per kill (one SMTP
-//!   connection), each time under the same Message-ID.
+//! - messages sent more than once number at most one per kill and SMTP
+//!   connection, each time under the same Message-ID (run with one
+//!   connection and with three).
 //!
 //! At the end, one run without a kill: no request is left queued, and every
 //! decision in the inbox has been applied.
@@ -28,7 +29,6 @@ use support::billing::{self, message_id_of, request_of_message_id, Register};
 use support::smtp::{smtp_server_available, SmtpServer};
 
 const SEED: u64 = 0x5eed_c0de_2026_1129;
-const KILLS: usize = 50;
 /// Customers queued at the start, and added whenever little is left to do.
 const FIRST_BATCH: usize = 2000;
 const LATER_BATCH: usize = 500;
@@ -184,7 +184,13 @@ fn accepted(server: &SmtpServer) -> BTreeMap<i64, Vec<String>> {
 }
 
 /// The checks that hold after every kill.
-fn check_after(register: &Register, inbox_path: &Path, server: &SmtpServer, kills: usize) {
+fn check_after(
+    register: &Register,
+    inbox_path: &Path,
+    server: &SmtpServer,
+    kills: usize,
+    connections: usize,
+) {
     assert_eq!(register.integrity(), "ok", "register after {kills} kills");
     let inbox = Connection::open(inbox_path).expect("inbox");
     let ok: String = inbox
@@ -210,8 +216,8 @@ fn check_after(register: &Register, inbox_path: &Path, server: &SmtpServer, kill
     }
     let extra: usize = accepted.values().map(|ids| ids.len() - 1).sum();
     assert!(
-        extra <= kills,
-        "{extra} messages sent again after {kills} kills: more than one per kill"
+        extra <= kills * connections,
+        "{extra} messages sent again after {kills} kills: more than one per kill and connection ({connections})"
     );
     for (request, ids) in &accepted {
         assert!(
@@ -223,32 +229,41 @@ fn check_after(register: &Register, inbox_path: &Path, server: &SmtpServer, kill
 
 #[test]
 fn sync_killed_at_every_step_and_at_random_loses_nothing() {
+    // One connection: a kill can catch at most one message accepted and
+    // not yet marked.
+    killed_again_and_again("one-connection", 1, 50, SEED);
+}
+
+#[test]
+fn with_three_connections_a_kill_resends_at_most_one_message_per_connection() {
+    killed_again_and_again("three-connections", 3, 30, SEED ^ 3);
+}
+
+fn killed_again_and_again(name: &str, connections: usize, kills_wanted: usize, seed: u64) {
     if !smtp_server_available() {
         return;
     }
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("crash");
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("crash-{name}"));
     let out = base.join("smtp");
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(&out).expect("server dir");
     let server = SmtpServer::start(&out, &["--max-seconds", "900"]);
-    // One connection: a kill can then catch at most one message accepted
-    // and not yet marked.
     let register = Register::create(
         &base.join("register"),
         FIRST_BATCH,
         0,
-        &billing::smtp_section(server.port, 1, 10),
+        &billing::smtp_section(server.port, connections, 10),
         &[],
     );
     let inbox_path = register.dir.join("consent-inbox.db");
     let inbox = Inbox::open_existing(&inbox_path).expect("inbox");
-    let mut rng = Rng(SEED);
+    let mut rng = Rng(seed);
     let mut decided = BTreeMap::new();
     let (mut kills, mut runs, mut finished_runs) = (0, 0, 0);
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     let started = Instant::now();
 
-    while kills < KILLS {
+    while kills < kills_wanted {
         runs += 1;
         assert!(runs < 400, "{kills} kills in {runs} runs");
         // Keep work waiting: messages to send, decisions to apply.
@@ -288,7 +303,7 @@ fn sync_killed_at_every_step_and_at_random_loses_nothing() {
                 finished_runs += 1;
             }
         }
-        check_after(&register, &inbox_path, &server, kills);
+        check_after(&register, &inbox_path, &server, kills, connections);
     }
 
     // The run after the last kill settles everything.
@@ -296,7 +311,7 @@ fn sync_killed_at_every_step_and_at_random_loses_nothing() {
         Ended::Exited(code) => assert_eq!(code, 0),
         Ended::Killed => unreachable!("no kill was asked for"),
     }
-    check_after(&register, &inbox_path, &server, kills);
+    check_after(&register, &inbox_path, &server, kills, connections);
     let conn = register.conn();
     let stuck: i64 = conn
         .query_row(
@@ -330,7 +345,7 @@ fn sync_killed_at_every_step_and_at_random_loses_nothing() {
     let accepted = accepted(&server);
     let extra: usize = accepted.values().map(|ids| ids.len() - 1).sum();
     eprintln!(
-        "{kills} kills ({kinds:?}) in {runs} runs ({finished_runs} ran to the end) over {:.0?}: \
+        "{name}: {kills} kills ({kinds:?}) in {runs} runs ({finished_runs} ran to the end) over {:.0?}: \
          {requests} requests, {} messages accepted, {extra} sent twice, {} decisions applied",
         started.elapsed(),
         accepted.len(),
