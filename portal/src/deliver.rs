@@ -5,13 +5,14 @@
 //! number, and the business's SMS subscription (`sms_enabled`); otherwise
 //! the request goes to `error` with the reason. A send refused for good puts
 //! the request in `error` with the reason; one that may work later (a 4xx,
-//! a timeout, a lost connection) leaves it queued for the next run; either
-//! way the run goes on. A request is marked sent only after the server
+//! a timeout, a lost connection) leaves it queued for the next run, until
+//! it has waited as long as the consent window (`expiry_days`) and goes to
+//! `error` with the last reason; either way the run goes on. A request is marked sent only after the server
 //! accepted it; the marks are written in short transactions between sends,
 //! never across network I/O.
 
 use rusqlite::types::{Value, ValueRef};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use consent_core::customer::has_text;
@@ -221,7 +222,7 @@ pub fn deliver(
     }
 
     progress.start("sending", (emails.len() + sms.len()) as u64);
-    let mut marks = Marks::new(conn, now);
+    let mut marks = Marks::new(conn, now, &texts);
     for (request_id, customer_id, reason) in unreachable {
         marks.push(Mark::Error {
             request_id,
@@ -375,15 +376,22 @@ enum Mark {
 struct Marks<'c> {
     conn: &'c Connection,
     now: i64,
+    /// A request still deferred this long after it was queued goes to
+    /// `error`: a server that always says "later" must not keep a customer
+    /// queued for ever. The consent window, `expiry_days`.
+    give_up_after: i64,
+    language: Language,
     buffer: Vec<Mark>,
     delivery: Delivery,
 }
 
 impl<'c> Marks<'c> {
-    fn new(conn: &'c Connection, now: i64) -> Marks<'c> {
+    fn new(conn: &'c Connection, now: i64, texts: &MessageTexts) -> Marks<'c> {
         Marks {
             conn,
             now,
+            give_up_after: texts.expiry_days.max(1) * 86_400,
+            language: texts.language,
             buffer: Vec::new(),
             delivery: Delivery::default(),
         }
@@ -472,13 +480,47 @@ impl<'c> Marks<'c> {
                 request_id,
                 customer,
                 reason,
-            } => counted.retry.push(Failure {
-                request_id: *request_id,
-                customer_id: show(customer),
-                reason: reason.clone(),
-            }),
+            } => match self.queued_since(*request_id)? {
+                Some(queued_at) if self.now - queued_at >= self.give_up_after => {
+                    let days = self.give_up_after / 86_400;
+                    let reason = match self.language {
+                        Language::Sv => format!("Gav upp efter {days} dagars försök: {reason}"),
+                        Language::En => format!("Gave up after {days} days of trying: {reason}"),
+                    };
+                    self.conn.query_row(
+                        "SELECT consent_mark_error(?1, ?2, ?3)",
+                        params![customer, reason, self.now],
+                        |_| Ok(()),
+                    )?;
+                    counted.errors.push(Failure {
+                        request_id: *request_id,
+                        customer_id: show(customer),
+                        reason,
+                    });
+                }
+                Some(_) => counted.retry.push(Failure {
+                    request_id: *request_id,
+                    customer_id: show(customer),
+                    reason: reason.clone(),
+                }),
+                // A clerk changed it meanwhile: left as the clerk left it.
+                None => {}
+            },
         }
         Ok(())
+    }
+
+    /// When a request still queued was queued (unix seconds); None when it
+    /// is no longer queued.
+    fn queued_since(&self, request_id: i64) -> rusqlite::Result<Option<i64>> {
+        let created: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT created_at FROM main.consent_request WHERE id = ?1 AND status = 'queued'",
+            )?
+            .query_row([request_id], |r| r.get(0))
+            .optional()?;
+        Ok(created.map(|t| consent_core::time::parse(&t).unwrap_or(self.now)))
     }
 
     fn still_queued(&self, request_id: i64) -> rusqlite::Result<bool> {

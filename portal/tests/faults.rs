@@ -396,3 +396,60 @@ fn a_collector_that_is_down_skips_expiry_and_loses_nothing() {
     assert_eq!(summary["delivery"]["sent_email"], 2, "{summary:#}");
     assert_eq!(register.integrity(), "ok");
 }
+
+#[test]
+fn a_request_deferred_for_the_whole_consent_window_goes_to_error() {
+    if !smtp_server_available() {
+        return;
+    }
+    // Every recipient is deferred, every time.
+    let out = scratch("given-up-server");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).expect("server dir");
+    let server = SmtpServer::start(
+        &out,
+        &[
+            "--fail-rcpt",
+            "kund1@example.se:451",
+            "--fail-rcpt",
+            "kund2@example.se:451",
+        ],
+    );
+    let register = Register::create(
+        &scratch("given-up"),
+        0,
+        0,
+        &billing::smtp_section(server.port, 1, 5),
+        &[],
+    );
+    let conn = register.conn();
+    let now = consent_core::time::now();
+    conn.execute_batch(
+        "INSERT INTO kunder VALUES (1, 'Kund 1', 'kund1@example.se', NULL),
+                                   (2, 'Kund 2', 'kund2@example.se', NULL);",
+    )
+    .expect("customers");
+    // Queued 7 days ago (the window, expiry_days = 7), and yesterday.
+    conn.query_row(
+        "SELECT consent_queue(1, ?1), consent_queue(2, ?2)",
+        [now - 7 * 86_400 - 60, now - 86_400],
+        |_| Ok(()),
+    )
+    .expect("queue");
+    let run = register.sync();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let statuses = register.statuses();
+    assert_eq!(statuses[&1], "error");
+    assert_eq!(statuses[&2], "queued", "still inside its window");
+    let reason = register.requests()[&1].1.clone().unwrap_or_default();
+    assert!(
+        reason.starts_with("Gav upp efter 7 dagars försök: ") && reason.contains("451"),
+        "{reason}"
+    );
+    assert!(server.received().is_empty());
+}

@@ -60,7 +60,7 @@ impl Register {
              SELECT i, 'Kund ' || i,
                     CASE WHEN i <= ?1 THEN 'kund' || i || '@example.se' END,
                     CASE WHEN i > ?1 THEN '070-' || (1000000 + i) END
-             FROM n",
+             FROM n WHERE i <= ?1 + ?2",
             [emails as i64, mobiles as i64],
         )
         .expect("customers");
