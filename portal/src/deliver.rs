@@ -7,9 +7,9 @@
 //! the request in `error` with the reason; one that may work later (a 4xx,
 //! a timeout, a lost connection) leaves it queued for the next run, until
 //! it has waited as long as the consent window (`expiry_days`) and goes to
-//! `error` with the last reason; either way the run goes on. A request is marked sent only after the server
-//! accepted it; the marks are written in short transactions between sends,
-//! never across network I/O.
+//! `error` with the last reason; either way the run goes on. A request is
+//! marked sent only after the server accepted it; the marks are written in
+//! short transactions between sends, never across network I/O.
 
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension};
