@@ -28,6 +28,7 @@
 // Only the SMTP server harness of the shared test support.
 mod support {
     #![allow(dead_code)]
+    pub mod collector;
     pub mod smtp;
 }
 
@@ -39,11 +40,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use consent_portal::collector::{self, CollectorApp, Inbox};
+use consent_portal::collector::{CollectorApp, Inbox};
 use consent_portal::config::{self, Config};
 use consent_portal::keys;
 use rusqlite::Connection;
 use serde_json::Value;
+use support::collector::RunningCollector;
 use support::smtp::{smtp_server_available, SmtpServer};
 
 /// Debian's interpreter: its sqlite3 module can load extensions.
@@ -121,7 +123,7 @@ fn scenario(journal: &str) {
     let config_path = dir.path.join("consent.toml");
     std::fs::write(&config_path, text).expect("consent.toml");
     let config = Config::load(&config_path).expect("config");
-    let _collector = Collector::start(&config, listener, &dir.path);
+    let _collector = start_collector(&config, listener, &dir.path);
 
     // The application works for `seconds`; sync runs until it has stopped,
     // and once more.
@@ -396,49 +398,21 @@ impl Drop for App {
     }
 }
 
-/// The collector, serving on its own thread until dropped.
-struct Collector {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Collector {
-    fn start(config: &Config, listener: std::net::TcpListener, dir: &Path) -> Collector {
-        let app = CollectorApp::from_config(
-            config,
-            keys::load_verifier(&[dir.join("consent-verifying.key")]).expect("verifier"),
-            Inbox::open(&config.resolve(&config.collector.inbox)).expect("inbox"),
-            None,
-        )
-        .expect("collector");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().expect("runtime");
-            runtime.block_on(async move {
-                listener.set_nonblocking(true).expect("nonblocking");
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let _ = collector::serve(listener, app, async {
-                    let _ = stopped.await;
-                })
-                .await;
-            });
-        });
-        Collector {
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Collector {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+/// The collector over the test's inbox, serving on its own thread until
+/// dropped.
+fn start_collector(
+    config: &Config,
+    listener: std::net::TcpListener,
+    dir: &Path,
+) -> RunningCollector {
+    let app = CollectorApp::from_config(
+        config,
+        keys::load_verifier(&[dir.join("consent-verifying.key")]).expect("verifier"),
+        Inbox::open(&config.resolve(&config.collector.inbox)).expect("inbox"),
+        None,
+    )
+    .expect("collector");
+    RunningCollector::start(app, listener)
 }
 
 /// One run of the real `consent-portal sync`.

@@ -23,7 +23,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use consent_core::time;
-use consent_portal::collector::{self, CollectorApp, Inbox};
+use consent_portal::collector::{CollectorApp, Inbox};
 use consent_portal::config::{self, Config, Sms, SmsTransport};
 use consent_portal::courier::Transports;
 use consent_portal::render::{self, NoProgress};
@@ -33,6 +33,7 @@ use consent_portal::token::{self, Claims, CustomerId, Signer};
 use consent_portal::{keys, sync};
 use rusqlite::types::Value;
 use rusqlite::Connection;
+use support::collector::RunningCollector;
 use support::smtp::{smtp_server_available, SmtpServer};
 
 const DAY: i64 = 86_400;
@@ -48,18 +49,12 @@ struct World {
     conn: Connection,
     base: String,
     t0: i64,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    server: Option<std::thread::JoinHandle<()>>,
+    collector: Option<RunningCollector>,
 }
 
 impl Drop for World {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = server.join();
-        }
+        drop(self.collector.take());
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
@@ -120,26 +115,13 @@ fn world(name: &str, email_section: &str) -> World {
     .expect("collector");
     // Hundreds of forged posts from one address in a test.
     app.per_address_per_minute = NonZeroU32::new(100_000).expect("non-zero");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        runtime.block_on(async move {
-            listener.set_nonblocking(true).expect("nonblocking");
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let _ = collector::serve(listener, app, async {
-                let _ = stopped.await;
-            })
-            .await;
-        });
-    });
     World {
         dir,
         config,
         conn,
         base,
         t0: time::now(),
-        stop: Some(stop),
-        server: Some(server),
+        collector: Some(RunningCollector::start(app, listener)),
     }
 }
 

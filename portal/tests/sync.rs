@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use consent_portal::collector::{self, CollectorApp, Inbox};
+use consent_portal::collector::{CollectorApp, Inbox};
 use consent_portal::config::{self, Config};
 use consent_portal::courier::Transports;
 use consent_portal::render::NoProgress;
 use consent_portal::{keys, sync};
 use rusqlite::Connection;
+use support::collector::RunningCollector;
 use support::smtp::{smtp_server_available, SmtpServer};
 
 mod support;
@@ -25,18 +26,12 @@ struct World {
     config: Config,
     conn: Connection,
     base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    server: Option<std::thread::JoinHandle<()>>,
+    collector: Option<RunningCollector>,
 }
 
 impl Drop for World {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = server.join();
-        }
+        drop(self.collector.take());
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
@@ -96,25 +91,12 @@ fn world_with(name: &str, email_section: &str) -> World {
         None,
     )
     .expect("collector");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        runtime.block_on(async move {
-            listener.set_nonblocking(true).expect("nonblocking");
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let _ = collector::serve(listener, app, async {
-                let _ = stopped.await;
-            })
-            .await;
-        });
-    });
     World {
         dir,
         config,
         conn,
         base,
-        stop: Some(stop),
-        server: Some(server),
+        collector: Some(RunningCollector::start(app, listener)),
     }
 }
 

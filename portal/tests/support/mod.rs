@@ -5,6 +5,7 @@
 
 pub mod billing;
 pub mod browser;
+pub mod collector;
 pub mod serve_process;
 pub mod site;
 pub mod smtp;
