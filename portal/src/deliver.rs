@@ -256,21 +256,12 @@ pub fn deliver(
                 page_id: job.page_id.clone(),
                 segments,
             },
-            Err(f) => match f.next {
-                AfterFailure::Stop => {
+            Err(f) => match Mark::failed(job.request_id, &job.customer_id, f) {
+                Ok(mark) => mark,
+                Err(stop) => {
                     marks.flush()?;
-                    return Err(DeliverError::Setup(f.reason));
+                    return Err(stop);
                 }
-                AfterFailure::Retry => Mark::Retry {
-                    request_id: job.request_id,
-                    customer: job.customer_id.clone(),
-                    reason: f.reason,
-                },
-                AfterFailure::Error => Mark::Error {
-                    request_id: job.request_id,
-                    customer: job.customer_id.clone(),
-                    reason: f.reason,
-                },
             },
         };
         marks.push(mark);
@@ -300,21 +291,12 @@ impl EmailLog for Log<'_, '_> {
                 page_id: job.page_id.clone(),
                 segments: 0,
             },
-            Err(f) => match f.next {
-                AfterFailure::Stop => {
-                    self.stopped.get_or_insert(DeliverError::Setup(f.reason));
+            Err(f) => match Mark::failed(job.request_id, &job.customer_id, f) {
+                Ok(mark) => mark,
+                Err(stop) => {
+                    self.stopped.get_or_insert(stop);
                     return;
                 }
-                AfterFailure::Retry => Mark::Retry {
-                    request_id: job.request_id,
-                    customer: job.customer_id.clone(),
-                    reason: f.reason,
-                },
-                AfterFailure::Error => Mark::Error {
-                    request_id: job.request_id,
-                    customer: job.customer_id.clone(),
-                    reason: f.reason,
-                },
             },
         };
         self.marks.push(mark);
@@ -364,6 +346,27 @@ enum Mark {
         customer: Value,
         reason: String,
     },
+}
+
+impl Mark {
+    /// The mark for a message that was not sent, or the error that stops
+    /// the run.
+    fn failed(request_id: i64, customer: &Value, f: SendFailure) -> Result<Mark, DeliverError> {
+        let customer = customer.clone();
+        match f.next {
+            AfterFailure::Stop => Err(DeliverError::Setup(f.reason)),
+            AfterFailure::Retry => Ok(Mark::Retry {
+                request_id,
+                customer,
+                reason: f.reason,
+            }),
+            AfterFailure::Error => Ok(Mark::Error {
+                request_id,
+                customer,
+                reason: f.reason,
+            }),
+        }
+    }
 }
 
 /// Writes the outcomes of the sends through the extension's functions, a
