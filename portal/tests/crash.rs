@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use consent_portal::collector::{Decision, Inbox};
 use rusqlite::Connection;
-use support::billing::{self, message_id_of, request_of_message_id, Register};
+use support::billing::{self, accepted_messages, Register};
 use support::smtp::{smtp_server_available, SmtpServer};
 
 const SEED: u64 = 0x5eed_c0de_2026_1129;
@@ -175,9 +175,7 @@ fn decide(
 /// What the server accepted: Message-IDs per request id.
 fn accepted(server: &SmtpServer) -> BTreeMap<i64, Vec<String>> {
     let mut by_request: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for record in server.received() {
-        let id = message_id_of(Path::new(record["eml"].as_str().expect("eml path")));
-        let request = request_of_message_id(&id).expect("request id in the Message-ID");
+    for (request, id) in accepted_messages(server) {
         by_request.entry(request).or_default().push(id);
     }
     by_request

@@ -26,7 +26,7 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
-use support::billing::{self, message_id_of, request_of_message_id, Register};
+use support::billing::{self, accepted_messages, Register};
 use support::smtp::{smtp_server_available, SmtpServer};
 
 const CUSTOMERS: usize = 3;
@@ -78,7 +78,8 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
     }
 
     // Sent means accepted: every request marked sent was received.
-    let received_first = received_requests(&faulty);
+    let first_messages = accepted_messages(&faulty);
+    let received_first: BTreeSet<i64> = first_messages.iter().map(|(r, _)| *r).collect();
     let statuses = register.statuses();
     let requests = register.requests();
     for (customer, status) in &statuses {
@@ -150,7 +151,8 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
         "second run\n{}",
         String::from_utf8_lossy(&second.stderr)
     );
-    let received_second = received_requests(&healthy);
+    let second_messages = accepted_messages(&healthy);
+    let received_second: BTreeSet<i64> = second_messages.iter().map(|(r, _)| *r).collect();
     for (customer, status) in register.statuses() {
         let (request, _) = register.requests()[&customer];
         assert!(
@@ -167,7 +169,7 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
     // Sent twice only when the first run never heard the server accept it,
     // and then under the same Message-ID.
     let mut sent: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for (request, id) in message_ids(&out).into_iter().chain(message_ids(&out2)) {
+    for (request, id) in first_messages.into_iter().chain(second_messages) {
         sent.entry(request).or_default().push(id);
     }
     let twice: Vec<i64> = sent
@@ -194,31 +196,6 @@ fn faulty_port(config: &str) -> u16 {
         .find_map(|l| l.strip_prefix("smtp_port = "))
         .and_then(|p| p.trim().parse().ok())
         .expect("smtp_port in consent.toml")
-}
-
-/// The request ids of the messages a server stored.
-fn received_requests(server: &SmtpServer) -> BTreeSet<i64> {
-    server
-        .received()
-        .iter()
-        .map(|r| {
-            let id = message_id_of(std::path::Path::new(r["eml"].as_str().expect("eml")));
-            request_of_message_id(&id).expect("request id in the Message-ID")
-        })
-        .collect()
-}
-
-/// (request, Message-ID) of every message stored in a server's folder.
-fn message_ids(out: &std::path::Path) -> Vec<(i64, String)> {
-    let mut ids = Vec::new();
-    for entry in std::fs::read_dir(out).expect("server folder") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|x| x == "eml") {
-            let id = message_id_of(&path);
-            ids.push((request_of_message_id(&id).expect("request id"), id));
-        }
-    }
-    ids
 }
 
 macro_rules! smtp_faults {

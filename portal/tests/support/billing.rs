@@ -12,6 +12,8 @@ use consent_portal::config::{self, Config};
 use consent_portal::keys;
 use rusqlite::Connection;
 
+use super::smtp::SmtpServer;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_consent-portal");
 
 /// `[email]` over SMTP to the test server on `port`.
@@ -159,6 +161,19 @@ impl Register {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .expect("integrity_check")
     }
+}
+
+/// (request id, Message-ID) of every message the server accepted.
+pub fn accepted_messages(server: &SmtpServer) -> Vec<(i64, String)> {
+    server
+        .received()
+        .iter()
+        .map(|record| {
+            let id = message_id_of(Path::new(record["eml"].as_str().expect("eml path")));
+            let request = request_of_message_id(&id).expect("request id in the Message-ID");
+            (request, id)
+        })
+        .collect()
 }
 
 /// The request id in a Message-ID `<consent-<request>-<page>@domain>`.
