@@ -37,9 +37,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use std::{env, fs};
 
-use consent_core::status::Language;
-use consent_core::time::{self, UnixSeconds};
-use consent_core::transitions::unreachable_reason;
+use consent_extension::status::Language;
+use consent_extension::time::{self, UnixSeconds};
+use consent_extension::transitions::unreachable_reason;
 use rusqlite::{params, Connection};
 
 /// The command that runs this benchmark, for the report.
@@ -140,7 +140,7 @@ fn build_register(path: &Path, customers: i64) {
         [customers],
     )
     .expect("customers");
-    consent_core::register(&conn).expect("register");
+    consent_extension::register(&conn).expect("register");
     one(
         &conn,
         "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
@@ -173,7 +173,7 @@ fn build_expiry_register(base: &Path, path: &Path) -> i64 {
 /// Opens a register with the consent functions registered.
 fn open(path: &Path) -> Connection {
     let conn = Connection::open(path).expect("open the register");
-    consent_core::register(&conn).expect("register");
+    consent_extension::register(&conn).expect("register");
     conn
 }
 

@@ -1,7 +1,7 @@
 //! The DBA's everyday scripts in sql/scripts run as they are and do what
 //! their comments promise.
 
-use consent_core::register;
+use consent_extension::register;
 use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::types::Value;
 use rusqlite::{Batch, Connection};

@@ -5,7 +5,7 @@
 //! runs what a name holds, never touches another table, and every string is
 //! stored exactly as given.
 
-use consent_core::register;
+use consent_extension::register;
 use rusqlite::types::Value;
 use rusqlite::{params, Connection};
 

@@ -81,7 +81,7 @@ fn sql_error_suites_fail_as_expected() {
 }
 
 /// `.load` adds exactly the contract's functions and the overview table,
-/// writers are direct-only, and `consent_core::FUNCTIONS` lists the same.
+/// writers are direct-only, and `consent_extension::FUNCTIONS` lists the same.
 #[test]
 fn load_adds_exactly_the_contract_functions() {
     if !host_available(Host::Sqlite3Shell) {
@@ -151,15 +151,15 @@ fn load_adds_exactly_the_contract_functions() {
         "modules after a second .load"
     );
 
-    let registered: BTreeSet<String> = consent_core::FUNCTIONS
+    let registered: BTreeSet<String> = consent_extension::FUNCTIONS
         .iter()
         .map(|f| f.sig.name.to_owned())
         .collect();
-    assert_eq!(registered, contract, "consent_core::FUNCTIONS");
+    assert_eq!(registered, contract, "consent_extension::FUNCTIONS");
 
     // Functions that write may only be called directly, never from a
     // trigger or view someone else put into the database file.
-    for function in consent_core::FUNCTIONS {
+    for function in consent_extension::FUNCTIONS {
         let line = format!(
             "direct-only|{}|{}",
             function.sig.name,

@@ -15,8 +15,8 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use consent_core::status::{Language, Status};
-use consent_core::{overview, register, FUNCTIONS};
+use consent_extension::status::{Language, Status};
+use consent_extension::{overview, register, FUNCTIONS};
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
@@ -194,7 +194,7 @@ fn matches(expected: &str, actual: &str) -> bool {
                 .iter()
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
     };
-    expected == actual || (actual == consent_core::VERSION && looks_like_version(expected))
+    expected == actual || (actual == consent_extension::VERSION && looks_like_version(expected))
 }
 
 /// A fresh database file for one run of the examples.

@@ -1,9 +1,9 @@
 //! consent_init, schema migrations, living beside the billing application,
 //! and the errors a DBA sees: each names the function, the value and the fix.
 
-use consent_core::register;
-use consent_core::schema::{self, SCHEMA_VERSION};
-use consent_core::setup::{self, ConnState, InitRequest};
+use consent_extension::register;
+use consent_extension::schema::{self, SCHEMA_VERSION};
+use consent_extension::setup::{self, ConnState, InitRequest};
 use rusqlite::Connection;
 
 fn billing(path: &std::path::Path) -> Connection {

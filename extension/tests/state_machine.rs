@@ -1,7 +1,7 @@
 //! Every transition of the state machine, allowed, no-op and refused, on a
 //! bundled SQLite connection, with the audit rows each writes.
 
-use consent_core::register;
+use consent_extension::register;
 use rusqlite::{Connection, OptionalExtension};
 
 const T0: &str = "2026-11-02T09:00:00Z";

@@ -29,7 +29,7 @@ fn fixture(path: &Path, n: usize) {
          INSERT INTO customers SELECT i, 'k' || i || '@example.se', NULL FROM n;"
     ))
     .expect("customers");
-    consent_core::register(&conn).expect("register");
+    consent_extension::register(&conn).expect("register");
     for sql in [
         "SELECT consent_init('customers', 'id', 'email', 'mobile')",
         "SELECT consent_setting('info_text', 'x')",
@@ -40,7 +40,7 @@ fn fixture(path: &Path, n: usize) {
     conn.execute(
         "UPDATE consent_request SET status = 'sent', channel = 'email', sent_at = ?1, \
          page_id = printf('page%018d', id), actor = 'bench', updated_at = ?1",
-        [consent_core::time::format(SENT_AT)],
+        [consent_extension::time::format(SENT_AT)],
     )
     .expect("sent");
 }
@@ -60,7 +60,7 @@ fn main() {
     getrandom::fill(&mut seed).expect("random");
     let signer = Signer::new(token::SigningKey::from_bytes(&seed));
     let verifier = Verifier::new([signer.verifying_key()]);
-    let received = consent_core::time::format(SENT_AT + 3600);
+    let received = consent_extension::time::format(SENT_AT + 3600);
     let batch: Vec<Collected> = (1..=n as i64)
         .map(|id| {
             let claims = Claims {
@@ -93,7 +93,7 @@ fn main() {
                 .prepare("UPDATE consent_request SET status = ?2, evidence = ?3, decided_at = ?4, updated_at = ?4 WHERE id = ?1")
                 .expect("prepare");
             for d in &batch {
-                let at = consent_core::time::parse(&d.received_at).expect("time");
+                let at = consent_extension::time::parse(&d.received_at).expect("time");
                 let claims = verifier.verify(&d.token, at).expect("valid");
                 let status = if d.decision == "approve" {
                     "approved"
@@ -113,7 +113,7 @@ fn main() {
         let db = root.join(format!("ours-{round}.db"));
         std::fs::copy(&template, &db).expect("copy");
         let conn = Connection::open(&db).expect("open");
-        consent_core::register(&conn).expect("register");
+        consent_extension::register(&conn).expect("register");
         let started = Instant::now();
         let applied = decisions::apply(&conn, "bench", &batch, &verifier, false).expect("apply");
         ours.push(started.elapsed());

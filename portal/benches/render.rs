@@ -26,7 +26,7 @@ fn setup(dir: &Path, n: usize) -> (Connection, Config, consent_portal::token::Si
          INSERT INTO customers SELECT i, 'Kund ' || i, 'kund' || i || '@example.se', NULL FROM n;"
     ))
     .expect("customers");
-    consent_core::register(&conn).expect("register");
+    consent_extension::register(&conn).expect("register");
     for sql in [
         "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
         "SELECT consent_setting('business_name', 'Dahls Rör AB')",
@@ -105,7 +105,7 @@ fn main() {
     std::fs::create_dir_all(&root).expect("root");
     eprintln!("setting up {n} pending requests in {}", root.display());
     let (conn, config, signer) = setup(&root, n);
-    let now = consent_core::time::now();
+    let now = consent_extension::time::now();
 
     let (mut plain, mut first, mut again) = (Vec::new(), Vec::new(), Vec::new());
     let (mut atomic, mut signing) = (Vec::new(), Vec::new());

@@ -296,7 +296,7 @@ fn check(
 ) -> rusqlite::Result<Result<Accepted, String>> {
     // The token was valid when the customer pressed the button, if it was
     // valid when the collector received it.
-    let Some(received) = consent_core::time::parse(&decision.received_at) else {
+    let Some(received) = consent_extension::time::parse(&decision.received_at) else {
         return Ok(Err(format!(
             "received_at '{}' is not a time",
             decision.received_at

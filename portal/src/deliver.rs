@@ -15,10 +15,10 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use consent_core::customer::has_text;
-use consent_core::error::quote_identifier;
-use consent_core::status::Language;
-use consent_core::transitions::unreachable_reason;
+use consent_extension::customer::has_text;
+use consent_extension::error::quote_identifier;
+use consent_extension::status::Language;
+use consent_extension::transitions::unreachable_reason;
 
 use crate::config::Config;
 
@@ -131,7 +131,7 @@ pub fn deliver(
     progress: &dyn crate::render::Progress,
 ) -> Result<Delivery, DeliverError> {
     let setup =
-        consent_core::setup::load(conn, "sync").map_err(|e| DeliverError::Setup(e.to_string()))?;
+        consent_extension::setup::load(conn, "sync").map_err(|e| DeliverError::Setup(e.to_string()))?;
     let setting = |key: &str| -> rusqlite::Result<Value> {
         conn.query_row("SELECT consent_setting(?1)", [key], |r| r.get(0))
     };
@@ -523,7 +523,7 @@ impl<'c> Marks<'c> {
             )?
             .query_row([request_id], |r| r.get(0))
             .optional()?;
-        Ok(created.map(|t| consent_core::time::parse(&t).unwrap_or(self.now)))
+        Ok(created.map(|t| consent_extension::time::parse(&t).unwrap_or(self.now)))
     }
 
     fn still_queued(&self, request_id: i64) -> rusqlite::Result<bool> {

@@ -19,7 +19,7 @@ use rusqlite::{params, Connection};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use consent_core::status::Language;
+use consent_extension::status::Language;
 
 use crate::config::{self, Config};
 use crate::site::{self, SiteError, PAGES_DIR};
@@ -233,7 +233,7 @@ pub fn render_with_progress(
         let start = match request
             .sent_at
             .as_deref()
-            .and_then(consent_core::time::parse)
+            .and_then(consent_extension::time::parse)
         {
             Some(sent) if request.status == "sent" => sent,
             _ => now - now.rem_euclid(86_400),
@@ -486,7 +486,7 @@ fn record_page_ids_and_text(
         }
         conn.execute(
             "INSERT OR IGNORE INTO main.consent_text (hash, language, body, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![text_hash_hex, language.code(), text, consent_core::time::format(now)],
+            params![text_hash_hex, language.code(), text, consent_extension::time::format(now)],
         )?;
         conn.execute(
             "UPDATE main.consent_request SET text_hash = ?1 \

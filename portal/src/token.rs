@@ -25,7 +25,7 @@ use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use consent_core::time::{self, UnixSeconds};
+use consent_extension::time::{self, UnixSeconds};
 use ed25519_dalek::{Signature, Signer as _};
 use sha2::{Digest, Sha256};
 

@@ -558,7 +558,7 @@ impl<'a> Check<'a> {
         let conn = Connection::open(db).expect("open");
         conn.busy_timeout(Duration::from_secs(10))
             .expect("busy timeout");
-        consent_core::register(&conn).expect("register");
+        consent_extension::register(&conn).expect("register");
         let events = query(
             &conn,
             "SELECT id, customer_id, request_id, from_status, to_status, actor, detail \

@@ -11,7 +11,7 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use consent_core::time;
+use consent_extension::time;
 use consent_portal::collector::{self, CollectorApp, Decision, DecisionsPage, Inbox};
 use consent_portal::keys;
 use consent_portal::token::{self, Claims, CustomerId, Signer};

@@ -165,7 +165,7 @@ fn decide(
                 request,
                 decision,
                 token,
-                &consent_core::time::format(consent_core::time::now()),
+                &consent_extension::time::format(consent_extension::time::now()),
             )
             .expect("store a decision");
         decided.insert(customer, (request, decision));

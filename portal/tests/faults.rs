@@ -400,7 +400,7 @@ fn a_request_deferred_for_the_whole_consent_window_goes_to_error() {
         &[],
     );
     let conn = register.conn();
-    let now = consent_core::time::now();
+    let now = consent_extension::time::now();
     conn.execute_batch(
         "INSERT INTO kunder VALUES (1, 'Kund 1', 'kund1@example.se', NULL),
                                    (2, 'Kund 2', 'kund2@example.se', NULL);",

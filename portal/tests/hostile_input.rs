@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use consent_core::time;
+use consent_extension::time;
 use consent_portal::collector::{CollectorApp, Inbox};
 use consent_portal::config::{self, Config, Sms, SmsTransport};
 use consent_portal::courier::Transports;
@@ -86,7 +86,7 @@ fn world(name: &str, email_section: &str) -> World {
            (5, 'Eva', 'eva@example.se', NULL);",
     )
     .expect("register");
-    consent_core::register(&conn).expect("functions");
+    consent_extension::register(&conn).expect("functions");
     for sql in [
         "SELECT consent_init('kunder', 'nr', 'epost', 'mobil', 'namn')",
         "SELECT consent_setting('business_name', 'Dahls Rör AB')",
@@ -1122,7 +1122,7 @@ impl Deployment {
         );
         assert!(out.status.success(), "{}", text(&out));
         let conn = Connection::open(&db).expect("open");
-        consent_core::register(&conn).expect("functions");
+        consent_extension::register(&conn).expect("functions");
         for sql in [
             "SELECT consent_setting('business_name', 'Dahls Rör AB')",
             "SELECT consent_setting('info_text', 'Vi sparar namn och e-post för fakturering.')",
@@ -1177,7 +1177,7 @@ impl Deployment {
 
     fn sql(&self, sql: &str) -> String {
         let conn = Connection::open(self.dir.join("billing.db")).expect("open");
-        consent_core::register(&conn).expect("functions");
+        consent_extension::register(&conn).expect("functions");
         match conn
             .query_row(sql, [], |r| r.get::<_, Value>(0))
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -1495,7 +1495,7 @@ fn an_sms_gateway_echoing_the_login_in_any_form_does_not_leak_it() {
         // What the register stores and what sync prints.
         for shown in [
             e.to_string(),
-            e.reason(consent_core::status::Language::Sv),
+            e.reason(consent_extension::status::Language::Sv),
             format!("{e:?}"),
         ] {
             assert!(shown.contains("400"), "{path}: {shown}");

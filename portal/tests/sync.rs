@@ -60,7 +60,7 @@ fn world_with(name: &str, email_section: &str) -> World {
            (5, 'Eva', NULL, NULL);",
     )
     .expect("register");
-    consent_core::register(&conn).expect("register functions");
+    consent_extension::register(&conn).expect("register functions");
     for sql in [
         "SELECT consent_init('kunder', 'nr', 'epost', 'mobil', 'namn')",
         "SELECT consent_setting('business_name', 'Dahls Rör AB')",
@@ -414,7 +414,7 @@ fn the_billing_application_keeps_writing_while_sync_sends() {
         let conn = Connection::open(dir.join("billing.db")).expect("open");
         conn.busy_timeout(Duration::from_secs(10))
             .expect("busy timeout");
-        consent_core::register(&conn).expect("register");
+        consent_extension::register(&conn).expect("register");
         run_sync(&conn, &config, T0 + 60, false)
     });
     // Meanwhile the billing application saves customers, with a busy

@@ -39,7 +39,7 @@ pub unsafe extern "C" fn sqlite3_consent_init(
 }
 
 fn init(conn: Connection) -> rusqlite::Result<bool> {
-    consent_core::register(&conn)?;
+    consent_extension::register(&conn)?;
     // Stay loaded for the connection's lifetime.
     Ok(false)
 }

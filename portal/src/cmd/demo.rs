@@ -159,7 +159,7 @@ fn set_up(dir: &Path, base: &str) -> Result<Config> {
     let conn = Connection::open(&db)?;
     conn.execute_batch(CUSTOMERS)
         .context("creating the sample register")?;
-    consent_core::register(&conn)?;
+    consent_extension::register(&conn)?;
     for sql in [
         "SELECT consent_init('kunder', 'kundnr', 'epost', 'mobil', 'namn')",
         "SELECT consent_setting('business_name', 'Dahls Rör AB')",

@@ -46,7 +46,7 @@ pub fn run(args: &Args) -> Result<()> {
     config::origin(&args.collector_url).map_err(|m| anyhow::anyhow!("--collector-url: {m}"))?;
     let conn =
         Connection::open(&args.db).with_context(|| format!("cannot open {}", args.db.display()))?;
-    consent_core::register(&conn).context("cannot add the consent functions")?;
+    consent_extension::register(&conn).context("cannot add the consent functions")?;
     let result: String = conn
         .query_row(
             "SELECT consent_init(?1, ?2, ?3, ?4, ?5)",

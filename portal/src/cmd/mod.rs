@@ -22,7 +22,7 @@ pub fn open_database(config: &Config) -> Result<Connection> {
     let conn =
         Connection::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
     conn.busy_timeout(Duration::from_secs(10))?;
-    consent_core::register(&conn).context("cannot add the consent functions")?;
+    consent_extension::register(&conn).context("cannot add the consent functions")?;
     Ok(conn)
 }
 

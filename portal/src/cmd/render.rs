@@ -24,7 +24,7 @@ pub fn run(args: &Args) -> Result<()> {
         &conn,
         &config,
         &signer,
-        consent_core::time::now(),
+        consent_extension::time::now(),
         &progress,
     )?;
     progress.bar.finish_and_clear();

@@ -58,7 +58,7 @@ pub fn run_once(config: &Config, dry_run: bool, progress: &super::Bar) -> Result
     let conn = super::open_database(config)?;
     let bearer = collector::bearer_token_from_env();
     let options = sync::Options {
-        now: consent_core::time::now(),
+        now: consent_extension::time::now(),
         dry_run,
     };
     let summary = sync::run(

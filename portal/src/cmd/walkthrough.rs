@@ -32,7 +32,7 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let conn =
         Connection::open(&path).with_context(|| format!("could not create {}", path.display()))?;
-    consent_core::register(&conn).context("could not add the consent functions")?;
+    consent_extension::register(&conn).context("could not add the consent functions")?;
     let mut out = String::new();
     for step in steps(WALKTHROUGH) {
         let mut stmt = conn

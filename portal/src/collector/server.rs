@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::{Form, Json, Router};
-use consent_core::time;
+use consent_extension::time;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tower_governor::governor::GovernorConfigBuilder;

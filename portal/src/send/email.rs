@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use consent_core::status::Language;
+use consent_extension::status::Language;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{FileTransport, Message, Transport as _};
 

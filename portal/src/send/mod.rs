@@ -17,7 +17,7 @@ mod texts;
 
 use std::fmt;
 
-use consent_core::status::Language;
+use consent_extension::status::Language;
 
 pub use phone::{normalize_swedish_mobile, InvalidNumber};
 

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use consent_core::status::Language;
+use consent_extension::status::Language;
 
 use super::texts;
 

@@ -66,7 +66,7 @@ impl Register {
             [emails as i64, mobiles as i64],
         )
         .expect("customers");
-        consent_core::register(&conn).expect("functions");
+        consent_extension::register(&conn).expect("functions");
         for sql in [
             "SELECT consent_init('kunder', 'nr', 'epost', 'mobil', 'namn')",
             "SELECT consent_setting('business_name', 'Dahls Rör AB')",
@@ -107,7 +107,7 @@ impl Register {
         let conn = Connection::open(self.dir.join("billing.db")).expect("open");
         conn.busy_timeout(Duration::from_secs(10))
             .expect("busy timeout");
-        consent_core::register(&conn).expect("functions");
+        consent_extension::register(&conn).expect("functions");
         conn
     }
 

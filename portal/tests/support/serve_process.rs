@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use consent_core::time;
+use consent_extension::time;
 use consent_portal::config::{self, Config};
 use consent_portal::keys;
 use consent_portal::token::{self, Claims, CustomerId, Signer};

@@ -38,7 +38,7 @@ pub fn fixture(name: &str) -> Fixture {
            (3, 'Cecilia Carlsson', NULL, NULL);",
     )
     .expect("fixture");
-    consent_core::register(&conn).expect("register");
+    consent_extension::register(&conn).expect("register");
     for sql in [
         "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
         "SELECT consent_setting('business_name', 'Dahls Rör AB')",
