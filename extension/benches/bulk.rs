@@ -37,9 +37,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use std::{env, fs};
 
-use consent_extension::status::Language;
+use consent_extension::route;
 use consent_extension::time::{self, UnixSeconds};
-use consent_extension::transitions::unreachable_reason;
+use consent_extension::Language;
 use rusqlite::{params, Connection};
 
 /// The command that runs this benchmark, for the report.
@@ -248,8 +248,8 @@ fn discard(path: &Path) {
 
 /// The two reasons a customer without e-mail gets (SMS off, Swedish).
 fn reasons() -> (&'static str, &'static str) {
-    let no_sms = unreachable_reason(false, true, false, Language::Sv).expect("a reason");
-    let neither = unreachable_reason(false, false, false, Language::Sv).expect("a reason");
+    let no_sms = route(false, true, false, Language::Sv).expect_err("a reason");
+    let neither = route(false, false, false, Language::Sv).expect_err("a reason");
     (no_sms, neither)
 }
 

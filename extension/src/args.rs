@@ -4,7 +4,8 @@
 use rusqlite::functions::Context;
 use rusqlite::types::{Value, ValueRef};
 
-use crate::error::{show_value, ConsentError, Result};
+use crate::error::{ConsentError, Result};
+use crate::quoting::show_value;
 use crate::time::{self, UnixSeconds};
 
 /// A function's SQL signature: its name and parameter names, the first
@@ -141,9 +142,5 @@ impl Args<'_> {
     /// How many arguments were passed.
     pub fn len(&self) -> usize {
         self.ctx.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ctx.len() == 0
     }
 }

@@ -4,43 +4,48 @@
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, Statement};
 
+use crate::args::Args;
+use crate::channel::{unreachable_reasons, RouteSql};
 use crate::error::{ConsentError, InFunction, Result};
+use crate::language::Language;
+use crate::quoting::quote_identifier;
+use crate::requests::newest_request_sql;
 use crate::settings;
 use crate::setup::{self, ConnState};
-use crate::status::{Language, Status};
+use crate::status::Status;
 use crate::time::{self, UnixSeconds};
-use crate::transitions::unreachable_reason;
 
 const QUEUE_ALL: &str = "consent_queue_all";
 
-/// `consent_queue_all([status [, at]])`: every customer in `from` is queued
-/// or set to error exactly as `consent_queue` would. Returns how many were
-/// queued.
-pub fn queue_all(conn: &Connection, state: &ConnState, from: &str, at: UnixSeconds) -> Result<i64> {
-    let from: Status = from.parse().map_err(|()| {
-        let all: Vec<_> = Status::ALL.iter().map(|s| format!("'{s}'")).collect();
-        ConsentError::bad_argument(
-            QUEUE_ALL,
-            format!("unknown status '{from}'; pass one of {}", all.join(", ")),
-        )
-    })?;
+// consent_queue_all([status [, at]])
+pub(crate) fn sql_queue_all(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
+    let from = match a.optional_text(0)? {
+        Some(word) => Status::parse_argument(QUEUE_ALL, &word)?,
+        None => Status::Missing,
+    };
+    queue_all(conn, state, from, a.at(1)?).map(Value::Integer)
+}
+
+/// Every customer in `from` is queued or set to error exactly as
+/// `consent_queue` would. Returns how many were queued.
+fn queue_all(conn: &Connection, state: &ConnState, from: Status, at: UnixSeconds) -> Result<i64> {
     if !matches!(from, Status::Missing | Status::Denied | Status::Error) {
         // consent_queue leaves queued, sent and approved customers as they are.
         return Ok(0);
     }
     let setup = state.setup(conn, QUEUE_ALL)?;
-    let sms_enabled = settings::stored(conn, "sms_enabled")
-        .in_function(QUEUE_ALL)?
-        .as_deref()
-        == Some("1");
-    let language = settings::language(conn).in_function(QUEUE_ALL)?;
-    let info_text_set = settings::stored(conn, "info_text")
-        .in_function(QUEUE_ALL)?
-        .is_some();
-
-    let (email, mobile) = setup.contact_sql("c");
-    let reachable = format!("({email} OR ({mobile} AND ?1 = 1))");
-    let id = crate::error::quote_identifier(&setup.id_column);
+    let settings = settings::Settings::read(conn).in_function(QUEUE_ALL)?;
+    // ?1 sms_enabled, ?2 and ?3 the reasons, ?4 the time, ?5 the status.
+    let route = RouteSql::new(
+        "c",
+        &setup.email_column,
+        &setup.mobile_column,
+        "?1",
+        "?2",
+        "?3",
+    );
+    let reachable = &route.reachable;
+    let id = quote_identifier(&setup.id_column);
     let table = setup.quoted_table();
     // Which customers are in `from`: none of their requests exist, or their
     // newest one is in that status. A row without an id (a UNIQUE column
@@ -52,16 +57,19 @@ pub fn queue_all(conn: &Connection, state: &ConnState, from: &str, at: UnixSecon
              (SELECT 1 FROM main.consent_request AS r WHERE r.customer_id = c.{id})"
         ),
         _ => format!(
-            "FROM {table} AS c JOIN main.consent_request AS r \
-               ON r.id = (SELECT id FROM main.consent_request WHERE customer_id = c.{id} ORDER BY supersedes DESC LIMIT 1) \
+            "FROM {table} AS c JOIN main.consent_request AS r ON r.id = {newest} \
              WHERE r.status = ?5{}",
-            if from == Status::Error { format!(" AND {reachable}") } else { String::new() }
+            if from == Status::Error {
+                format!(" AND {reachable}")
+            } else {
+                String::new()
+            },
+            newest = newest_request_sql(&format!("c.{id}")),
         ),
     };
-    let (no_sms, nothing) = reasons(language);
-    // ?1 sms_enabled, ?2 and ?3 the reasons, ?4 the time, ?5 the status.
+    let (no_sms, nothing) = unreachable_reasons(settings.language);
     let values: [Value; 5] = [
-        Value::Integer(sms_enabled.into()),
+        Value::Integer(settings.sms_enabled.into()),
         Value::Text(no_sms.to_owned()),
         Value::Text(nothing.to_owned()),
         Value::Text(time::format(at)),
@@ -78,7 +86,7 @@ pub fn queue_all(conn: &Connection, state: &ConnState, from: &str, at: UnixSecon
     };
     let prepare = |sql: &str| conn.prepare(sql).map_err(explain);
 
-    if !info_text_set {
+    if settings.info_text.is_none() {
         let mut count = prepare(&format!("SELECT count(*) {source} AND {reachable}"))?;
         bind(&mut count, &values).in_function(QUEUE_ALL)?;
         let would_queue: i64 = match count.raw_query().next().map_err(explain)? {
@@ -109,7 +117,7 @@ pub fn queue_all(conn: &Connection, state: &ConnState, from: &str, at: UnixSecon
         )
         .in_function(QUEUE_ALL)?;
     let supersedes = if from == Status::Missing { "0" } else { "r.id" };
-    let reason = format!("CASE WHEN {reachable} THEN NULL WHEN {mobile} THEN ?2 ELSE ?3 END");
+    let reason = &route.reason;
     let mut insert = prepare(&format!(
         "INSERT INTO main.consent_request \
            (customer_id, supersedes, status, prev_status, reason, actor, detail, created_at, updated_at) \
@@ -135,28 +143,24 @@ fn bind(stmt: &mut Statement<'_>, values: &[Value]) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// The two reasons a customer cannot be reached: no e-mail and SMS off; no
-/// e-mail and no mobile number.
-fn reasons(language: Language) -> (&'static str, &'static str) {
-    (
-        unreachable_reason(false, true, false, language).unwrap_or_default(),
-        unreachable_reason(false, false, false, language).unwrap_or_default(),
-    )
-}
-
 const EXPIRE: &str = "consent_expire";
 
-/// `consent_expire([now])`: every request sent at least `expiry_days` before
-/// `now` becomes denied. Returns how many.
-pub fn expire(conn: &Connection, state: &ConnState, now: UnixSeconds) -> Result<i64> {
+// consent_expire([now])
+pub(crate) fn sql_expire(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
+    expire(conn, state, a.at(0)?).map(Value::Integer)
+}
+
+/// Every request sent at least `expiry_days` before `now` becomes denied.
+/// Returns how many.
+fn expire(conn: &Connection, state: &ConnState, now: UnixSeconds) -> Result<i64> {
     state.setup(conn, EXPIRE)?;
-    let days = settings::expiry_days(conn).in_function(EXPIRE)?;
+    let days = settings::read_expiry_days(conn).in_function(EXPIRE)?;
     let cutoff = time::format(now - days * 86_400);
-    let detail = match settings::language(conn).in_function(EXPIRE)? {
-        Language::Sv if days == 1 => "inget svar inom 1 dag".to_owned(),
-        Language::Sv => format!("inget svar inom {days} dagar"),
-        Language::En if days == 1 => "no answer within 1 day".to_owned(),
-        Language::En => format!("no answer within {days} days"),
+    let detail = match (settings::read_language(conn).in_function(EXPIRE)?, days) {
+        (Language::Sv, 1) => "inget svar inom 1 dag".to_owned(),
+        (Language::Sv, _) => format!("inget svar inom {days} dagar"),
+        (Language::En, 1) => "no answer within 1 day".to_owned(),
+        (Language::En, _) => format!("no answer within {days} days"),
     };
     let changed = conn
         .prepare(

@@ -2,12 +2,17 @@
 //! their current request, and the settings a transition needs, in one
 //! statement step.
 
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::error::{quote_identifier, show_value, ConsentError, Quoted, Result};
+use crate::channel::has_contact;
+use crate::error::{ConsentError, Result};
+use crate::language::Language;
+use crate::quoting::{quote_identifier, show_value, Quoted};
+use crate::requests::newest_request_sql;
+use crate::settings;
 use crate::setup::{self, ConnState, Setup};
-use crate::status::{Language, Status};
+use crate::status::Status;
 
 /// A customer as a transition sees them.
 #[derive(Debug)]
@@ -33,16 +38,6 @@ impl Customer {
     }
 }
 
-/// Whether a contact value counts as present: text that is not blank, or a
-/// number (some registers store mobile numbers as integers).
-pub fn has_text(value: ValueRef<'_>) -> bool {
-    match value {
-        ValueRef::Text(t) => t.iter().any(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')),
-        ValueRef::Integer(_) | ValueRef::Real(_) => true,
-        ValueRef::Null | ValueRef::Blob(_) => false,
-    }
-}
-
 /// The look-up statement for a setup (kept in [`Setup::lookup_sql`]).
 pub fn lookup_sql(setup: &Setup) -> String {
     let q = quote_identifier;
@@ -53,10 +48,10 @@ pub fn lookup_sql(setup: &Setup) -> String {
            (SELECT 1 FROM main.consent_settings WHERE key = 'info_text'), \
            (SELECT value FROM main.consent_settings WHERE key = 'language') \
          FROM {table} AS c \
-         LEFT JOIN main.consent_request AS r \
-           ON r.id = (SELECT id FROM main.consent_request WHERE customer_id = c.{id} ORDER BY supersedes DESC LIMIT 1) \
+         LEFT JOIN main.consent_request AS r ON r.id = {newest} \
          WHERE c.{id} = ?1",
         id = q(&setup.id_column),
+        newest = newest_request_sql(&format!("c.{}", q(&setup.id_column))),
         email = q(&setup.email_column),
         mobile = q(&setup.mobile_column),
         table = setup.quoted_table(),
@@ -83,18 +78,17 @@ pub fn find(
                     generation,
                     Customer {
                         id: r.get(0)?,
-                        has_email: has_text(r.get_ref(1)?),
-                        has_mobile: has_text(r.get_ref(2)?),
+                        has_email: has_contact(r.get_ref(1)?),
+                        has_mobile: has_contact(r.get_ref(2)?),
                         request: match (r.get::<_, Option<i64>>(3)?, status) {
                             (Some(rid), Some(s)) => Some((rid, s.parse().unwrap_or(Status::Error))),
                             _ => None,
                         },
-                        sms_enabled: r.get::<_, Option<String>>(6)?.as_deref() == Some("1"),
+                        sms_enabled: settings::sms_enabled(
+                            r.get::<_, Option<String>>(6)?.as_deref(),
+                        ),
                         info_text_set: r.get::<_, Option<i64>>(7)?.is_some(),
-                        language: r
-                            .get::<_, Option<String>>(8)?
-                            .and_then(|l| l.parse().ok())
-                            .unwrap_or_default(),
+                        language: settings::language(r.get::<_, Option<String>>(8)?.as_deref()),
                     },
                 ))
             })

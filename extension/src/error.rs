@@ -2,7 +2,7 @@
 //! value at fault and what to do next, because a DBA at an sqlite3 prompt
 //! sees nothing else.
 
-use std::fmt;
+use crate::quoting::Quoted;
 
 /// A misuse of a consent function, or a failure of the database under it.
 #[derive(Debug, thiserror::Error)]
@@ -92,34 +92,6 @@ pub trait InFunction<T> {
 impl<T> InFunction<T> for Result<T, rusqlite::Error> {
     fn in_function(self, function: &'static str) -> Result<T, ConsentError> {
         self.map_err(|source| ConsentError::Sqlite { function, source })
-    }
-}
-
-/// An SQL identifier shown in a message the way it is written in SQL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Quoted(pub String);
-
-impl fmt::Display for Quoted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&quote_identifier(&self.0))
-    }
-}
-
-/// Quotes an identifier for SQL: double quotes, inner quotes doubled. Every
-/// table and column name we build into SQL goes through here.
-pub fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// Shows a value from SQL in a message: text in single quotes, numbers bare.
-pub fn show_value(value: rusqlite::types::ValueRef<'_>) -> String {
-    use rusqlite::types::ValueRef;
-    match value {
-        ValueRef::Null => "NULL".to_owned(),
-        ValueRef::Integer(i) => i.to_string(),
-        ValueRef::Real(r) => r.to_string(),
-        ValueRef::Text(t) => format!("'{}'", String::from_utf8_lossy(t).replace('\'', "''")),
-        ValueRef::Blob(b) => format!("a {}-byte blob", b.len()),
     }
 }
 

@@ -5,22 +5,29 @@
 //! from its entry point; the portal calls it on its own connection. One
 //! implementation of every transition, two ways in.
 //!
-//! Every function is listed in [`FUNCTIONS`] with its SQL signature; the
-//! table drives registration, argument checks and the messages that quote a
-//! signature back to the user.
+//! This file is the list: [`FUNCTIONS`] names every SQL function with its
+//! signature and the module its body lives in, and drives registration,
+//! argument checks and the messages that quote a signature back to the
+//! user. Beside the SQL functions the crate exposes the register's rules
+//! the portal needs (settings, the channel rule, requests as sync sees
+//! them), so that the portal asks and never restates them.
 
-pub mod args;
-pub mod bulk;
-pub mod customer;
-pub mod error;
-pub mod overview;
-pub mod schema;
-pub mod scope;
-pub mod settings;
-pub mod setup;
-pub mod status;
+mod args;
+mod bulk;
+mod channel;
+mod customer;
+mod error;
+mod language;
+mod overview;
+mod quoting;
+pub mod requests;
+mod schema;
+mod settings;
+mod setup;
+mod statement_cache;
+mod status;
 pub mod time;
-pub mod transitions;
+mod transitions;
 
 use std::sync::Arc;
 
@@ -28,12 +35,18 @@ use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
-use args::{Args, Signature};
+use args::Args;
 use error::Result;
-use setup::{ConnState, InitRequest};
-use status::{Language, Status};
+use setup::ConnState;
 
+pub use args::Signature;
+pub use channel::{has_contact, route, Channel};
 pub use error::ConsentError;
+pub use language::Language;
+pub use overview::{COLUMNS as OVERVIEW_COLUMNS, NAME as OVERVIEW};
+pub use schema::SCHEMA_VERSION;
+pub use settings::Settings;
+pub use status::Status;
 
 /// The extension's version, as `consent_version()` returns it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -49,171 +62,35 @@ pub struct Function {
     handler: Handler,
 }
 
-macro_rules! sig {
-    ($name:literal, [$($param:literal),*], $required:literal) => {
-        Signature { name: $name, params: &[$($param),*], required: $required }
+macro_rules! function {
+    ($name:literal ($($param:literal),*) required $required:literal, writes: $writes:literal, $handler:path) => {
+        Function {
+            sig: Signature { name: $name, params: &[$($param),*], required: $required },
+            writes: $writes,
+            handler: $handler,
+        }
     };
 }
 
-fn text(s: &str) -> Value {
-    Value::Text(s.to_owned())
-}
-
-/// The SQL functions, in the order of the reference.
+/// The SQL functions, in the order of the reference (docs/reference.md).
 pub const FUNCTIONS: &[Function] = &[
-    // consent_init(table, id_column, email_column, mobile_column [, name_column])
-    Function {
-        sig: sig!(
-            "consent_init",
-            [
-                "table",
-                "id_column",
-                "email_column",
-                "mobile_column",
-                "name_column"
-            ],
-            4
-        ),
-        writes: true,
-        handler: |a, conn, state| {
-            let table = a.text(0, "the customer table's name")?;
-            let id = a.text(1, "the id column's name")?;
-            let email = a.text(2, "the e-mail column's name")?;
-            let mobile = a.text(3, "the mobile number column's name")?;
-            let name = a.optional_text(4)?;
-            let request = InitRequest {
-                table: &table,
-                id_column: &id,
-                email_column: &email,
-                mobile_column: &mobile,
-                name_column: name.as_deref(),
-            };
-            setup::init(conn, state, &request).map(text)
-        },
-    },
-    // consent_setting(key [, value])
-    Function {
-        sig: sig!("consent_setting", ["key", "value"], 1),
-        writes: true,
-        handler: |a, conn, _| {
-            let key = a.text(0, "a setting's name")?;
-            // consent_setting(key, NULL) is a mistake, not a read.
-            if a.len() > 1 {
-                let value = a.text(1, "the new value")?;
-                settings::set(conn, a.function(), &key, &value)
-            } else {
-                settings::get(conn, a.function(), &key)
-            }
-        },
-    },
-    // consent_version()
-    Function {
-        sig: sig!("consent_version", [], 0),
-        writes: false,
-        handler: |_, _, _| Ok(text(VERSION)),
-    },
-    // consent_status(id)
-    Function {
-        sig: sig!("consent_status", ["id"], 1),
-        writes: false,
-        handler: |a, conn, state| transitions::status(conn, state, &a.customer_id(0)?).map(text),
-    },
-    // consent_queue(id [, at])
-    Function {
-        sig: sig!("consent_queue", ["id", "at"], 1),
-        writes: true,
-        handler: |a, conn, state| {
-            transitions::queue(conn, state, &a.customer_id(0)?, a.at(1)?).map(text)
-        },
-    },
-    // consent_queue_all([status [, at]])
-    Function {
-        sig: sig!("consent_queue_all", ["status", "at"], 0),
-        writes: true,
-        handler: |a, conn, state| {
-            let from = a.optional_text(0)?.unwrap_or_else(|| "missing".to_owned());
-            bulk::queue_all(conn, state, &from, a.at(1)?).map(Value::Integer)
-        },
-    },
-    // consent_approve(id [, evidence [, at]])
-    Function {
-        sig: sig!("consent_approve", ["id", "evidence", "at"], 1),
-        writes: true,
-        handler: |a, conn, state| {
-            let evidence = a.optional_text(1)?.unwrap_or_else(|| "manual".to_owned());
-            transitions::approve(conn, state, &a.customer_id(0)?, &evidence, a.at(2)?).map(text)
-        },
-    },
-    // consent_revoke(id [, reason [, at]])
-    Function {
-        sig: sig!("consent_revoke", ["id", "reason", "at"], 1),
-        writes: true,
-        handler: |a, conn, state| {
-            let reason = a.optional_text(1)?.unwrap_or_else(|| "revoked".to_owned());
-            transitions::revoke(conn, state, &a.customer_id(0)?, &reason, a.at(2)?).map(text)
-        },
-    },
-    // consent_mark_sent(id, channel [, page_id [, at]])
-    Function {
-        sig: sig!("consent_mark_sent", ["id", "channel", "page_id", "at"], 2),
-        writes: true,
-        handler: |a, conn, state| {
-            let channel = a.text(1, "'email' or 'sms'")?;
-            let page = a.optional_text(2)?;
-            transitions::mark_sent(
-                conn,
-                state,
-                &a.customer_id(0)?,
-                &channel,
-                page.as_deref(),
-                a.at(3)?,
-            )
-            .map(text)
-        },
-    },
-    // consent_mark_error(id, reason [, at])
-    Function {
-        sig: sig!("consent_mark_error", ["id", "reason", "at"], 2),
-        writes: true,
-        handler: |a, conn, state| {
-            let reason = a.text(1, "the reason the request failed")?;
-            transitions::mark_error(conn, state, &a.customer_id(0)?, &reason, a.at(2)?).map(text)
-        },
-    },
-    // consent_expire([now])
-    Function {
-        sig: sig!("consent_expire", ["now"], 0),
-        writes: true,
-        handler: |a, conn, state| bulk::expire(conn, state, a.at(0)?).map(Value::Integer),
-    },
-    // consent_label(status [, language])
-    Function {
-        sig: sig!("consent_label", ["status", "language"], 1),
-        writes: false,
-        handler: |a, conn, _| label(a, conn),
-    },
+    function!("consent_init" ("table", "id_column", "email_column", "mobile_column", "name_column") required 4, writes: true, setup::sql_init),
+    function!("consent_setting" ("key", "value") required 1, writes: true, settings::sql_setting),
+    function!("consent_version" () required 0, writes: false, sql_version),
+    function!("consent_status" ("id") required 1, writes: false, transitions::sql_status),
+    function!("consent_queue" ("id", "at") required 1, writes: true, transitions::sql_queue),
+    function!("consent_queue_all" ("status", "at") required 0, writes: true, bulk::sql_queue_all),
+    function!("consent_approve" ("id", "evidence", "at") required 1, writes: true, transitions::sql_approve),
+    function!("consent_revoke" ("id", "reason", "at") required 1, writes: true, transitions::sql_revoke),
+    function!("consent_mark_sent" ("id", "channel", "page_id", "at") required 2, writes: true, transitions::sql_mark_sent),
+    function!("consent_mark_error" ("id", "reason", "at") required 2, writes: true, transitions::sql_mark_error),
+    function!("consent_expire" ("now") required 0, writes: true, bulk::sql_expire),
+    function!("consent_label" ("status", "language") required 1, writes: false, status::sql_label),
 ];
 
-fn label(a: &Args<'_>, conn: &Connection) -> Result<Value> {
-    let f = a.function();
-    let word = a.text(0, "a status word")?;
-    let status: Status = word.parse().map_err(|()| {
-        let all: Vec<_> = Status::ALL.iter().map(|s| format!("'{s}'")).collect();
-        ConsentError::bad_argument(
-            f,
-            format!("unknown status '{word}'; pass one of {}", all.join(", ")),
-        )
-    })?;
-    let language = match a.optional_text(1)? {
-        Some(code) => code.parse::<Language>().map_err(|()| {
-            ConsentError::bad_argument(f, format!("unknown language '{code}'; pass 'sv' or 'en'"))
-        })?,
-        None => settings::language(conn).map_err(|source| ConsentError::Sqlite {
-            function: f,
-            source,
-        })?,
-    };
-    Ok(text(status.label(language)))
+// consent_version()
+fn sql_version(_: &Args<'_>, _: &Connection, _: &ConnState) -> Result<Value> {
+    Ok(Value::Text(VERSION.to_owned()))
 }
 
 /// Adds every consent function and `consent_overview` to the connection.
@@ -226,7 +103,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
         }
         let state = Arc::clone(&state);
         conn.create_scalar_function(function.sig.name, -1, flags, move |ctx: &Context<'_>| {
-            call(function, ctx, &state).map_err(ConsentError::into_sqlite)
+            call(function, ctx, &state).map_err(error::ConsentError::into_sqlite)
         })?;
     }
     overview::register(conn)
@@ -234,7 +111,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
 
 fn call(function: &'static Function, ctx: &Context<'_>, state: &ConnState) -> Result<Value> {
     let args = Args::new(ctx, &function.sig)?;
-    scope::with_connection(ctx, |conn| (function.handler)(&args, conn, state)).map_err(
+    statement_cache::with_connection(ctx, |conn| (function.handler)(&args, conn, state)).map_err(
         |source| ConsentError::Sqlite {
             function: function.sig.name,
             source,

@@ -16,10 +16,13 @@ use rusqlite::vtab::{
 };
 use rusqlite::Connection;
 
-use crate::error::{quote_identifier, ConsentError};
+use crate::error::ConsentError;
+use crate::language::Language;
+use crate::quoting::quote_identifier;
+use crate::requests::newest_request_sql;
 use crate::settings;
 use crate::setup::{self, Setup};
-use crate::status::{Language, Status};
+use crate::status::Status;
 
 pub const NAME: &str = "consent_overview";
 
@@ -161,10 +164,10 @@ impl OverviewCursor {
         };
         let sql = format!(
             "SELECT c.{id}, {name}, r.status, r.reason, r.updated_at, r.id \
-             FROM {table} AS c LEFT JOIN main.consent_request AS r \
-               ON r.id = (SELECT id FROM main.consent_request WHERE customer_id = c.{id} ORDER BY supersedes DESC LIMIT 1) \
+             FROM {table} AS c LEFT JOIN main.consent_request AS r ON r.id = {newest} \
              WHERE {filter} ORDER BY c.{id} LIMIT {PAGE_ROWS}",
             table = setup.quoted_table(),
+            newest = newest_request_sql(&format!("c.{id}")),
         );
         // A renamed or dropped table or column: say which.
         let explain = |e: rusqlite::Error| {
@@ -249,7 +252,7 @@ impl OverviewCursor {
     ) -> rusqlite::Result<()> {
         let conn = self.connection()?;
         let setup = setup::load(&conn, NAME).map_err(ConsentError::into_sqlite)?;
-        let language = settings::language(&conn)?;
+        let language = settings::read_language(&conn)?;
         self.rows.clear();
         self.rows_before = 0;
         self.scan = Some(Scan {

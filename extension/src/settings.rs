@@ -1,11 +1,18 @@
-//! `consent_setting`: the business's settings, validated on the way in, with
-//! their defaults on the way out.
+//! `consent_setting`: the business's settings, validated on the way in,
+//! with their defaults on the way out. [`SETTINGS`] is the one place a
+//! setting's default and rule are written; [`Settings`] reads them all,
+//! typed, for the portal and the functions alike.
+
+use std::collections::HashMap;
+use std::str::FromStr;
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::args::Args;
 use crate::error::{ConsentError, InFunction, Result};
-use crate::status::Language;
+use crate::language::Language;
+use crate::setup::ConnState;
 
 /// A setting's key, default and rule.
 pub struct SettingSpec {
@@ -17,8 +24,8 @@ pub struct SettingSpec {
     check: fn(&str) -> bool,
 }
 
-fn non_blank_text(max: usize) -> impl Fn(&str) -> bool {
-    move |v: &str| !v.trim().is_empty() && v.chars().count() <= max
+fn non_blank_text(value: &str, max: usize) -> bool {
+    !value.trim().is_empty() && value.chars().count() <= max
 }
 
 pub const SETTINGS: &[SettingSpec] = &[
@@ -27,14 +34,14 @@ pub const SETTINGS: &[SettingSpec] = &[
         default: None,
         rule: "the business's own information text, not blank, at most 10000 characters",
         numeric: false,
-        check: |v| non_blank_text(10_000)(v),
+        check: |v| non_blank_text(v, 10_000),
     },
     SettingSpec {
         key: "business_name",
         default: None,
         rule: "the business's name as customers know it, not blank, at most 200 characters",
         numeric: false,
-        check: |v| non_blank_text(200)(v),
+        check: |v| non_blank_text(v, 200),
     },
     SettingSpec {
         key: "sms_enabled",
@@ -59,6 +66,87 @@ pub const SETTINGS: &[SettingSpec] = &[
     },
 ];
 
+/// Every setting with its default applied, as the register's rules use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The business's information text; required before anyone is queued.
+    pub info_text: Option<String>,
+    pub business_name: Option<String>,
+    /// The business has an SMS subscription.
+    pub sms_enabled: bool,
+    /// The consent window: silence this long means no.
+    pub expiry_days: i64,
+    /// The language of labels, reasons, pages and messages.
+    pub language: Language,
+}
+
+impl Settings {
+    /// Reads every setting in one statement; before `consent_init`, the
+    /// defaults.
+    pub fn read(conn: &Connection) -> rusqlite::Result<Settings> {
+        let mut stored = HashMap::new();
+        if has_settings_table(conn)? {
+            let mut stmt = conn.prepare("SELECT key, value FROM main.consent_settings")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (key, value) = row?;
+                stored.insert(key, value);
+            }
+        }
+        let stored = |key: &str| stored.get(key).map(String::as_str);
+        Ok(Settings {
+            info_text: stored("info_text").map(str::to_owned),
+            business_name: stored("business_name").map(str::to_owned),
+            sms_enabled: sms_enabled(stored("sms_enabled")),
+            expiry_days: expiry_days(stored("expiry_days")),
+            language: language(stored("language")),
+        })
+    }
+}
+
+/// A stored value parsed, else the default from [`SETTINGS`] parsed. A
+/// stored value that does not parse was written around `consent_setting`;
+/// the default serves then.
+fn typed<T: FromStr + Default>(key: &str, stored: Option<&str>) -> T {
+    let default = || {
+        SETTINGS
+            .iter()
+            .find(|s| s.key == key)
+            .and_then(|s| s.default)
+            .and_then(|d| d.parse().ok())
+            .unwrap_or_default()
+    };
+    stored.and_then(|v| v.parse().ok()).unwrap_or_else(default)
+}
+
+/// `sms_enabled` from its stored text (None when unset).
+pub(crate) fn sms_enabled(stored: Option<&str>) -> bool {
+    typed::<u8>("sms_enabled", stored) == 1
+}
+
+/// `expiry_days` from its stored text (None when unset).
+pub(crate) fn expiry_days(stored: Option<&str>) -> i64 {
+    typed("expiry_days", stored)
+}
+
+/// `language` from its stored text (None when unset).
+pub(crate) fn language(stored: Option<&str>) -> Language {
+    typed("language", stored)
+}
+
+// consent_setting(key [, value])
+pub(crate) fn sql_setting(a: &Args<'_>, conn: &Connection, _: &ConnState) -> Result<Value> {
+    let key = a.text(0, "a setting's name")?;
+    // consent_setting(key, NULL) is a mistake, not a read.
+    if a.len() > 1 {
+        let value = a.text(1, "the new value")?;
+        set(conn, a.function(), &key, &value)
+    } else {
+        get(conn, a.function(), &key)
+    }
+}
+
 fn spec(function: &'static str, key: &str) -> Result<&'static SettingSpec> {
     SETTINGS.iter().find(|s| s.key == key).ok_or_else(|| {
         let keys: Vec<_> = SETTINGS.iter().map(|s| s.key).collect();
@@ -74,7 +162,7 @@ fn spec(function: &'static str, key: &str) -> Result<&'static SettingSpec> {
 
 impl SettingSpec {
     /// The value as SQL returns it: integers for numeric settings.
-    pub fn to_sql(&self, value: Option<&str>) -> Value {
+    fn to_sql(&self, value: Option<&str>) -> Value {
         match value {
             None => Value::Null,
             Some(v) if self.numeric => v.parse::<i64>().map(Value::Integer).unwrap_or(Value::Null),
@@ -93,7 +181,7 @@ fn has_settings_table(conn: &Connection) -> rusqlite::Result<bool> {
 }
 
 /// The stored value of a setting, or None when unset (or before setup).
-pub fn stored(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+pub(crate) fn stored(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     if !has_settings_table(conn)? {
         return Ok(None);
     }
@@ -106,14 +194,14 @@ pub fn stored(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> 
 }
 
 /// `consent_setting(key)`: the effective value, the default when unset.
-pub fn get(conn: &Connection, function: &'static str, key: &str) -> Result<Value> {
+fn get(conn: &Connection, function: &'static str, key: &str) -> Result<Value> {
     let spec = spec(function, key)?;
     let value = stored(conn, key).in_function(function)?;
     Ok(spec.to_sql(value.as_deref().or(spec.default)))
 }
 
 /// `consent_setting(key, value)`: validates, stores and returns the value.
-pub fn set(conn: &Connection, function: &'static str, key: &str, value: &str) -> Result<Value> {
+fn set(conn: &Connection, function: &'static str, key: &str, value: &str) -> Result<Value> {
     let spec = spec(function, key)?;
     if !(spec.check)(value) {
         let shown: String = value.chars().take(60).collect();
@@ -142,15 +230,37 @@ pub fn set(conn: &Connection, function: &'static str, key: &str, value: &str) ->
 }
 
 /// The `language` setting, Swedish before setup or when unset.
-pub fn language(conn: &Connection) -> rusqlite::Result<Language> {
-    Ok(stored(conn, "language")?
-        .and_then(|l| l.parse().ok())
-        .unwrap_or_default())
+pub(crate) fn read_language(conn: &Connection) -> rusqlite::Result<Language> {
+    Ok(language(stored(conn, "language")?.as_deref()))
 }
 
 /// The `expiry_days` setting.
-pub fn expiry_days(conn: &Connection) -> rusqlite::Result<i64> {
-    Ok(stored(conn, "expiry_days")?
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(7))
+pub(crate) fn read_expiry_days(conn: &Connection) -> rusqlite::Result<i64> {
+    Ok(expiry_days(stored(conn, "expiry_days")?.as_deref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_passes_its_own_rule() {
+        for spec in SETTINGS {
+            if let Some(default) = spec.default {
+                assert!((spec.check)(default), "{}: {default}", spec.key);
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_apply_when_unset_or_unreadable() {
+        assert!(!sms_enabled(None));
+        assert!(sms_enabled(Some("1")));
+        assert_eq!(expiry_days(None), 7);
+        assert_eq!(expiry_days(Some("14")), 14);
+        assert_eq!(expiry_days(Some("soon")), 7);
+        assert_eq!(language(None), Language::Sv);
+        assert_eq!(language(Some("en")), Language::En);
+        assert_eq!(language(Some("de")), Language::Sv);
+    }
 }

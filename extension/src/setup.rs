@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection};
 
-use crate::error::{quote_identifier, ConsentError, InFunction, Quoted, Result};
+use crate::args::Args;
+use crate::error::{ConsentError, InFunction, Result};
+use crate::quoting::{quote_identifier, Quoted};
 use crate::schema::{self, Affinity, SCHEMA_VERSION};
 
 /// Where the customers are, as `consent_init` recorded it.
@@ -54,19 +56,6 @@ impl Setup {
             .into_iter()
             .chain(self.name_column.as_ref())
             .map(String::as_str)
-    }
-
-    /// SQL expressions that are true when the customer row `alias` has an
-    /// e-mail address and a mobile number, by the rule of
-    /// [`crate::customer::has_text`] (not blank; a number counts).
-    pub fn contact_sql(&self, alias: &str) -> (String, String) {
-        // GLOB with a class of everything but blanks: one cheap test per
-        // row (the two-argument trim() allocates on every call).
-        let present = |col: &str| {
-            let c = format!("{alias}.{}", quote_identifier(col));
-            format!("(typeof({c}) <> 'blob' AND {c} GLOB '*[^ \t\n\r]*')")
-        };
-        (present(&self.email_column), present(&self.mobile_column))
     }
 }
 
@@ -201,8 +190,25 @@ fn table_columns(conn: &Connection, table: &str) -> rusqlite::Result<Option<Vec<
     Ok((!columns.is_empty()).then_some(columns))
 }
 
+// consent_init(table, id_column, email_column, mobile_column [, name_column])
+pub(crate) fn sql_init(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
+    let table = a.text(0, "the customer table's name")?;
+    let id = a.text(1, "the id column's name")?;
+    let email = a.text(2, "the e-mail column's name")?;
+    let mobile = a.text(3, "the mobile number column's name")?;
+    let name = a.optional_text(4)?;
+    let request = InitRequest {
+        table: &table,
+        id_column: &id,
+        email_column: &email,
+        mobile_column: &mobile,
+        name_column: name.as_deref(),
+    };
+    init_to(conn, state, &request, SCHEMA_VERSION).map(|ok| Value::Text(ok.to_owned()))
+}
+
 /// The arguments of `consent_init`.
-pub struct InitRequest<'a> {
+struct InitRequest<'a> {
     pub table: &'a str,
     pub id_column: &'a str,
     pub email_column: &'a str,
@@ -212,18 +218,10 @@ pub struct InitRequest<'a> {
 
 const INIT: &str = "consent_init";
 
-/// `consent_init`: checks the table and columns, creates or migrates the
-/// consent tables and records the setup, all or nothing.
-pub fn init(
-    conn: &Connection,
-    state: &ConnState,
-    request: &InitRequest<'_>,
-) -> Result<&'static str> {
-    init_to(conn, state, request, SCHEMA_VERSION)
-}
-
-/// `consent_init` up to a given schema version (tests upgrade old schemas).
-pub fn init_to(
+/// `consent_init` up to a schema version (the tests upgrade old schemas):
+/// checks the table and columns, creates or migrates the consent tables and
+/// records the setup, all or nothing.
+fn init_to(
     conn: &Connection,
     state: &ConnState,
     request: &InitRequest<'_>,
@@ -413,4 +411,91 @@ fn ensure_unique(conn: &Connection, table: &str, id: &Column, columns: &[Column]
             quote_identifier(&id.name)
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(conn: &Connection, sql: &str) -> Value {
+        conn.query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    fn error(conn: &Connection, sql: &str) -> String {
+        match conn.query_row(sql, [], |r| r.get::<_, Value>(0)) {
+            Ok(v) => panic!("{sql} should fail, returned {v:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn init_upgrades_an_older_schema_and_keeps_the_data() {
+        let conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, mobile TEXT);
+             INSERT INTO customers (id, name, email) VALUES (1, 'Anna Andersson', 'anna@example.se');",
+        )
+        .expect("billing table");
+        // A database made by the first release: schema version 1 only.
+        let request = InitRequest {
+            table: "customers",
+            id_column: "id",
+            email_column: "email",
+            mobile_column: "mobile",
+            name_column: Some("name"),
+        };
+        init_to(&conn, &ConnState::default(), &request, 1).expect("init at version 1");
+        assert_eq!(schema::current_version(&conn).expect("version"), 1);
+        conn.execute_batch(
+            "INSERT INTO consent_request (customer_id, supersedes, status, prev_status, actor, created_at, updated_at)
+             VALUES (1, 0, 'queued', 'missing', 'consent_queue', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+        )
+        .expect("a version-1 request");
+        let has_text_table = |c: &Connection| -> i64 {
+            c.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'consent_text'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count")
+        };
+        assert_eq!(has_text_table(&conn), 0);
+
+        // The newer library refuses to work on the old schema until init runs.
+        crate::register(&conn).expect("register");
+        let e = error(&conn, "SELECT consent_status(1)");
+        assert!(
+            e.contains("schema version 1") && e.contains("run consent_init again"),
+            "{e}"
+        );
+        let init = "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')";
+        assert_eq!(value(&conn, init), Value::Text("ok".to_owned()));
+        assert_eq!(
+            schema::current_version(&conn).expect("version"),
+            SCHEMA_VERSION
+        );
+        assert_eq!(has_text_table(&conn), 1);
+        assert_eq!(
+            value(&conn, "SELECT consent_status(1)"),
+            Value::Text("queued".to_owned()),
+            "data kept"
+        );
+        assert_eq!(
+            value(&conn, "SELECT text_hash FROM consent_request"),
+            Value::Null
+        );
+        // Idempotent: a second init changes nothing.
+        let schema_sql = |c: &Connection| -> String {
+            c.query_row(
+                "SELECT group_concat(sql, ';') FROM sqlite_master",
+                [],
+                |r| r.get(0),
+            )
+            .expect("schema")
+        };
+        let before = schema_sql(&conn);
+        value(&conn, init);
+        assert_eq!(schema_sql(&conn), before);
+    }
 }

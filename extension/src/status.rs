@@ -1,7 +1,17 @@
-//! The statuses of a customer's consent and the labels the register shows.
+//! The statuses of a customer's consent, the labels the register shows, and
+//! `consent_label`.
 
 use std::fmt;
 use std::str::FromStr;
+
+use rusqlite::types::Value;
+use rusqlite::Connection;
+
+use crate::args::Args;
+use crate::error::{ConsentError, InFunction, Result};
+use crate::language::Language;
+use crate::settings;
+use crate::setup::ConnState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
@@ -37,25 +47,32 @@ impl Status {
 
     /// The label the billing application's register shows.
     pub fn label(self, language: Language) -> &'static str {
-        match (language, self) {
-            (Language::Sv, Status::Missing) => "Samtycke saknas",
-            (Language::Sv, Status::Queued) => "Begäran om samtycke är köad",
-            (Language::Sv, Status::Sent) => "Begäran om samtycke är skickat",
-            (Language::Sv, Status::Approved) => "Samtycke är godkänt",
-            (Language::Sv, Status::Denied) => "Samtycke är nekat",
-            (Language::Sv, Status::Error) => "Fel vid begäran av samtycke",
-            (Language::En, Status::Missing) => "Consent missing",
-            (Language::En, Status::Queued) => "Consent request queued",
-            (Language::En, Status::Sent) => "Consent request sent",
-            (Language::En, Status::Approved) => "Consent approved",
-            (Language::En, Status::Denied) => "Consent denied",
-            (Language::En, Status::Error) => "Consent request failed",
-        }
+        let (sv, en) = match self {
+            Status::Missing => ("Samtycke saknas", "Consent missing"),
+            Status::Queued => ("Begäran om samtycke är köad", "Consent request queued"),
+            Status::Sent => ("Begäran om samtycke är skickat", "Consent request sent"),
+            Status::Approved => ("Samtycke är godkänt", "Consent approved"),
+            Status::Denied => ("Samtycke är nekat", "Consent denied"),
+            Status::Error => ("Fel vid begäran av samtycke", "Consent request failed"),
+        };
+        language.pick(sv, en)
     }
 
     /// Whether a request in this status is still waiting for the customer.
     pub fn is_open(self) -> bool {
         matches!(self, Status::Queued | Status::Sent)
+    }
+
+    /// Parses a status word a caller passed to `function`; the error lists
+    /// the words there are.
+    pub(crate) fn parse_argument(function: &'static str, word: &str) -> Result<Status> {
+        word.parse().map_err(|()| {
+            let all: Vec<_> = Status::ALL.iter().map(|s| format!("'{s}'")).collect();
+            ConsentError::bad_argument(
+                function,
+                format!("unknown status '{word}'; pass one of {}", all.join(", ")),
+            )
+        })
     }
 }
 
@@ -75,30 +92,15 @@ impl FromStr for Status {
     }
 }
 
-/// The languages every text a clerk or customer reads exists in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Language {
-    #[default]
-    Sv,
-    En,
-}
-
-impl Language {
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::Sv => "sv",
-            Language::En => "en",
-        }
-    }
-}
-
-impl FromStr for Language {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "sv" => Ok(Language::Sv),
-            "en" => Ok(Language::En),
-            _ => Err(()),
-        }
-    }
+// consent_label(status [, language])
+pub(crate) fn sql_label(a: &Args<'_>, conn: &Connection, _: &ConnState) -> Result<Value> {
+    let f = a.function();
+    let status = Status::parse_argument(f, &a.text(0, "a status word")?)?;
+    let language = match a.optional_text(1)? {
+        Some(code) => code.parse::<Language>().map_err(|()| {
+            ConsentError::bad_argument(f, format!("unknown language '{code}'; pass 'sv' or 'en'"))
+        })?,
+        None => settings::read_language(conn).in_function(f)?,
+    };
+    Ok(Value::Text(status.label(language).to_owned()))
 }

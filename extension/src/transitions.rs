@@ -7,10 +7,13 @@
 use rusqlite::types::Value;
 use rusqlite::{params, Connection};
 
+use crate::args::Args;
+use crate::channel::{self, Channel};
 use crate::customer::{self, Customer};
-use crate::error::{show_value, ConsentError, InFunction, Result};
+use crate::error::{ConsentError, InFunction, Result};
+use crate::quoting::show_value;
 use crate::setup::ConnState;
-use crate::status::{Language, Status};
+use crate::status::Status;
 use crate::time::{self, UnixSeconds};
 
 /// How often a transition is decided again after a concurrent change.
@@ -35,6 +38,17 @@ enum Write<'a> {
     },
 }
 
+impl Write<'_> {
+    /// An update of the current request from `from`, with one value (?4).
+    fn update(sql: &'static str, from: Status, value: &str) -> Self {
+        Write::Update {
+            sql,
+            from,
+            params: vec![Value::Text(value.to_owned())],
+        }
+    }
+}
+
 /// Runs `decide` against the customer's current state and applies what it
 /// returns; returns the status after the call.
 fn transition<'a>(
@@ -44,7 +58,7 @@ fn transition<'a>(
     id: &Value,
     at: UnixSeconds,
     decide: impl Fn(&Customer) -> Result<(Status, Write<'a>)>,
-) -> Result<&'static str> {
+) -> Result<Value> {
     let at = time::format(at);
     for _ in 0..ATTEMPTS {
         let customer = customer::find(conn, state, function, id)?;
@@ -109,7 +123,7 @@ fn transition<'a>(
             }
         };
         if applied {
-            return Ok(after.as_str());
+            return Ok(text(after));
         }
     }
     Err(ConsentError::bad_argument(
@@ -121,53 +135,25 @@ fn transition<'a>(
     ))
 }
 
-/// `consent_status(id)`
-pub fn status(conn: &Connection, state: &ConnState, id: &Value) -> Result<&'static str> {
-    Ok(customer::find(conn, state, "consent_status", id)?
-        .status()
-        .as_str())
+// consent_status(id)
+pub(crate) fn sql_status(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
+    let id = a.customer_id(0)?;
+    let customer = customer::find(conn, state, a.function(), &id)?;
+    Ok(text(customer.status()))
 }
 
-/// Why a customer cannot be reached, in the register's language; None when
-/// they can.
-pub fn unreachable_reason(
-    has_email: bool,
-    has_mobile: bool,
-    sms_enabled: bool,
-    language: Language,
-) -> Option<&'static str> {
-    match (has_email, has_mobile, sms_enabled, language) {
-        (true, _, _, _) | (false, true, true, _) => None,
-        (false, true, false, Language::Sv) => {
-            Some("Kunden saknar e-postadress, och SMS är inte aktiverat (sms_enabled = 0)")
-        }
-        (false, true, false, Language::En) => {
-            Some("The customer has no e-mail address, and SMS is not enabled (sms_enabled = 0)")
-        }
-        (false, false, _, Language::Sv) => Some("Kunden saknar både e-postadress och mobilnummer"),
-        (false, false, _, Language::En) => {
-            Some("The customer has neither an e-mail address nor a mobile number")
-        }
-    }
-}
-
-/// `consent_queue(id [, at])`
-pub fn queue(
-    conn: &Connection,
-    state: &ConnState,
-    id: &Value,
-    at: UnixSeconds,
-) -> Result<&'static str> {
-    const F: &str = "consent_queue";
-    transition(conn, state, F, id, at, |c| {
+// consent_queue(id [, at])
+pub(crate) fn sql_queue(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
+    let f = a.function();
+    transition(conn, state, f, &a.customer_id(0)?, a.at(1)?, |c| {
         let now = c.status();
         if now.is_open() || now == Status::Approved {
             return Ok((now, Write::Nothing));
         }
-        match unreachable_reason(c.has_email, c.has_mobile, c.sms_enabled, c.language) {
+        match channel::route(c.has_email, c.has_mobile, c.sms_enabled, c.language) {
             // Still unreachable: an error stays an error, with no new row.
-            Some(_) if now == Status::Error => Ok((now, Write::Nothing)),
-            Some(reason) => Ok((
+            Err(_) if now == Status::Error => Ok((now, Write::Nothing)),
+            Err(reason) => Ok((
                 Status::Error,
                 Write::Create {
                     status: Status::Error,
@@ -176,11 +162,11 @@ pub fn queue(
                     detail: Some(reason),
                 },
             )),
-            None if !c.info_text_set => Err(ConsentError::InfoTextUnset {
-                function: F,
+            Ok(_) if !c.info_text_set => Err(ConsentError::InfoTextUnset {
+                function: f,
                 id: show_value((&c.id).into()),
             }),
-            None => Ok((
+            Ok(_) => Ok((
                 Status::Queued,
                 Write::Create {
                     status: Status::Queued,
@@ -193,147 +179,159 @@ pub fn queue(
     })
 }
 
-/// `consent_approve(id [, evidence [, at]])`
-pub fn approve(
-    conn: &Connection,
-    state: &ConnState,
-    id: &Value,
-    evidence: &str,
-    at: UnixSeconds,
-) -> Result<&'static str> {
-    transition(conn, state, "consent_approve", id, at, |c| {
-        Ok(match c.status() {
-            Status::Approved => (Status::Approved, Write::Nothing),
-            from @ (Status::Queued | Status::Sent) => (
-                Status::Approved,
-                Write::Update {
-                    sql: "UPDATE main.consent_request SET status = 'approved', evidence = ?4, \
-                          actor = 'consent_approve', detail = ?4, decided_at = ?3, updated_at = ?3 \
-                          WHERE id = ?1 AND status = ?2",
-                    from,
-                    params: vec![Value::Text(evidence.to_owned())],
-                },
-            ),
-            Status::Missing | Status::Denied | Status::Error => (
-                Status::Approved,
-                Write::Create {
-                    status: Status::Approved,
-                    reason: None,
-                    evidence: Some(evidence),
-                    detail: Some(evidence),
-                },
-            ),
-        })
-    })
+// consent_approve(id [, evidence [, at]])
+pub(crate) fn sql_approve(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
+    let evidence = a.optional_text(1)?.unwrap_or_else(|| "manual".to_owned());
+    let evidence = evidence.as_str();
+    transition(
+        conn,
+        state,
+        a.function(),
+        &a.customer_id(0)?,
+        a.at(2)?,
+        |c| {
+            Ok(match c.status() {
+                Status::Approved => (Status::Approved, Write::Nothing),
+                from @ (Status::Queued | Status::Sent) => (
+                    Status::Approved,
+                    Write::update(
+                        "UPDATE main.consent_request SET status = 'approved', evidence = ?4, \
+                     actor = 'consent_approve', detail = ?4, decided_at = ?3, updated_at = ?3 \
+                     WHERE id = ?1 AND status = ?2",
+                        from,
+                        evidence,
+                    ),
+                ),
+                Status::Missing | Status::Denied | Status::Error => (
+                    Status::Approved,
+                    Write::Create {
+                        status: Status::Approved,
+                        reason: None,
+                        evidence: Some(evidence),
+                        detail: Some(evidence),
+                    },
+                ),
+            })
+        },
+    )
 }
 
-/// `consent_revoke(id [, reason [, at]])`
-pub fn revoke(
-    conn: &Connection,
-    state: &ConnState,
-    id: &Value,
-    reason: &str,
-    at: UnixSeconds,
-) -> Result<&'static str> {
-    transition(conn, state, "consent_revoke", id, at, |c| {
-        Ok(match c.status() {
-            from @ (Status::Approved | Status::Queued | Status::Sent) => (
-                Status::Denied,
-                Write::Update {
-                    sql: "UPDATE main.consent_request SET status = 'denied', reason = ?4, \
-                          actor = 'consent_revoke', detail = ?4, decided_at = ?3, updated_at = ?3 \
-                          WHERE id = ?1 AND status = ?2",
-                    from,
-                    params: vec![Value::Text(reason.to_owned())],
-                },
-            ),
-            other => (other, Write::Nothing),
-        })
-    })
+// consent_revoke(id [, reason [, at]])
+pub(crate) fn sql_revoke(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
+    let reason = a.optional_text(1)?.unwrap_or_else(|| "revoked".to_owned());
+    transition(
+        conn,
+        state,
+        a.function(),
+        &a.customer_id(0)?,
+        a.at(2)?,
+        |c| {
+            Ok(match c.status() {
+                from @ (Status::Approved | Status::Queued | Status::Sent) => (
+                    Status::Denied,
+                    Write::update(
+                        "UPDATE main.consent_request SET status = 'denied', reason = ?4, \
+                     actor = 'consent_revoke', detail = ?4, decided_at = ?3, updated_at = ?3 \
+                     WHERE id = ?1 AND status = ?2",
+                        from,
+                        &reason,
+                    ),
+                ),
+                other => (other, Write::Nothing),
+            })
+        },
+    )
 }
 
-/// The channels a request can be sent through.
-pub const CHANNELS: [&str; 2] = ["email", "sms"];
-
-/// `consent_mark_sent(id, channel [, page_id [, at]])`
-pub fn mark_sent(
-    conn: &Connection,
-    state: &ConnState,
-    id: &Value,
-    channel: &str,
-    page_id: Option<&str>,
-    at: UnixSeconds,
-) -> Result<&'static str> {
-    const F: &str = "consent_mark_sent";
-    if !CHANNELS.contains(&channel) {
-        return Err(ConsentError::bad_argument(
-            F,
-            format!("unknown channel '{channel}'; pass 'email' or 'sms'"),
-        ));
-    }
-    if let Some(page) = page_id {
+// consent_mark_sent(id, channel [, page_id [, at]])
+pub(crate) fn sql_mark_sent(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
+    let f = a.function();
+    let word = a.text(1, "'email' or 'sms'")?;
+    let channel: Channel = word.parse().map_err(|()| {
+        ConsentError::bad_argument(
+            f,
+            format!("unknown channel '{word}'; pass 'email' or 'sms'"),
+        )
+    })?;
+    let page_id = a.optional_text(2)?;
+    if let Some(page) = &page_id {
         let valid = (16..=64).contains(&page.len())
             && page
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !valid {
             return Err(ConsentError::bad_argument(
-                F,
+                f,
                 "page_id must be 16 to 64 characters of A-Z, a-z, 0-9, '-' and '_' (base64url), as the portal draws it",
             ));
         }
     }
-    transition(conn, state, F, id, at, |c| {
+    transition(conn, state, f, &a.customer_id(0)?, a.at(3)?, |c| {
         match c.status() {
-        Status::Queued => Ok((
-            Status::Sent,
-            Write::Update {
-                sql:
-                    "UPDATE main.consent_request SET status = 'sent', channel = ?4, page_id = coalesce(?5, page_id), \
-                      actor = 'consent_mark_sent', detail = ?4, sent_at = ?3, updated_at = ?3 \
+            Status::Queued => Ok((
+                Status::Sent,
+                Write::Update {
+                    sql: "UPDATE main.consent_request SET status = 'sent', channel = ?4, \
+                      page_id = coalesce(?5, page_id), actor = 'consent_mark_sent', detail = ?4, \
+                      sent_at = ?3, updated_at = ?3 \
                       WHERE id = ?1 AND status = ?2",
-                from: Status::Queued,
-                params: vec![
-                    Value::Text(channel.to_owned()),
-                    page_id.map_or(Value::Null, |p| Value::Text(p.to_owned())),
-                ],
-            },
-        )),
-        other => Err(ConsentError::IllegalTransition {
-            function: F,
-            id: show_value((&c.id).into()),
-            status: other.as_str(),
-            what: "only a queued request can be marked sent; queue it first with consent_queue(id)",
-        }),
-    }
+                    from: Status::Queued,
+                    params: vec![
+                        Value::Text(channel.as_str().to_owned()),
+                        page_id.clone().map_or(Value::Null, Value::Text),
+                    ],
+                },
+            )),
+            other => Err(illegal(
+                f,
+                c,
+                other,
+                "only a queued request can be marked sent; queue it first with consent_queue(id)",
+            )),
+        }
     })
 }
 
-/// `consent_mark_error(id, reason [, at])`
-pub fn mark_error(
-    conn: &Connection,
-    state: &ConnState,
-    id: &Value,
-    reason: &str,
-    at: UnixSeconds,
-) -> Result<&'static str> {
-    const F: &str = "consent_mark_error";
-    transition(conn, state, F, id, at, |c| match c.status() {
-        from @ (Status::Queued | Status::Sent) => Ok((
-            Status::Error,
-            Write::Update {
-                sql: "UPDATE main.consent_request SET status = 'error', reason = ?4, \
-                      actor = 'consent_mark_error', detail = ?4, updated_at = ?3 \
-                      WHERE id = ?1 AND status = ?2",
-                from,
-                params: vec![Value::Text(reason.to_owned())],
-            },
-        )),
-        other => Err(ConsentError::IllegalTransition {
-            function: F,
-            id: show_value((&c.id).into()),
-            status: other.as_str(),
-            what: "only a queued or sent request can be marked as failed",
-        }),
+// consent_mark_error(id, reason [, at])
+pub(crate) fn sql_mark_error(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
+    let f = a.function();
+    let reason = a.text(1, "the reason the request failed")?;
+    transition(conn, state, f, &a.customer_id(0)?, a.at(2)?, |c| {
+        match c.status() {
+            from @ (Status::Queued | Status::Sent) => Ok((
+                Status::Error,
+                Write::update(
+                    "UPDATE main.consent_request SET status = 'error', reason = ?4, \
+                 actor = 'consent_mark_error', detail = ?4, updated_at = ?3 \
+                 WHERE id = ?1 AND status = ?2",
+                    from,
+                    &reason,
+                ),
+            )),
+            other => Err(illegal(
+                f,
+                c,
+                other,
+                "only a queued or sent request can be marked as failed",
+            )),
+        }
     })
+}
+
+fn illegal(
+    function: &'static str,
+    c: &Customer,
+    status: Status,
+    what: &'static str,
+) -> ConsentError {
+    ConsentError::IllegalTransition {
+        function,
+        id: show_value((&c.id).into()),
+        status: status.as_str(),
+        what,
+    }
+}
+
+fn text(status: Status) -> Value {
+    Value::Text(status.as_str().to_owned())
 }

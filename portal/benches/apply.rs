@@ -9,7 +9,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use consent_portal::decisions::{self, Collected};
+use consent_portal::collector::{Decision, StoredDecision};
+use consent_portal::sync::apply;
 use consent_portal::token::{self, Claims, CustomerId, Signer, Verifier};
 use rusqlite::{params, Connection};
 
@@ -61,7 +62,7 @@ fn main() {
     let signer = Signer::new(token::SigningKey::from_bytes(&seed));
     let verifier = Verifier::new([signer.verifying_key()]);
     let received = consent_extension::time::format(SENT_AT + 3600);
-    let batch: Vec<Collected> = (1..=n as i64)
+    let batch: Vec<StoredDecision> = (1..=n as i64)
         .map(|id| {
             let claims = Claims {
                 request_id: id,
@@ -69,10 +70,14 @@ fn main() {
                 expires_at: SENT_AT + 8 * 86_400,
                 text_hash: [9; 32],
             };
-            Collected {
+            StoredDecision {
                 cursor: id,
                 request_id: id,
-                decision: if id % 4 == 0 { "decline" } else { "approve" }.to_owned(),
+                decision: if id % 4 == 0 {
+                    Decision::Decline
+                } else {
+                    Decision::Approve
+                },
                 token: signer.sign(&claims).expect("sign"),
                 received_at: received.clone(),
             }
@@ -95,7 +100,7 @@ fn main() {
             for d in &batch {
                 let at = consent_extension::time::parse(&d.received_at).expect("time");
                 let claims = verifier.verify(&d.token, at).expect("valid");
-                let status = if d.decision == "approve" {
+                let status = if d.decision == Decision::Approve {
                     "approved"
                 } else {
                     "denied"
@@ -115,7 +120,7 @@ fn main() {
         let conn = Connection::open(&db).expect("open");
         consent_extension::register(&conn).expect("register");
         let started = Instant::now();
-        let applied = decisions::apply(&conn, "bench", &batch, &verifier, false).expect("apply");
+        let applied = apply::apply(&conn, "bench", &batch, &verifier, false).expect("apply");
         ours.push(started.elapsed());
         assert_eq!(
             applied.approved + applied.declined,

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use consent_portal::config::{self, Config};
-use consent_portal::{keys, render};
+use consent_portal::keys;
+use consent_portal::sync::render;
 use rusqlite::Connection;
 
 fn median(mut v: Vec<Duration>) -> Duration {

@@ -3,11 +3,7 @@
 
 pub mod collector;
 pub mod config;
-pub mod courier;
-pub mod decisions;
-pub mod deliver;
 pub mod keys;
-pub mod render;
 pub mod send;
 pub mod site;
 pub mod status;

@@ -9,7 +9,7 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::render::RenderError;
+use crate::sync::render::RenderError;
 
 /// (name, built-in source). `style.css` is inlined into every page.
 const BUILT_IN: &[(&str, &str)] = &[

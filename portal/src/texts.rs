@@ -2,7 +2,7 @@
 //! business's own information text comes from the database; these are our
 //! standard texts around it.
 
-use consent_extension::status::Language;
+use consent_extension::Language;
 use serde::Serialize;
 
 /// The texts of one language, with the business's name filled in.

@@ -25,10 +25,11 @@ use base64::Engine as _;
 use consent_extension::time;
 use consent_portal::collector::{CollectorApp, Inbox};
 use consent_portal::config::{self, Config, Sms, SmsTransport};
-use consent_portal::courier::Transports;
-use consent_portal::render::{self, NoProgress};
 use consent_portal::send::sms::SmsSender;
 use consent_portal::send::Credentials;
+use consent_portal::send::Transports;
+use consent_portal::sync::render;
+use consent_portal::sync::NoProgress;
 use consent_portal::token::{self, Claims, CustomerId, Signer};
 use consent_portal::{keys, sync};
 use rusqlite::types::Value;
@@ -191,20 +192,19 @@ impl World {
         let signer =
             keys::load_signer(&self.config.resolve(&self.config.keys.signing_key)).expect("signer");
         let verifier = keys::load_verifier(&self.config.verifying_key_paths()).expect("verifier");
-        let mut transports = Transports::from_config(&self.config).expect("transports");
-        sync::run(
-            &self.conn,
-            &self.config,
-            &signer,
-            &verifier,
-            &mut transports,
-            None,
-            &NoProgress,
-            sync::Options {
-                now,
-                dry_run: false,
-            },
-        )
+        let transports = Transports::from_config(&self.config).expect("transports");
+        sync::Run {
+            conn: &self.conn,
+            config: &self.config,
+            signer: &signer,
+            verifier: &verifier,
+            transports: &transports,
+            bearer: None,
+            progress: &NoProgress,
+            now,
+            dry_run: false,
+        }
+        .run()
         .expect("sync")
     }
 
@@ -788,7 +788,7 @@ fn newlines_in_the_business_name_or_an_address_add_no_header_to_the_email() {
     }
     // Every message went to a customer's own address or not at all.
     assert_eq!(
-        mails.len() + summary.delivery.errors.len(),
+        mails.len() + summary.sent.errors.len(),
         5,
         "{}",
         sync::to_text(&summary)
@@ -850,7 +850,7 @@ fn newlines_in_the_business_name_or_an_address_add_no_recipient_over_smtp() {
         assert_one_recipient(&raw, record["eml"].as_str().unwrap_or_default());
     }
     assert_eq!(
-        received.len() + summary.delivery.errors.len(),
+        received.len() + summary.sent.errors.len(),
         5,
         "{}",
         sync::to_text(&summary)
@@ -1495,7 +1495,7 @@ fn an_sms_gateway_echoing_the_login_in_any_form_does_not_leak_it() {
         // What the register stores and what sync prints.
         for shown in [
             e.to_string(),
-            e.reason(consent_extension::status::Language::Sv),
+            e.reason(consent_extension::Language::Sv),
             format!("{e:?}"),
         ] {
             assert!(shown.contains("400"), "{path}: {shown}");

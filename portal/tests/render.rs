@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 
 use consent_portal::config::Config;
-use consent_portal::render;
+use consent_portal::sync::render;
 use consent_portal::token::{self, CustomerId};
 use support::site::{fixture, NOW};
 

@@ -17,7 +17,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use consent_extension::status::Language;
+use consent_extension::Language;
 use consent_portal::config::{Email, EmailTransport, Tls};
 use consent_portal::send::email::{compose, Compose, EmailMessage, Mailer, Summary};
 use consent_portal::send::{Channel, Credentials, ErrorClass, SendError};

@@ -16,7 +16,7 @@ use axum::routing::post;
 use axum::{Form, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use consent_extension::status::Language;
+use consent_extension::Language;
 use consent_portal::config::{Sms, SmsTransport};
 use consent_portal::send::phone::NumberProblem;
 use consent_portal::send::sms::{compose, segments, Encoding, Segments, SmsSender};

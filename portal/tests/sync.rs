@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use consent_portal::collector::{CollectorApp, Inbox};
 use consent_portal::config::{self, Config};
-use consent_portal::courier::Transports;
-use consent_portal::render::NoProgress;
+use consent_portal::send::Transports;
+use consent_portal::sync::NoProgress;
 use consent_portal::{keys, sync};
 use rusqlite::Connection;
 use support::collector::RunningCollector;
@@ -167,18 +167,18 @@ fn queue_send_decide_and_collect() {
     let first = w.sync(T0 + 60);
     assert_eq!(
         (
-            first.delivery.sent_email,
-            first.delivery.sent_sms,
-            first.delivery.errors.len()
+            first.sent.sent_email,
+            first.sent.sent_sms,
+            first.sent.errors.len()
         ),
         (2, 1, 1),
         "{}",
         sync::to_text(&first)
     );
     assert!(
-        first.delivery.errors[0].reason.contains("08-12 34 56"),
+        first.sent.errors[0].reason.contains("08-12 34 56"),
         "{:?}",
-        first.delivery.errors
+        first.sent.errors
     );
     assert_eq!(
         (w.status(1), w.status(2), w.status(3)),
@@ -259,17 +259,19 @@ fn queue_send_decide_and_collect() {
 fn run_sync(conn: &Connection, config: &Config, now: i64, dry_run: bool) -> sync::Summary {
     let signer = keys::load_signer(&config.resolve(&config.keys.signing_key)).expect("signer");
     let verifier = keys::load_verifier(&config.verifying_key_paths()).expect("verifier");
-    let mut transports = Transports::from_config(config).expect("transports");
-    sync::run(
+    let transports = Transports::from_config(config).expect("transports");
+    sync::Run {
         conn,
         config,
-        &signer,
-        &verifier,
-        &mut transports,
-        None,
-        &NoProgress,
-        sync::Options { now, dry_run },
-    )
+        signer: &signer,
+        verifier: &verifier,
+        transports: &transports,
+        bearer: None,
+        progress: &NoProgress,
+        now,
+        dry_run,
+    }
+    .run()
     .expect("sync")
 }
 
@@ -339,10 +341,7 @@ fn dry_run_changes_nothing() {
     let events = w.sql("SELECT count(*) FROM consent_event");
     let summary = run_sync(&w.conn, &w.config, T0, true);
     assert_eq!(
-        (
-            summary.delivery.would_send_email,
-            summary.delivery.sent_email
-        ),
+        (summary.sent.would_send_email, summary.sent.sent_email),
         (0, 0),
         "no pages yet, so nothing to send"
     );
@@ -432,12 +431,7 @@ fn the_billing_application_keeps_writing_while_sync_sends() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let summary = syncing.join().expect("sync thread");
-    assert_eq!(
-        summary.delivery.sent_email,
-        19,
-        "{}",
-        sync::to_text(&summary)
-    );
+    assert_eq!(summary.sent.sent_email, 19, "{}", sync::to_text(&summary));
     assert!(
         writes > 50,
         "the application wrote only {writes} times while sync ran"

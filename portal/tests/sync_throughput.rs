@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use consent_extension::status::Language;
+use consent_extension::Language;
 use consent_portal::config::Config;
 use consent_portal::send::email::{compose, Compose, Mailer};
 use support::billing::{self, Register, BIN};

@@ -43,10 +43,10 @@ impl Default for Bar {
     }
 }
 
-impl consent_portal::render::Progress for Bar {
-    fn start(&self, stage: &str, items: u64) {
+impl consent_portal::sync::Progress for Bar {
+    fn start(&self, step: &str, items: u64) {
         if self.log_steps {
-            eprintln!("step: {stage} ({items})");
+            eprintln!("step: {step} ({items})");
         }
         self.bar.set_position(0);
         self.bar.set_length(items);
@@ -57,14 +57,14 @@ impl consent_portal::render::Progress for Bar {
                 indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len}, {eta} left")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            self.bar.set_message(stage.to_owned());
+            self.bar.set_message(step.to_owned());
         } else {
             self.bar
                 .set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
     }
 
-    fn page_done(&self) {
+    fn item_done(&self) {
         self.bar.inc(1);
     }
 }

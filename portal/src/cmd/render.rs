@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use consent_portal::config::Config;
-use consent_portal::{keys, render};
+use consent_portal::keys;
+use consent_portal::sync::render;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use consent_portal::config::Config;
-use consent_portal::courier::Transports;
+use consent_portal::send::Transports;
 use consent_portal::{collector, keys, sync};
 
 #[derive(clap::Args)]
@@ -54,23 +54,21 @@ pub fn run(args: &Args) -> Result<()> {
 pub fn run_once(config: &Config, dry_run: bool, progress: &super::Bar) -> Result<sync::Summary> {
     let signer = keys::load_signer(&config.resolve(&config.keys.signing_key))?;
     let verifier = keys::load_verifier(&config.verifying_key_paths())?;
-    let mut transports = Transports::from_config(config)?;
+    let transports = Transports::from_config(config)?;
     let conn = super::open_database(config)?;
     let bearer = collector::bearer_token_from_env();
-    let options = sync::Options {
+    let summary = sync::Run {
+        conn: &conn,
+        config,
+        signer: &signer,
+        verifier: &verifier,
+        transports: &transports,
+        bearer: bearer.as_deref(),
+        progress,
         now: consent_extension::time::now(),
         dry_run,
-    };
-    let summary = sync::run(
-        &conn,
-        config,
-        &signer,
-        &verifier,
-        &mut transports,
-        bearer.as_deref(),
-        progress,
-        options,
-    );
+    }
+    .run();
     progress.bar.finish_and_clear();
     match summary {
         Ok(summary) => Ok(summary),

@@ -138,8 +138,8 @@ impl Inbox {
         Inbox::setup(conn, path, true)
     }
 
-    /// Opens an inbox that must already exist (what `sync` reads): a
-    /// mistyped path is an error, not a new empty inbox.
+    /// Opens an inbox that must already exist: a mistyped path is an error,
+    /// not a new empty inbox.
     pub fn open_existing(path: &Path) -> Result<Inbox, InboxError> {
         if !path.is_file() {
             return Err(InboxError::Missing(path.to_owned()));
@@ -150,6 +150,31 @@ impl Inbox {
             source,
         })?;
         Inbox::setup(conn, path, false)
+    }
+
+    /// Opens an existing inbox to read only (what `sync` does with an
+    /// inbox file): no write, and no change to the file's settings.
+    pub fn open_read_only(path: &Path) -> Result<Inbox, InboxError> {
+        if !path.is_file() {
+            return Err(InboxError::Missing(path.to_owned()));
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
+            |source| InboxError::Open {
+                path: path.to_owned(),
+                source,
+            },
+        )?;
+        let db = |source| InboxError::Database {
+            path: path.to_owned(),
+            source,
+        };
+        conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+        let inbox = Inbox {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+        };
+        inbox.check_schema()?;
+        Ok(inbox)
     }
 
     fn setup(conn: Connection, path: &Path, create: bool) -> Result<Inbox, InboxError> {
@@ -164,36 +189,53 @@ impl Inbox {
             .map_err(db)?;
         conn.execute_batch("PRAGMA synchronous = FULL")
             .map_err(db)?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(db)?;
-        if version > SCHEMA_VERSION {
-            return Err(InboxError::Newer {
-                path: path.to_owned(),
-                found: version,
-            });
-        }
         if create {
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(db)?;
+            if version > SCHEMA_VERSION {
+                return Err(InboxError::Newer {
+                    path: path.to_owned(),
+                    found: version,
+                });
+            }
             conn.execute_batch(&format!(
                 "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             ))
             .map_err(db)?;
-        } else {
-            let has_table: bool = conn
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'decision')",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(db)?;
-            if !has_table {
-                return Err(InboxError::NotAnInbox(path.to_owned()));
-            }
         }
-        Ok(Inbox {
+        let inbox = Inbox {
             conn: Mutex::new(conn),
             path: path.to_owned(),
-        })
+        };
+        inbox.check_schema()?;
+        Ok(inbox)
+    }
+
+    /// An inbox of this program's schema (or an older one): refuses a newer
+    /// one, and a file that is no inbox at all.
+    fn check_schema(&self) -> Result<(), InboxError> {
+        let conn = self.lock();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|source| self.error(source))?;
+        if version > SCHEMA_VERSION {
+            return Err(InboxError::Newer {
+                path: self.path.clone(),
+                found: version,
+            });
+        }
+        let has_table: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'decision')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|source| self.error(source))?;
+        if !has_table {
+            return Err(InboxError::NotAnInbox(self.path.clone()));
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {

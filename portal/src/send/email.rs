@@ -9,13 +9,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use consent_extension::status::Language;
+use consent_extension::Language;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{FileTransport, Message, Transport as _};
 
 use super::smtp::{self, Target};
 use super::texts::EmailTexts;
-use super::{is_loopback, Channel, Credentials, ErrorClass, Problem, SendError};
+use super::{is_loopback, Channel, Credentials, ErrorClass, Outcomes, Problem, SendError};
 use crate::config::{Email, EmailTransport, Tls};
 
 /// The environment variables that hold the SMTP login.
@@ -126,22 +126,6 @@ pub struct Summary {
     pub failed: usize,
     /// SMTP connections opened (0 for files).
     pub connections: usize,
-}
-
-/// Where [`Mailer::send_all`] reports each message's outcome.
-pub trait Outcomes {
-    /// One message was accepted (`Ok`) or not.
-    fn outcome(&mut self, request_id: i64, result: Result<(), SendError>);
-    /// Makes the outcomes reported so far durable. The connections that
-    /// sent them wait until this returns.
-    fn commit(&mut self) {}
-}
-
-/// A closure that needs no commit step (tests, tools).
-impl<F: FnMut(i64, Result<(), SendError>)> Outcomes for F {
-    fn outcome(&mut self, request_id: i64, result: Result<(), SendError>) {
-        self(request_id, result)
-    }
 }
 
 /// Counts the outcomes into a [`Summary`] on their way to the caller's.

@@ -1,7 +1,8 @@
 //! Sending consent requests: e-mail over SMTP (or `.eml` files), SMS through
-//! an HTTP gateway (or JSON files). `sync` composes the messages, hands them
-//! over here and records each result itself, so this module never touches
-//! the database.
+//! an HTTP gateway (or JSON files). This module owns the interface: `sync`
+//! hands over [`Job`]s through [`Transports`], hears each one's outcome
+//! through [`Outcomes`] (or as the return value of one SMS), and records it
+//! itself, so nothing here touches the database.
 //!
 //! Every failure is a [`SendError`] with a reason in the register's language
 //! (stored with `consent_mark_error`) and an [`ErrorClass`] that says whose
@@ -14,18 +15,60 @@ pub mod phone;
 pub mod sms;
 mod smtp;
 mod texts;
+mod transports;
 
 use std::fmt;
 
-use consent_extension::status::Language;
+use consent_extension::Language;
 
+pub use consent_extension::Channel;
 pub use phone::{normalize_swedish_mobile, InvalidNumber};
+pub use transports::Transports;
 
-/// How a request reaches a customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Email,
-    Sms,
+/// One consent request to send: the request it asks about, its page, and
+/// the address or number as the register holds it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub request_id: i64,
+    pub page_id: String,
+    pub to: String,
+    /// The consent page: `<site url>/c/<page id>.html`.
+    pub link: String,
+}
+
+/// What every message of a run says besides its link.
+#[derive(Debug, Clone)]
+pub struct Texts {
+    pub language: Language,
+    pub business_name: String,
+    pub expiry_days: i64,
+}
+
+/// Where the outcome of each e-mail goes, on the caller's thread, as it
+/// comes in.
+pub trait Outcomes {
+    /// One message was accepted (`Ok`) or not.
+    fn outcome(&mut self, request_id: i64, result: Result<(), SendError>);
+    /// Makes the outcomes reported so far durable. The connections that
+    /// sent them wait until this returns.
+    fn commit(&mut self) {}
+}
+
+/// A closure that needs no commit step (tests, tools).
+impl<F: FnMut(i64, Result<(), SendError>)> Outcomes for F {
+    fn outcome(&mut self, request_id: i64, result: Result<(), SendError>) {
+        self(request_id, result)
+    }
+}
+
+impl Outcomes for &mut dyn Outcomes {
+    fn outcome(&mut self, request_id: i64, result: Result<(), SendError>) {
+        (**self).outcome(request_id, result);
+    }
+
+    fn commit(&mut self) {
+        (**self).commit();
+    }
 }
 
 /// Whose problem a failed send is, and so what `sync` does with the request.

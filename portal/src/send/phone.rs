@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use consent_extension::status::Language;
+use consent_extension::Language;
 
 use super::texts;
 

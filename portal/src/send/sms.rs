@@ -10,7 +10,7 @@ use std::{fmt, fs};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use consent_extension::status::Language;
+use consent_extension::Language;
 
 use super::{
     is_loopback, server_text, texts, Channel, Credentials, ErrorClass, Problem, SendError,

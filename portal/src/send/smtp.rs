@@ -26,8 +26,7 @@ use lettre::Message;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc::error::TrySendError;
 
-use super::email::Outcomes;
-use super::{server_text, Channel, Credentials, ErrorClass, Problem, SendError};
+use super::{server_text, Channel, Credentials, ErrorClass, Outcomes, Problem, SendError};
 use crate::config::Tls;
 
 /// Connection attempts in a row after which a worker gives up; the others

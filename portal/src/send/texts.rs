@@ -1,7 +1,7 @@
 //! Everything a customer reads in an e-mail or SMS, and every reason the
 //! register shows for a failed send, in Swedish and English.
 
-use consent_extension::status::Language;
+use consent_extension::Language;
 
 use super::phone::NumberProblem;
 use super::{Channel, Problem};

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use consent_portal::config::{self, Config};
-use consent_portal::render::{self, Summary};
+use consent_portal::sync::render::{self, Summary};
 use consent_portal::token::{Signer, Verifier};
 use consent_portal::{keys, site};
 use rusqlite::Connection;

@@ -1,5 +1,6 @@
-//! `render`: one static page per pending request, plus the thank-you,
-//! expired-link and not-found pages and `robots.txt`.
+//! Step 4 of `sync`, and `consent-portal render`: one static page per
+//! pending request, plus the thank-you, expired-link and not-found pages
+//! and `robots.txt`.
 //!
 //! Every queued request gets a 128-bit random page id, recorded with the
 //! request before any link can go out (so a crash between render and send
@@ -10,25 +11,28 @@
 //! it shows changed (a cache of fingerprints beside the site), and written
 //! only when its bytes differ.
 
-use std::collections::{HashMap, HashSet};
+mod cache;
+
+use std::collections::HashSet;
 use std::path::Path;
 
 use base64::Engine;
 use rusqlite::types::Value;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use consent_extension::status::Language;
+use consent_extension::requests::{self, Pending};
+use consent_extension::{Language, Settings, Status};
 
+use super::{NoProgress, Progress};
 use crate::config::{self, Config};
 use crate::site::{self, SiteError, PAGES_DIR};
 use crate::templates::Templates;
 use crate::texts::PageTexts;
 use crate::token::{self, hex, Claims, CustomerId, SignError, Signer};
+use cache::{page_fingerprint, site_fingerprint, Cache};
 
-/// The cache of page fingerprints, beside the site folder (never published).
-pub const CACHE_FILE: &str = ".consent-render-cache";
+pub use cache::CACHE_FILE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -69,43 +73,13 @@ pub struct Summary {
     pub skipped: Vec<String>,
 }
 
-/// The settings a page shows.
-struct Settings {
-    business_name: String,
-    info_text: String,
-    language: Language,
-    expiry_days: i64,
-}
-
-fn settings(conn: &Connection) -> Result<Settings, RenderError> {
-    let get = |key: &str| -> Result<Option<String>, RenderError> {
-        let value: Value = conn.query_row("SELECT consent_setting(?1)", [key], |r| r.get(0))?;
-        Ok(match value {
-            Value::Text(t) => Some(t),
-            Value::Integer(i) => Some(i.to_string()),
-            _ => None,
-        })
-    };
-    let required = |key: &str, example: &str| -> Result<String, RenderError> {
-        get(key)?.ok_or_else(|| {
-            RenderError::Setup(format!(
-                "the setting {key} is not set, and every page shows it; set it with: \
-                 sqlite3 billing.db \".load libconsent\" \"SELECT consent_setting('{key}', '{example}')\""
-            ))
-        })
-    };
-    Ok(Settings {
-        business_name: required("business_name", "Dahls Rör AB")?,
-        info_text: required(
-            "info_text",
-            "Vi sparar ditt namn och din e-postadress för fakturering.",
-        )?,
-        language: get("language")?
-            .and_then(|l| l.parse().ok())
-            .unwrap_or_default(),
-        expiry_days: get("expiry_days")?
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(7),
+/// A setting every page shows, or how to set it.
+fn required(value: Option<String>, key: &str, example: &str) -> Result<String, RenderError> {
+    value.ok_or_else(|| {
+        RenderError::Setup(format!(
+            "the setting {key} is not set, and every page shows it; set it with: \
+             sqlite3 billing.db \".load libconsent\" \"SELECT consent_setting('{key}', '{example}')\""
+        ))
     })
 }
 
@@ -130,22 +104,6 @@ pub fn render(
     render_with_progress(conn, config, signer, now, &NoProgress)
 }
 
-/// Told how many pages must be written, then of each one written; from
-/// several threads at once.
-pub trait Progress: Sync {
-    /// A new stage of `items` items: "rendering" pages, "sending" messages.
-    fn start(&self, stage: &str, items: u64);
-    fn page_done(&self);
-}
-
-/// For callers that show no progress.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn start(&self, _stage: &str, _items: u64) {}
-    fn page_done(&self) {}
-}
-
 /// [`render`], reporting progress on the pages it writes.
 pub fn render_with_progress(
     conn: &Connection,
@@ -154,13 +112,15 @@ pub fn render_with_progress(
     now: i64,
     progress: &dyn Progress,
 ) -> Result<Summary, RenderError> {
-    let settings = settings(conn)?;
-    let texts = PageTexts::new(
-        settings.language,
-        &settings.business_name,
-        settings.expiry_days,
-    );
-    let consent_text = texts.consent_text(&settings.info_text);
+    let settings = Settings::read(conn)?;
+    let business_name = required(settings.business_name, "business_name", "Dahls Rör AB")?;
+    let info_text = required(
+        settings.info_text,
+        "info_text",
+        "Vi sparar ditt namn och din e-postadress för fakturering.",
+    )?;
+    let texts = PageTexts::new(settings.language, &business_name, settings.expiry_days);
+    let consent_text = texts.consent_text(&info_text);
     let text_hash = token::text_hash(&consent_text);
     let text_hash_hex = hex(&text_hash);
     let templates = Templates::load(
@@ -175,7 +135,7 @@ pub fn render_with_progress(
         config::origin(&config.site.collector_url).map_err(RenderError::Setup)?;
     let csp = templates.content_security_policy(&collector_origin);
 
-    let mut pending = pending_requests(conn)?;
+    let mut pending = requests::pending(conn)?;
     let mut summary = Summary {
         new_page_ids: record_page_ids_and_text(
             conn,
@@ -200,8 +160,8 @@ pub fn render_with_progress(
         t: &texts,
         csp: &csp,
         css: templates.css(),
-        business_name: &settings.business_name,
-        info_text: settings.info_text.trim(),
+        business_name: &business_name,
+        info_text: info_text.trim(),
         collector_url: &config.site.collector_url,
         token: String::new(),
     };
@@ -230,12 +190,8 @@ pub fn render_with_progress(
         // Sent: valid for the expiry period from sending, plus a day for
         // the next run to collect it. Queued: from the start of today, so a
         // second render on the same day produces the same page.
-        let start = match request
-            .sent_at
-            .as_deref()
-            .and_then(consent_extension::time::parse)
-        {
-            Some(sent) if request.status == "sent" => sent,
+        let start = match request.sent_at {
+            Some(sent) if request.status == Status::Sent => sent,
             _ => now - now.rem_euclid(86_400),
         };
         let claims = Claims {
@@ -298,34 +254,6 @@ pub fn render_with_progress(
     Ok(summary)
 }
 
-/// A pending request, as the pages need it.
-struct PendingRequest {
-    id: i64,
-    customer_id: Value,
-    status: String,
-    page_id: Option<String>,
-    sent_at: Option<String>,
-    text_hash: Option<String>,
-}
-
-fn pending_requests(conn: &Connection) -> Result<Vec<PendingRequest>, RenderError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, customer_id, status, page_id, sent_at, text_hash FROM main.consent_request \
-         WHERE status IN ('queued', 'sent') ORDER BY id",
-    )?;
-    let rows = stmt.query_map([], |row| {
-        Ok(PendingRequest {
-            id: row.get(0)?,
-            customer_id: row.get(1)?,
-            status: row.get(2)?,
-            page_id: row.get(3)?,
-            sent_at: row.get(4)?,
-            text_hash: row.get(5)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// A page to sign, render and write.
 struct PageJob {
     page_id: String,
@@ -373,7 +301,7 @@ fn write_pages<'j>(
                                     site::write_atomically(&path, html.as_bytes())?;
                                     true
                                 };
-                                progress.page_done();
+                                progress.item_done();
                                 Ok((job, Written(written)))
                             })
                             .collect()
@@ -449,50 +377,35 @@ impl<'a> PageTemplate<'a> {
 /// transaction, before any page or link exists.
 fn record_page_ids_and_text(
     conn: &Connection,
-    pending: &mut [PendingRequest],
+    pending: &mut [Pending],
     text: &str,
     text_hash_hex: &str,
     language: Language,
     now: i64,
 ) -> Result<usize, RenderError> {
     // Judged from the pending requests already read: no second scan.
-    let needs_page = |r: &PendingRequest| r.status == "queued" && r.page_id.is_none();
-    let stale_hash = |r: &PendingRequest| {
+    let needs_page = |r: &Pending| r.status == Status::Queued && r.page_id.is_none();
+    let stale_hash = |r: &Pending| {
         (r.page_id.is_some() || needs_page(r)) && r.text_hash.as_deref() != Some(text_hash_hex)
     };
-    let text_known: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM main.consent_text WHERE hash = ?1)",
-        [text_hash_hex],
-        |r| r.get(0),
-    )?;
     // Nothing to record (the usual case for a second run the same day):
     // then take no write lock at all.
-    if text_known && !pending.iter().any(|r| needs_page(r) || stale_hash(r)) {
+    if requests::text_known(conn, text_hash_hex)?
+        && !pending.iter().any(|r| needs_page(r) || stale_hash(r))
+    {
         return Ok(0);
     }
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let result = (|| -> Result<usize, RenderError> {
         let mut assigned = 0;
-        let mut update = conn.prepare(
-            "UPDATE main.consent_request SET page_id = ?1 \
-             WHERE id = ?2 AND status = 'queued' AND page_id IS NULL",
-        )?;
         for request in pending.iter_mut().filter(|r| needs_page(r)) {
             let page_id = new_page_id()?;
-            if update.execute(params![page_id, request.id])? == 1 {
+            if requests::assign_page_id(conn, request.id, &page_id)? {
                 request.page_id = Some(page_id);
                 assigned += 1;
             }
         }
-        conn.execute(
-            "INSERT OR IGNORE INTO main.consent_text (hash, language, body, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![text_hash_hex, language.code(), text, consent_extension::time::format(now)],
-        )?;
-        conn.execute(
-            "UPDATE main.consent_request SET text_hash = ?1 \
-             WHERE status IN ('queued', 'sent') AND page_id IS NOT NULL AND text_hash IS NOT ?1",
-            [text_hash_hex],
-        )?;
+        requests::record_text(conn, text_hash_hex, language, text, now)?;
         Ok(assigned)
     })();
     match result {
@@ -517,79 +430,4 @@ pub struct PageContext<'a> {
     pub info_text: &'a str,
     pub collector_url: &'a str,
     pub token: String,
-}
-
-/// Everything all pages' bytes depend on (templates, texts, addresses,
-/// signing key), hashed once per render.
-fn site_fingerprint(templates: &Templates, base: &PageContext<'_>, signer: &Signer) -> [u8; 32] {
-    let mut h = Sha256::new();
-    for part in [
-        templates.fingerprint().as_slice(),
-        base.csp.as_bytes(),
-        base.business_name.as_bytes(),
-        base.info_text.as_bytes(),
-        base.collector_url.as_bytes(),
-        base.t.lang.as_bytes(),
-        &signer.key_id().0,
-    ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
-    }
-    h.finalize().into()
-}
-
-/// What one page's bytes depend on: when it is unchanged, the page need not
-/// be rendered (or signed) again.
-fn page_fingerprint(site: &[u8; 32], page_id: &str, claims: &Claims) -> String {
-    let mut h = Sha256::new();
-    h.update(site);
-    h.update(claims.request_id.to_be_bytes());
-    h.update(claims.expires_at.to_be_bytes());
-    h.update(claims.text_hash);
-    match &claims.customer_id {
-        CustomerId::Integer(i) => {
-            h.update([0]);
-            h.update(i.to_be_bytes());
-        }
-        CustomerId::Text(t) => {
-            h.update([1]);
-            h.update(t.as_bytes());
-        }
-    }
-    h.update(page_id.as_bytes());
-    hex(&h.finalize()[..16])
-}
-
-/// page id -> fingerprint of what the page was made from.
-#[derive(Default, PartialEq, Eq)]
-struct Cache(HashMap<String, String>);
-
-impl Cache {
-    /// A missing or unreadable cache only means every page is rendered again.
-    fn load(path: &Path) -> Cache {
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return Cache::default();
-        };
-        Cache(
-            text.lines()
-                .filter_map(|line| {
-                    let (id, fingerprint) = line.split_once(' ')?;
-                    Some((id.to_owned(), fingerprint.to_owned()))
-                })
-                .collect(),
-        )
-    }
-
-    fn save(&self, path: &Path) -> Result<(), SiteError> {
-        let mut lines: Vec<_> = self.0.iter().collect();
-        lines.sort();
-        let mut text = String::with_capacity(self.0.len() * 56);
-        for (id, fingerprint) in lines {
-            text.push_str(id);
-            text.push(' ');
-            text.push_str(fingerprint);
-            text.push('\n');
-        }
-        site::write_atomically(path, text.as_bytes())
-    }
 }

@@ -1,0 +1,240 @@
+//! Requests as sync reads and writes them around the SQL functions: which
+//! request is a customer's current one, the requests that need a page, the
+//! queued ones with the channel each goes out through, and where sync
+//! stopped reading each decision source. The status changes themselves go
+//! through the SQL functions; these are the look-ups and bookkeeping
+//! around them, so that the portal never restates a rule of the register.
+
+use rusqlite::types::Value;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::channel::{self, Channel};
+use crate::error::{ConsentError, InFunction, Result};
+use crate::language::Language;
+use crate::quoting::quote_identifier;
+use crate::settings::Settings;
+use crate::setup;
+use crate::status::Status;
+use crate::time::{self, UnixSeconds};
+
+/// SQL for the id of a customer's newest request, the one that holds their
+/// status: the highest `supersedes` (see `consent_request` in
+/// sql/migrations). `customer` is an SQL expression for the customer's id.
+pub(crate) fn newest_request_sql(customer: &str) -> String {
+    format!(
+        "(SELECT id FROM main.consent_request WHERE customer_id = {customer} \
+         ORDER BY supersedes DESC LIMIT 1)"
+    )
+}
+
+/// A request, as a decision about it is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestState {
+    pub customer_id: Value,
+    pub status: Status,
+    /// Whether it is the customer's newest request, the one that holds
+    /// their status. A decision on an older one no longer applies.
+    pub current: bool,
+}
+
+/// The request with this id, or None when there is none.
+pub fn find(conn: &Connection, request_id: i64) -> rusqlite::Result<Option<RequestState>> {
+    let sql = format!(
+        "SELECT r.customer_id, r.status, {} = r.id FROM main.consent_request AS r WHERE r.id = ?1",
+        newest_request_sql("r.customer_id")
+    );
+    conn.prepare_cached(&sql)?
+        .query_row([request_id], |r| {
+            let status: String = r.get(1)?;
+            Ok(RequestState {
+                customer_id: r.get(0)?,
+                status: status.parse().unwrap_or(Status::Error),
+                current: r.get(2)?,
+            })
+        })
+        .optional()
+}
+
+/// A queued or sent request: what its page is made from.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub id: i64,
+    pub customer_id: Value,
+    pub status: Status,
+    /// Drawn by the portal when it first renders the page.
+    pub page_id: Option<String>,
+    pub sent_at: Option<UnixSeconds>,
+    /// The hash of the text on its page (hex), once rendered.
+    pub text_hash: Option<String>,
+}
+
+/// Every queued or sent request, in id order.
+pub fn pending(conn: &Connection) -> rusqlite::Result<Vec<Pending>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, customer_id, status, page_id, sent_at, text_hash FROM main.consent_request \
+         WHERE status IN ('queued', 'sent') ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        let status: String = row.get(2)?;
+        let sent_at: Option<String> = row.get(4)?;
+        Ok(Pending {
+            id: row.get(0)?,
+            customer_id: row.get(1)?,
+            status: status.parse().unwrap_or(Status::Queued),
+            page_id: row.get(3)?,
+            sent_at: sent_at.as_deref().and_then(time::parse),
+            text_hash: row.get(5)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Records the page id of a queued request that has none yet; false when
+/// the request has a page already or is no longer queued.
+pub fn assign_page_id(conn: &Connection, request_id: i64, page_id: &str) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE main.consent_request SET page_id = ?1 \
+             WHERE id = ?2 AND status = 'queued' AND page_id IS NULL",
+        )?
+        .execute(params![page_id, request_id])?;
+    Ok(changed == 1)
+}
+
+/// Whether a text with this SHA-256 (hex) is stored in `consent_text`.
+pub fn text_known(conn: &Connection, hash: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM main.consent_text WHERE hash = ?1)",
+        [hash],
+        |r| r.get(0),
+    )
+}
+
+/// Stores a text shown on consent pages, once per hash, and records its
+/// hash with every pending request that has a page.
+pub fn record_text(
+    conn: &Connection,
+    hash: &str,
+    language: Language,
+    body: &str,
+    at: UnixSeconds,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO main.consent_text (hash, language, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![hash, language.code(), body, time::format(at)],
+    )?;
+    conn.execute(
+        "UPDATE main.consent_request SET text_hash = ?1 \
+         WHERE status IN ('queued', 'sent') AND page_id IS NOT NULL AND text_hash IS NOT ?1",
+        [hash],
+    )?;
+    Ok(())
+}
+
+/// A queued request with a page, and where it goes.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub request_id: i64,
+    pub customer_id: Value,
+    pub page_id: String,
+    /// The channel and the address or number as the register holds it,
+    /// or why the customer cannot be reached (by [`channel::route`]).
+    pub route: std::result::Result<(Channel, String), &'static str>,
+}
+
+/// Every queued request that has a page, in id order, routed by the
+/// channel rule with the register's current contact details and settings.
+/// `function` names the caller in errors.
+pub fn outgoing(conn: &Connection, function: &'static str) -> Result<Vec<Outgoing>> {
+    let setup = setup::load(conn, function)?;
+    let settings = Settings::read(conn).in_function(function)?;
+    let sql = format!(
+        "SELECT r.id, r.customer_id, r.page_id, c.{email}, c.{mobile} \
+         FROM main.consent_request AS r JOIN {table} AS c ON c.{id} = r.customer_id \
+         WHERE r.status = 'queued' AND r.page_id IS NOT NULL ORDER BY r.id",
+        email = quote_identifier(&setup.email_column),
+        mobile = quote_identifier(&setup.mobile_column),
+        id = quote_identifier(&setup.id_column),
+        table = setup.quoted_table(),
+    );
+    let explain = |e: rusqlite::Error| {
+        setup::diagnose(conn, &setup, function).unwrap_or(ConsentError::Sqlite {
+            function,
+            source: e,
+        })
+    };
+    let mut stmt = conn.prepare(&sql).map_err(explain)?;
+    let mut rows = stmt.query([]).map_err(explain)?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().map_err(explain)? {
+        let email = row.get_ref(3).in_function(function)?;
+        let mobile = row.get_ref(4).in_function(function)?;
+        let route = channel::route(
+            channel::has_contact(email),
+            channel::has_contact(mobile),
+            settings.sms_enabled,
+            settings.language,
+        )
+        .map(|channel| {
+            let address = match channel {
+                Channel::Email => email,
+                Channel::Sms => mobile,
+            };
+            (channel, channel::contact_text(address))
+        });
+        found.push(Outgoing {
+            request_id: row.get(0).in_function(function)?,
+            customer_id: row.get(1).in_function(function)?,
+            page_id: row.get(2).in_function(function)?,
+            route,
+        });
+    }
+    Ok(found)
+}
+
+/// When a request that is still queued was queued; None when it is no
+/// longer queued. A time that does not parse counts as not yet due.
+pub fn queued_since(conn: &Connection, request_id: i64) -> rusqlite::Result<Option<UnixSeconds>> {
+    let created: Option<String> = conn
+        .prepare_cached(
+            "SELECT created_at FROM main.consent_request WHERE id = ?1 AND status = 'queued'",
+        )?
+        .query_row([request_id], |r| r.get(0))
+        .optional()?;
+    Ok(created.map(|t| time::parse(&t).unwrap_or(UnixSeconds::MAX)))
+}
+
+/// Whether a request is still queued (nobody changed it meanwhile).
+pub fn is_queued(conn: &Connection, request_id: i64) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT status = 'queued' FROM main.consent_request WHERE id = ?1")?
+        .query_row([request_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+fn cursor_key(source: &str) -> String {
+    format!("sync_cursor {source}")
+}
+
+/// Where sync last stopped reading a decision source (0: never read).
+pub fn source_cursor(conn: &Connection, source: &str) -> rusqlite::Result<i64> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM main.consent_meta WHERE key = ?1",
+            [cursor_key(source)],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Moves a source's cursor; in the transaction that applies the decisions
+/// it covers, so that each is applied exactly once.
+pub fn set_source_cursor(conn: &Connection, source: &str, cursor: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO main.consent_meta (key, value) VALUES (?1, ?2)",
+        params![cursor_key(source), cursor],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! The transports `sync` sends through, as `consent.toml` configures them:
+//! e-mail over SMTP or into `.eml` files, SMS through an HTTP gateway or
+//! into JSON files. A section left out means that channel is not used.
+
+use super::email::{self, Compose, Mailer};
+use super::sms::{self, SmsSender};
+use super::{Channel, Job, Outcomes, SendError, Texts};
+use crate::config::Config;
+
+#[derive(Debug)]
+pub struct Transports {
+    mailer: Option<Mailer>,
+    sms: Option<SmsSender>,
+}
+
+impl Transports {
+    /// The transports of a configuration, with the logins from the
+    /// environment.
+    pub fn from_config(config: &Config) -> Result<Transports, SendError> {
+        Ok(Transports {
+            mailer: config
+                .email
+                .as_ref()
+                .map(|e| Mailer::from_config(e, &config.dir))
+                .transpose()?,
+            sms: config
+                .sms
+                .as_ref()
+                .map(|s| SmsSender::from_config(s, &config.dir))
+                .transpose()?,
+        })
+    }
+
+    /// Sends the e-mails, reporting each one to `outcomes` as it is
+    /// accepted or refused (see [`Mailer::send_all`]).
+    pub fn send_emails(&self, texts: &Texts, jobs: &[Job], outcomes: &mut dyn Outcomes) {
+        let Some(mailer) = &self.mailer else {
+            for job in jobs {
+                outcomes.outcome(job.request_id, Err(not_configured(Channel::Email)));
+            }
+            outcomes.commit();
+            return;
+        };
+        let from_domain = mailer.from_domain().to_owned();
+        let messages = jobs.iter().map(|job| {
+            email::compose(&Compose {
+                language: texts.language,
+                business_name: &texts.business_name,
+                link: &job.link,
+                expiry_days: texts.expiry_days,
+                request_id: job.request_id,
+                page_id: &job.page_id,
+                from_domain: &from_domain,
+                to: &job.to,
+            })
+        });
+        mailer.send_all(messages, outcomes);
+    }
+
+    /// Sends one SMS; returns the number of segments it took.
+    pub fn send_sms(&self, texts: &Texts, job: &Job) -> Result<u32, SendError> {
+        let sender = self
+            .sms
+            .as_ref()
+            .ok_or_else(|| not_configured(Channel::Sms))?;
+        let message = sms::compose(texts.language, &texts.business_name, &job.link);
+        sender
+            .send(&job.to, &message)
+            .map(|segments| u32::try_from(segments.count).unwrap_or(u32::MAX))
+    }
+}
+
+fn not_configured(channel: Channel) -> SendError {
+    let section = match channel {
+        Channel::Email => "[email]",
+        Channel::Sms => "[sms]",
+    };
+    SendError::config(channel, section, "is not in consent.toml".to_owned())
+}

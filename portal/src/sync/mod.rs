@@ -1,0 +1,159 @@
+//! `sync` = the billing product's "update consent". One run does, in this
+//! order (one module each, read them top-down):
+//!
+//! 1. [`collect`]: fetch the decisions after each source's cursor, from
+//!    collectors over HTTP or from inbox files;
+//! 2. [`apply`]: verify each again and apply it to the customer's current
+//!    request, moving the source's cursor in the same transaction;
+//! 3. [`expire`]: deny the requests nobody answered in `expiry_days`;
+//! 4. [`render`]: write a signed page for every pending request;
+//! 5. [`send`]: send every queued request by e-mail or SMS, recording each
+//!    outcome before that connection sends again.
+//!
+//! No write transaction is held across network I/O. If any decision source
+//! cannot be read, expiry is skipped for this run, because a decision
+//! waiting there would otherwise be overtaken by the expiry.
+
+pub mod apply;
+pub mod collect;
+pub mod expire;
+pub mod render;
+pub mod send;
+mod summary;
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::send::Transports;
+use crate::token::{Signer, Verifier};
+
+pub use apply::Refusal;
+pub use send::Sent;
+pub use summary::to_text;
+
+/// Everything one run works with.
+pub struct Run<'a> {
+    /// The billing database, with the consent functions registered.
+    pub conn: &'a Connection,
+    pub config: &'a Config,
+    pub signer: &'a Signer,
+    pub verifier: &'a Verifier,
+    pub transports: &'a Transports,
+    /// The collectors' bearer token (`CONSENT_COLLECTOR_TOKEN`).
+    pub bearer: Option<&'a str>,
+    pub progress: &'a dyn Progress,
+    /// Unix seconds.
+    pub now: i64,
+    /// Report what would happen; change nothing and send nothing.
+    pub dry_run: bool,
+}
+
+/// What one run did, for the terminal or as JSON.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub dry_run: bool,
+    pub collected: usize,
+    pub approved: usize,
+    pub declined: usize,
+    pub refused: Vec<Refusal>,
+    /// Decision sources that could not be read, with the reason.
+    pub source_errors: Vec<String>,
+    /// None when expiry was skipped (a source could not be read).
+    pub expired: Option<i64>,
+    pub pages: Option<render::Summary>,
+    /// Kept under this name in `--json`, which scripts read.
+    #[serde(rename = "delivery")]
+    pub sent: Sent,
+}
+
+impl Summary {
+    /// Whether the run did all its steps.
+    pub fn complete(&self) -> bool {
+        self.source_errors.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("applying decisions: {0}")]
+    Apply(#[from] apply::ApplyError),
+    #[error("expiring requests: {0}")]
+    Expire(rusqlite::Error),
+    #[error("rendering the pages: {0}")]
+    Render(#[from] render::RenderError),
+    #[error("sending: {0}")]
+    Send(#[from] send::SendStepError),
+}
+
+/// Told how many items a step has, then of each one done; from several
+/// threads at once.
+pub trait Progress: Sync {
+    /// A new step of `items` items: "rendering" pages, "sending" messages.
+    fn start(&self, step: &str, items: u64);
+    fn item_done(&self);
+}
+
+/// For callers that show no progress.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _step: &str, _items: u64) {}
+    fn item_done(&self) {}
+}
+
+impl Run<'_> {
+    /// Runs every step once.
+    pub fn run(&self) -> Result<Summary, SyncError> {
+        let mut summary = Summary {
+            dry_run: self.dry_run,
+            ..Summary::default()
+        };
+        for source in collect::sources(self.config) {
+            self.progress.start("collecting", 0);
+            let after = self.cursor(&source)?;
+            let batch = match collect::fetch(&source, after, self.bearer, &self.config.dir) {
+                Ok(batch) => batch,
+                Err(e) => {
+                    summary.source_errors.push(e.to_string());
+                    continue;
+                }
+            };
+            self.progress.start("applying", batch.len() as u64);
+            let applied = apply::apply(self.conn, &source, &batch, self.verifier, self.dry_run)?;
+            summary.collected += applied.collected;
+            summary.approved += applied.approved;
+            summary.declined += applied.declined;
+            summary.refused.extend(applied.refused);
+        }
+
+        if summary.source_errors.is_empty() {
+            self.progress.start("expiring", 0);
+            let expired = expire::expire(self.conn, self.now, self.dry_run);
+            summary.expired = Some(expired.map_err(SyncError::Expire)?);
+        }
+        if !self.dry_run {
+            summary.pages = Some(render::render_with_progress(
+                self.conn,
+                self.config,
+                self.signer,
+                self.now,
+                self.progress,
+            )?);
+        }
+        summary.sent = send::send(
+            self.conn,
+            self.config,
+            self.transports,
+            self.now,
+            self.dry_run,
+            self.progress,
+        )?;
+        Ok(summary)
+    }
+
+    fn cursor(&self, source: &str) -> Result<i64, SyncError> {
+        consent_extension::requests::source_cursor(self.conn, source)
+            .map_err(|e| SyncError::Apply(apply::ApplyError(e)))
+    }
+}

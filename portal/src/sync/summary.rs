@@ -1,0 +1,64 @@
+//! A run's summary as a terminal shows it (`--json` prints the
+//! [`Summary`] itself).
+
+use super::Summary;
+
+/// The summary for a terminal.
+pub fn to_text(summary: &Summary) -> String {
+    let mut out = String::new();
+    if summary.dry_run {
+        out.push_str("dry run: nothing was changed or sent\n");
+    }
+    out.push_str(&format!(
+        "decisions: {} collected, {} approved, {} declined, {} refused\n",
+        summary.collected,
+        summary.approved,
+        summary.declined,
+        summary.refused.len()
+    ));
+    for r in &summary.refused {
+        out.push_str(&format!(
+            "  refused (request {}, from {}): {}\n",
+            r.request_id, r.source, r.reason
+        ));
+    }
+    for e in &summary.source_errors {
+        out.push_str(&format!("  could not collect: {e}\n"));
+    }
+    match summary.expired {
+        Some(n) => out.push_str(&format!("expired: {n}\n")),
+        None => out.push_str("expired: skipped, because a decision source could not be read\n"),
+    }
+    if let Some(p) = &summary.pages {
+        out.push_str(&format!(
+            "pages: {} pending, {} written, {} removed\n",
+            p.pages, p.written, p.removed
+        ));
+    }
+    let d = &summary.sent;
+    if summary.dry_run {
+        out.push_str(&format!(
+            "would send: {} by e-mail, {} by SMS\n",
+            d.would_send_email, d.would_send_sms
+        ));
+    } else {
+        out.push_str(&format!(
+            "sent: {} by e-mail, {} by SMS ({} SMS segments)\n",
+            d.sent_email, d.sent_sms, d.sms_segments
+        ));
+    }
+    out.push_str(&format!("errors: {}\n", d.errors.len()));
+    for e in &d.errors {
+        out.push_str(&format!("  customer {}: {}\n", e.customer_id, e.reason));
+    }
+    if !d.retry.is_empty() {
+        out.push_str(&format!(
+            "not sent this time, still queued for the next run: {}\n",
+            d.retry.len()
+        ));
+        for e in &d.retry {
+            out.push_str(&format!("  customer {}: {}\n", e.customer_id, e.reason));
+        }
+    }
+    out
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Installs every tool the tests use, and nothing else. `scripts/test.sh`
+# runs it first, and CI (.ci/run) runs the same script, so the two cannot
+# drift. Safe to run again: what is already here is left alone.
+#
+#   Debian packages (needs root: run as root, or with sudo)
+#     sqlite3                Debian's sqlite3 shell: tests/sql suites, bulk, WAL,
+#                            the function list
+#     python3                /usr/bin/python3, whose sqlite3 module can load
+#                            extensions (tests/python)
+#     gcc, libsqlite3-dev    the old-SQLite stand-in host (tests/old_host)
+#     g++                    libFuzzer, for the fuzz targets (portal/fuzz)
+#     chromium, chromium-driver   the browser and accessibility tests
+#     default-jre-headless   the Nu Html Checker (vnu.jar) on rendered pages
+#   npm packages (tests/browser, from the committed package-lock.json):
+#     playwright-core, axe-core, vnu-jar; never a downloaded browser
+#   PyPI packages (tests/smtp/requirements.txt, pinned with hashes):
+#     aiosmtpd, for the SMTP test server, on the python3 first on PATH
+#   crates.io: cargo-fuzz 0.13.2
+#
+# Exits non-zero when something could not be installed, after trying the
+# rest; the tests that need it then say so (and fail under CI=true).
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
+    . "$HOME/.cargo/env"
+fi
+
+APT_PACKAGES=(sqlite3 python3 gcc g++ libsqlite3-dev chromium chromium-driver default-jre-headless)
+CARGO_FUZZ_VERSION=0.13.2
+failed=()
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# --- Debian packages
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        as_root=()
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        as_root=(sudo -n)
+    else
+        as_root=(none)
+    fi
+    if [ "${as_root[*]-}" = none ]; then
+        say "needs root to install Debian packages: ${missing[*]}"
+        say "  run: sudo $0"
+        failed+=("Debian packages (${missing[*]}): needs root")
+    else
+        say "installing Debian packages: ${missing[*]}"
+        if ! { "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+            "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+                --no-install-recommends "${missing[@]}"; }; then
+            failed+=("Debian packages (${missing[*]})")
+        fi
+    fi
+fi
+
+# --- npm packages for the browser tests, from the lock file, with the
+# machine's own Node.js. Nothing may download a browser: the tests drive
+# Debian's /usr/bin/chromium.
+if ! command -v npm >/dev/null; then
+    say "npm is not installed (Node.js 20 or newer is needed for tests/browser)"
+    failed+=("npm")
+elif [ ! -f tests/browser/node_modules/.package-lock.json ] ||
+    ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.consent-installed-lock; then
+    say "installing the browser tests' npm packages (tests/browser)"
+    if (cd tests/browser && CHROMEDRIVER_SKIP_DOWNLOAD=true PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+        npm ci --no-audit --no-fund); then
+        cp tests/browser/package-lock.json tests/browser/node_modules/.consent-installed-lock
+    else
+        failed+=("npm packages (tests/browser)")
+    fi
+fi
+
+# --- aiosmtpd for the SMTP test server, on the python3 first on PATH (the
+# one with pip; Debian's /usr/bin/python3 has none).
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    say "installing aiosmtpd (tests/smtp/requirements.txt)"
+    if ! python3 -m pip install --no-input --disable-pip-version-check --root-user-action=ignore \
+        --require-hashes --only-binary :all: -r tests/smtp/requirements.txt; then
+        failed+=("aiosmtpd (pip)")
+    fi
+fi
+
+# --- cargo fuzz, for the bounded fuzz runs (portal/tests: fuzz)
+if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    say "installing cargo-fuzz $CARGO_FUZZ_VERSION (about 3 minutes)"
+    if ! cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"; then
+        failed+=("cargo-fuzz")
+    fi
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+    say "not installed:"
+    for what in "${failed[@]}"; do say "  - $what"; done
+    exit 1
+fi
+say "every test tool is installed"
