@@ -17,7 +17,7 @@ use support::{
     PYTHON,
 };
 
-/// The functions the extension adds: the SQL contract in the README's reference.
+/// The functions the extension adds: the SQL contract in docs/reference.md.
 const CONTRACT: [&str; 12] = [
     "consent_approve",
     "consent_expire",

@@ -1,16 +1,26 @@
-//! The README's Reference section, run as a test so that it cannot drift.
+//! The SQL reference, `docs/reference.md`, run as a test so that it cannot
+//! drift.
 //!
-//! Every ```sql block of the section runs in order on one database (a file,
-//! with the extension registered). A statement ends at a line ending in `;`;
-//! the `-- ` lines right under it are its result: one line per row, columns
-//! separated by ` | `, NULL as `NULL`, and `-- error: <message>` for an SQL
-//! error. A statement with no rows has no result lines. Other comments need
-//! a blank line between them and the statement above.
+//! The executed part of the page runs from its `## Functions` heading to the
+//! end of the file: every ```sql block there runs in order on one database
+//! (a file, with the extension registered). A ```sql block above that
+//! heading (the guide, such as its bulk-work example on a `kunder` table)
+//! is an illustration and does not run; shell transcripts use ```sh or
+//! plain ``` fences anywhere. A statement ends at a line ending in `;`; the `-- `
+//! lines right under it are its result: one line per row, columns separated
+//! by ` | `, NULL as `NULL`, and `-- error: <message>` for an SQL error. A
+//! statement with no rows has no result lines. Other comments need a blank
+//! line between them and the statement above.
+//!
+//! The other tests read the same part for the `### ` entries (one per
+//! function, with its signature, and the column tables of consent_overview
+//! and consent_event), and the whole page for the statuses table.
 //!
 //! Writing the reference: write the statements, run
 //! `UPDATE_REFERENCE=1 cargo test -p consent-extension --test reference`,
-//! which rewrites the result lines with what the statements really return,
-//! read the diff, then run the test again without the variable.
+//! which rewrites the result lines in docs/reference.md with what the
+//! statements really return, read the diff, then run the test again without
+//! the variable.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -20,38 +30,38 @@ use consent_extension::{Language, Status};
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
-const HEADING: &str = "## Reference";
+/// The page, relative to the repository's root, as messages name it.
+const PAGE: &str = "docs/reference.md";
 
-fn readme_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md")
+/// Where the executed part of the page starts.
+const HEADING: &str = "## Functions";
+
+fn page_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/reference.md")
 }
 
-fn read_readme() -> String {
-    let path = readme_path();
+fn read_page() -> String {
+    let path = page_path();
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-/// The lines of the Reference section: from its heading to the next `## `
-/// heading outside a code block (or the end of the file).
+/// The lines of the executed part: from the `## Functions` heading (outside
+/// a code block) to the end of the file.
 fn section(lines: &[&str]) -> Range<usize> {
-    let start = lines
-        .iter()
-        .position(|l| l.trim_end() == HEADING)
-        .unwrap_or_else(|| panic!("README.md has no `{HEADING}` heading"));
     let mut in_code = false;
-    for (i, line) in lines.iter().enumerate().skip(start + 1) {
+    for (i, line) in lines.iter().enumerate() {
         if line.starts_with("```") {
             in_code = !in_code;
-        } else if !in_code && line.starts_with("## ") {
-            return start..i;
+        } else if !in_code && line.trim_end() == HEADING {
+            return i..lines.len();
         }
     }
-    start..lines.len()
+    panic!("{PAGE} has no `{HEADING}` heading");
 }
 
 /// One statement of an example and the result lines documented under it.
 struct Example {
-    /// 1-based line number in README.md where the statement starts.
+    /// 1-based line number in docs/reference.md where the statement starts.
     line: usize,
     sql: String,
     /// Where the result lines are (0-based line indexes; empty when none).
@@ -74,14 +84,14 @@ fn examples(lines: &[&str], range: Range<usize>) -> Vec<Example> {
         loop {
             assert!(
                 i < range.end,
-                "README.md: the ```sql block above line {} is not closed",
+                "{PAGE}: the ```sql block above line {} is not closed",
                 i + 1
             );
             let line = lines[i];
             if line.starts_with("```") {
                 assert!(
                     statement.is_empty(),
-                    "README.md line {}: statement without a final `;`:\n{}",
+                    "{PAGE} line {}: statement without a final `;`:\n{}",
                     start + 1,
                     statement.join("\n")
                 );
@@ -225,13 +235,13 @@ impl Drop for TempDb {
 }
 
 #[test]
-fn every_example_returns_what_the_readme_says() {
-    let text = read_readme();
+fn every_example_returns_what_the_reference_says() {
+    let text = read_page();
     let lines: Vec<&str> = text.lines().collect();
     let examples = examples(&lines, section(&lines));
     assert!(
         !examples.is_empty(),
-        "the Reference section has no ```sql examples"
+        "{PAGE} has no ```sql examples under `{HEADING}`"
     );
 
     let db = TempDb::new();
@@ -264,7 +274,7 @@ fn every_example_returns_what_the_readme_says() {
                 }
             };
             failures.push(format!(
-                "README.md line {}:\n{}\n  documented:\n{}\n  actual:\n{}",
+                "{PAGE} line {}:\n{}\n  documented:\n{}\n  actual:\n{}",
                 ex.line,
                 ex.sql,
                 shown(&ex.expected),
@@ -274,7 +284,7 @@ fn every_example_returns_what_the_readme_says() {
     }
     assert!(
         failures.is_empty(),
-        "{} example(s) in the README's Reference differ from what they return \
+        "{} example(s) in {PAGE} differ from what they return \
          (after fixing or deciding the code is right, UPDATE_REFERENCE=1 rewrites the results):\n\n{}",
         failures.len(),
         failures.join("\n\n")
@@ -282,7 +292,7 @@ fn every_example_returns_what_the_readme_says() {
 }
 
 /// Rewrites the result lines of every example with the actual ones, and
-/// nothing else of the README.
+/// nothing else of the page.
 fn bless(original: &str, lines: &[&str], examples: &[Example], actual: &[Vec<String>]) {
     let mut out: Vec<String> = Vec::with_capacity(lines.len());
     let mut next = 0;
@@ -306,14 +316,14 @@ fn bless(original: &str, lines: &[&str], examples: &[Example], actual: &[Vec<Str
     if original.ends_with('\n') {
         updated.push('\n');
     }
-    // Someone may have edited the README while the examples ran: never
+    // Someone may have edited the page while the examples ran: never
     // overwrite what this run did not read.
     assert!(
-        read_readme() == original,
-        "README.md changed while the examples ran; run again"
+        read_page() == original,
+        "{PAGE} changed while the examples ran; run again"
     );
     if updated != original {
-        let path = readme_path();
+        let path = page_path();
         std::fs::write(&path, updated)
             .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         eprintln!(
@@ -323,7 +333,8 @@ fn bless(original: &str, lines: &[&str], examples: &[Example], actual: &[Vec<Str
     }
 }
 
-/// The `### ` entries of the section: heading text and the lines under it.
+/// The `### ` entries of the executed part: heading text and the lines under
+/// it.
 fn entries<'a>(lines: &[&'a str], range: Range<usize>) -> Vec<(&'a str, Vec<&'a str>)> {
     let mut found: Vec<(&str, Vec<&str>)> = Vec::new();
     let mut in_code = false;
@@ -357,7 +368,7 @@ fn documented_columns(body: &[&str]) -> Vec<String> {
 
 #[test]
 fn every_function_has_an_entry_with_its_signature() {
-    let text = read_readme();
+    let text = read_page();
     let lines: Vec<&str> = text.lines().collect();
     let entries = entries(&lines, section(&lines));
 
@@ -370,7 +381,7 @@ fn every_function_has_an_entry_with_its_signature() {
         .collect();
     assert_eq!(
         documented, wanted,
-        "the Reference needs one `### name` entry per function, in the order of FUNCTIONS, then consent_overview"
+        "{PAGE} needs one `### name` entry per function under `{HEADING}`, in the order of FUNCTIONS, then consent_overview"
     );
 
     for function in FUNCTIONS {
@@ -404,10 +415,9 @@ fn every_function_has_an_entry_with_its_signature() {
 
 #[test]
 fn the_statuses_table_has_the_real_labels() {
-    let text = read_readme();
+    let text = read_page();
     let lines: Vec<&str> = text.lines().collect();
-    let range = section(&lines);
-    let rows: Vec<Vec<&str>> = lines[range]
+    let rows: Vec<Vec<&str>> = lines
         .iter()
         .skip_while(|l| !l.starts_with("| status | sv label | en label |"))
         .take_while(|l| l.starts_with('|'))
@@ -430,19 +440,21 @@ fn the_statuses_table_has_the_real_labels() {
         .collect();
     assert_eq!(
         documented, real,
-        "the Reference's `| status | sv label | en label |` table must list every status with its labels"
+        "the `| status | sv label | en label |` table of {PAGE} must list every status with its labels"
     );
 }
 
 #[test]
 fn the_documented_audit_log_columns_are_the_real_ones() {
-    let text = read_readme();
+    let text = read_page();
     let lines: Vec<&str> = text.lines().collect();
     let entries = entries(&lines, section(&lines));
     let (_, body) = entries
         .iter()
         .find(|(n, _)| *n == "consent_event")
-        .expect("the Reference needs a `### consent_event` entry for the audit log");
+        .unwrap_or_else(|| {
+            panic!("{PAGE} needs a `### consent_event` entry under `{HEADING}` for the audit log")
+        });
 
     let conn = Connection::open_in_memory().expect("open");
     conn.execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT, mobile TEXT)")
@@ -485,6 +497,6 @@ fn the_connection_has_no_undocumented_consent_function() {
     listed.sort();
     assert_eq!(
         registered, listed,
-        "every consent_ function on the connection must be in FUNCTIONS (and so in the Reference)"
+        "every consent_ function on the connection must be in FUNCTIONS (and so in {PAGE})"
     );
 }

@@ -1,4 +1,5 @@
-//! The README's first command: the walk-through prints every status.
+//! The walk-through (`cargo run --release -p consent-portal -- walkthrough`)
+//! prints every status.
 
 use std::process::Command;
 
