@@ -593,8 +593,8 @@ fn file_config(dir: &Path) -> Email {
 
 fn eml_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
+        .expect("outbox folder")
+        .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "eml"))
         .collect();
     files.sort();

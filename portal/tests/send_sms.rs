@@ -57,7 +57,7 @@ async fn record(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    log.lock().unwrap().push(Posted {
+    log.lock().expect("log").push(Posted {
         path: uri.path().to_owned(),
         authorization: header("authorization"),
         content_type: header("content-type"),
@@ -88,7 +88,10 @@ async fn record(
         ),
         "/moved" => {
             let mut headers = HeaderMap::new();
-            headers.insert("location", "http://127.0.0.2:9/a1/sms".parse().unwrap());
+            headers.insert(
+                "location",
+                "http://127.0.0.2:9/a1/sms".parse().expect("header value"),
+            );
             (StatusCode::MOVED_PERMANENTLY, headers, String::new())
         }
         "/slow" => {
@@ -106,8 +109,8 @@ async fn record(
 impl Gateway {
     fn start() -> Gateway {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("address");
         let log: Log = Arc::default();
         let app = Router::new()
             .route("/{*path}", post(record))
@@ -138,7 +141,7 @@ impl Gateway {
     }
 
     fn posted(&self) -> Vec<Posted> {
-        self.log.lock().unwrap().clone()
+        self.log.lock().expect("log").clone()
     }
 }
 

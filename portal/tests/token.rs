@@ -92,8 +92,9 @@ fn signing_is_deterministic() {
 
 fn sample_tokens(s: &Signer) -> Vec<String> {
     vec![
-        s.sign(&claims(CustomerId::Integer(1001))).unwrap(),
-        s.sign(&claims(CustomerId::Text("K-1001".into()))).unwrap(),
+        s.sign(&claims(CustomerId::Integer(1001))).expect("sign"),
+        s.sign(&claims(CustomerId::Text("K-1001".into())))
+            .expect("sign"),
     ]
 }
 
@@ -404,20 +405,20 @@ impl Drop for TempDir {
 }
 
 fn mode(path: &Path) -> u32 {
-    fs::metadata(path).unwrap().permissions().mode() & 0o777
+    fs::metadata(path).expect("metadata").permissions().mode() & 0o777
 }
 
 fn chmod(path: &Path, mode: u32) {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
 /// The base64 seed line of a signing key file.
 fn seed_line(path: &Path) -> String {
     fs::read_to_string(path)
-        .unwrap()
+        .expect("key file")
         .lines()
         .nth(1)
-        .unwrap()
+        .expect("a seed line")
         .to_owned()
 }
 

@@ -22,18 +22,25 @@ pub unsafe extern "C" fn sqlite3_consent_init(
 ) -> c_int {
     // No panic may unwind into the host: catch everything.
     let outcome = std::panic::catch_unwind(|| {
-        if let Some(message) = too_old_host(p_api) {
-            set_error(p_api, pz_err_msg, &message);
+        // SAFETY: SQLite hands us its API table, or null (checked inside).
+        if let Some(message) = unsafe { too_old_host(p_api) } {
+            // SAFETY: as above; the message pointer is SQLite's own.
+            unsafe { set_error(p_api, pz_err_msg, &message) };
             return ffi::SQLITE_ERROR;
         }
-        Connection::extension_init2(db, pz_err_msg, p_api, init)
+        // SAFETY: the arguments are SQLite's, passed on unchanged, and the
+        // host's SQLite is new enough for these bindings (checked above).
+        unsafe { Connection::extension_init2(db, pz_err_msg, p_api, init) }
     });
     outcome.unwrap_or_else(|_| {
-        set_error(
-            p_api,
-            pz_err_msg,
-            "libconsent: could not add its functions to this program's SQLite (internal error); please report it",
-        );
+        // SAFETY: as above.
+        unsafe {
+            set_error(
+                p_api,
+                pz_err_msg,
+                "libconsent: could not add its functions to this program's SQLite (internal error); please report it",
+            )
+        };
         ffi::SQLITE_ERROR
     })
 }
@@ -45,12 +52,17 @@ fn init(conn: Connection) -> rusqlite::Result<bool> {
 }
 
 /// A message when the host SQLite is older than the bindings need.
+///
+/// # Safety
+/// `p_api` is null or SQLite's API table.
 unsafe fn too_old_host(p_api: *mut ffi::sqlite3_api_routines) -> Option<String> {
     if p_api.is_null() {
         return Some("libconsent: the host passed no SQLite API table".to_owned());
     }
-    let version = match (*p_api).libversion_number {
-        Some(f) => f(),
+    // SAFETY: not null, so the host's API table; every SQLite since 3.3.13
+    // fills in libversion_number, and a missing one is handled.
+    let version = match unsafe { (*p_api).libversion_number } {
+        Some(f) => unsafe { f() },
         None => return Some("libconsent: the host SQLite does not report its version".to_owned()),
     };
     (version < MIN_HOST_SQLITE).then(|| {
@@ -69,6 +81,10 @@ fn dotted(v: c_int) -> String {
 
 /// Hands an error message to the host, allocated with the host's allocator
 /// as SQLite requires.
+///
+/// # Safety
+/// `p_api` is null or SQLite's API table; `pz_err_msg` is null or where
+/// SQLite reads the message from.
 unsafe fn set_error(
     p_api: *mut ffi::sqlite3_api_routines,
     pz_err_msg: *mut *mut c_char,
@@ -77,7 +93,8 @@ unsafe fn set_error(
     if pz_err_msg.is_null() || p_api.is_null() {
         return;
     }
-    let Some(malloc) = (*p_api).malloc else {
+    // SAFETY: not null, so the host's API table.
+    let Some(malloc) = (unsafe { (*p_api).malloc }) else {
         return;
     };
     let Ok(text) = CString::new(message) else {
@@ -87,10 +104,15 @@ unsafe fn set_error(
     let Ok(len) = c_int::try_from(bytes.len()) else {
         return;
     };
-    let buffer = malloc(len).cast::<u8>();
+    // SAFETY: the host's own allocator, asked for `len` bytes.
+    let buffer = unsafe { malloc(len) }.cast::<u8>();
     if buffer.is_null() {
         return;
     }
-    std::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer, bytes.len());
-    *pz_err_msg = buffer.cast::<c_char>();
+    // SAFETY: `buffer` holds `len` bytes, as many as `bytes`; SQLite owns
+    // and frees the message from here on.
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer, bytes.len());
+        *pz_err_msg = buffer.cast::<c_char>();
+    }
 }
