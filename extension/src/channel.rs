@@ -9,46 +9,17 @@
 //! (`consent_queue_all`). Both are here, side by side, and a test checks
 //! that they agree on every kind of contact value.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rusqlite::types::ValueRef;
 
 use crate::language::Language;
 use crate::quoting::quote_identifier;
+use crate::words::words;
 
-/// How a request reaches a customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Channel {
-    Email,
-    Sms,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 2] = [Channel::Email, Channel::Sms];
-
-    /// The word `consent_mark_sent` takes and `consent_request` stores.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-        }
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Channel {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Channel::ALL
-            .into_iter()
-            .find(|channel| channel.as_str() == s)
-            .ok_or(())
+words! {
+    /// How a request reaches a customer.
+    pub enum Channel {
+        Email = "email",
+        Sms = "sms",
     }
 }
 
@@ -181,7 +152,7 @@ mod tests {
             "SELECT CASE WHEN {} THEN 1 ELSE 0 END, {} FROM c",
             sql.reachable, sql.reason
         );
-        for language in Language::ALL {
+        for &language in Language::ALL {
             let (no_sms, nothing) = unreachable_reasons(language);
             for email in contacts() {
                 for mobile in contacts() {

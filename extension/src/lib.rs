@@ -28,6 +28,7 @@ mod statement_cache;
 mod status;
 pub mod time;
 mod transitions;
+mod words;
 
 use std::sync::Arc;
 

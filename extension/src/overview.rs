@@ -223,7 +223,9 @@ unsafe impl VTabCursor for OverviewCursor {
         idx_str: Option<&str>,
         args: &Filters<'_>,
     ) -> rusqlite::Result<()> {
-        no_panic(|| self.start(idx_num, idx_str, args))
+        // The plan is all in idx_num; idx_str is never set.
+        let _ = idx_str;
+        no_panic(|| self.start(idx_num, args))
     }
 
     fn next(&mut self) -> rusqlite::Result<()> {
@@ -244,12 +246,7 @@ unsafe impl VTabCursor for OverviewCursor {
 }
 
 impl OverviewCursor {
-    fn start(
-        &mut self,
-        idx_num: c_int,
-        _idx_str: Option<&str>,
-        args: &Filters<'_>,
-    ) -> rusqlite::Result<()> {
+    fn start(&mut self, idx_num: c_int, args: &Filters<'_>) -> rusqlite::Result<()> {
         let conn = self.connection()?;
         let setup = setup::load(&conn, NAME).map_err(ConsentError::into_sqlite)?;
         let language = settings::read_language(&conn)?;

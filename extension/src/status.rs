@@ -1,9 +1,6 @@
 //! The statuses of a customer's consent, the labels the register shows, and
 //! `consent_label`.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
@@ -12,39 +9,22 @@ use crate::error::{ConsentError, InFunction, Result};
 use crate::language::Language;
 use crate::settings;
 use crate::setup::ConnState;
+use crate::words::words;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Status {
-    Missing,
-    Queued,
-    Sent,
-    Approved,
-    Denied,
-    Error,
+words! {
+    /// Where a customer's consent stands: the status of their newest
+    /// request, `missing` when there is none.
+    pub enum Status {
+        Missing = "missing",
+        Queued = "queued",
+        Sent = "sent",
+        Approved = "approved",
+        Denied = "denied",
+        Error = "error",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Missing,
-        Status::Queued,
-        Status::Sent,
-        Status::Approved,
-        Status::Denied,
-        Status::Error,
-    ];
-
-    /// The word stored in the database and returned by the functions.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Missing => "missing",
-            Status::Queued => "queued",
-            Status::Sent => "sent",
-            Status::Approved => "approved",
-            Status::Denied => "denied",
-            Status::Error => "error",
-        }
-    }
-
     /// The label the billing application's register shows.
     pub fn label(self, language: Language) -> &'static str {
         let (sv, en) = match self {
@@ -73,22 +53,6 @@ impl Status {
                 format!("unknown status '{word}'; pass one of {}", all.join(", ")),
             )
         })
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Status {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Status::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or(())
     }
 }
 

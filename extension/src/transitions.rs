@@ -14,7 +14,7 @@ use crate::error::{ConsentError, InFunction, Result};
 use crate::quoting::show_value;
 use crate::setup::ConnState;
 use crate::status::Status;
-use crate::time::{self, UnixSeconds};
+use crate::time;
 
 /// How often a transition is decided again after a concurrent change.
 const ATTEMPTS: usize = 5;
@@ -23,53 +23,52 @@ const ATTEMPTS: usize = 5;
 enum Write<'a> {
     /// Nothing changes.
     Nothing,
-    /// A new request, superseding the customer's current status.
+    /// A new request in `status`, superseding the customer's current one;
+    /// the audit row's detail is the reason or the evidence.
     Create {
         status: Status,
         reason: Option<&'a str>,
         evidence: Option<&'a str>,
-        detail: Option<&'a str>,
     },
-    /// An update of the current request (expected to be in `from`).
+    /// An update of the current request from `from` (as it must still be)
+    /// to `to`, recording the first of `values` as the detail. `set` names
+    /// the columns the transition fills besides: `?3` is the time, `?4` and
+    /// on are `values`.
     Update {
-        sql: &'static str,
         from: Status,
-        params: Vec<Value>,
+        to: Status,
+        set: &'static str,
+        values: Vec<Value>,
     },
 }
 
-impl Write<'_> {
-    /// An update of the current request from `from`, with one value (?4).
-    fn update(sql: &'static str, from: Status, value: &str) -> Self {
-        Write::Update {
-            sql,
-            from,
-            params: vec![Value::Text(value.to_owned())],
-        }
-    }
-}
-
-/// Runs `decide` against the customer's current state and applies what it
-/// returns; returns the status after the call.
+/// Runs `decide` against the current state of the customer whose id is the
+/// call's first argument, and applies what it returns; the call's argument
+/// `at_index` is the time. Returns the status after the call.
 fn transition<'a>(
+    a: &Args<'_>,
     conn: &Connection,
     state: &ConnState,
-    function: &'static str,
-    id: &Value,
-    at: UnixSeconds,
-    decide: impl Fn(&Customer) -> Result<(Status, Write<'a>)>,
+    at_index: usize,
+    decide: impl Fn(&Customer) -> Result<Write<'a>>,
 ) -> Result<Value> {
-    let at = time::format(at);
+    let function = a.function();
+    let id = &a.customer_id(0)?;
+    let at = time::format(a.at(at_index)?);
     for _ in 0..ATTEMPTS {
         let customer = customer::find(conn, state, function, id)?;
-        let (after, write) = decide(&customer)?;
+        let write = decide(&customer)?;
+        let after = match &write {
+            Write::Nothing => customer.status(),
+            Write::Create { status, .. } => *status,
+            Write::Update { to, .. } => *to,
+        };
         let applied = match write {
             Write::Nothing => true,
             Write::Create {
                 status,
                 reason,
                 evidence,
-                detail,
             } => {
                 let decided_at = matches!(status, Status::Approved | Status::Denied).then_some(&at);
                 // A concurrent new request for the same customer supersedes
@@ -91,7 +90,7 @@ fn transition<'a>(
                             reason,
                             evidence,
                             function,
-                            detail,
+                            reason.or(evidence),
                             at,
                             decided_at,
                         ])
@@ -106,17 +105,26 @@ fn transition<'a>(
                     Err(e) => return Err(e).in_function(function),
                 }
             }
-            Write::Update { sql, from, params } => {
+            Write::Update {
+                from,
+                to,
+                set,
+                values,
+            } => {
                 let Some(request_id) = customer.request_id() else {
                     continue;
                 };
+                let sql = format!(
+                    "UPDATE main.consent_request SET status = '{to}', actor = '{function}', \
+                     detail = ?4, updated_at = ?3, {set} WHERE id = ?1 AND status = ?2"
+                );
                 let mut all: Vec<Value> = vec![
                     Value::Integer(request_id),
                     Value::Text(from.as_str().to_owned()),
                     Value::Text(at.clone()),
                 ];
-                all.extend(params);
-                conn.prepare_cached(sql)
+                all.extend(values);
+                conn.prepare_cached(&sql)
                     .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(all)))
                     .in_function(function)?
                     == 1
@@ -144,103 +152,67 @@ pub(crate) fn sql_status(a: &Args<'_>, conn: &Connection, state: &ConnState) -> 
 
 // consent_queue(id [, at])
 pub(crate) fn sql_queue(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
-    let f = a.function();
-    transition(conn, state, f, &a.customer_id(0)?, a.at(1)?, |c| {
+    transition(a, conn, state, 1, |c| {
         let now = c.status();
         if now.is_open() || now == Status::Approved {
-            return Ok((now, Write::Nothing));
+            return Ok(Write::Nothing);
         }
-        match channel::route(c.has_email, c.has_mobile, c.sms_enabled, c.language) {
-            // Still unreachable: an error stays an error, with no new row.
-            Err(_) if now == Status::Error => Ok((now, Write::Nothing)),
-            Err(reason) => Ok((
-                Status::Error,
-                Write::Create {
-                    status: Status::Error,
-                    reason: Some(reason),
-                    evidence: None,
-                    detail: Some(reason),
-                },
-            )),
-            Ok(_) if !c.info_text_set => Err(ConsentError::InfoTextUnset {
-                function: f,
-                id: show_value((&c.id).into()),
-            }),
-            Ok(_) => Ok((
-                Status::Queued,
-                Write::Create {
-                    status: Status::Queued,
-                    reason: None,
-                    evidence: None,
-                    detail: None,
-                },
-            )),
-        }
+        let (status, reason) =
+            match channel::route(c.has_email, c.has_mobile, c.sms_enabled, c.language) {
+                // Still unreachable: an error stays an error, with no new row.
+                Err(_) if now == Status::Error => return Ok(Write::Nothing),
+                Err(reason) => (Status::Error, Some(reason)),
+                Ok(_) if !c.info_text_set => {
+                    return Err(ConsentError::InfoTextUnset {
+                        function: a.function(),
+                        id: show_value((&c.id).into()),
+                    })
+                }
+                Ok(_) => (Status::Queued, None),
+            };
+        Ok(Write::Create {
+            status,
+            reason,
+            evidence: None,
+        })
     })
 }
 
 // consent_approve(id [, evidence [, at]])
 pub(crate) fn sql_approve(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let evidence = a.optional_text(1)?.unwrap_or_else(|| "manual".to_owned());
-    let evidence = evidence.as_str();
-    transition(
-        conn,
-        state,
-        a.function(),
-        &a.customer_id(0)?,
-        a.at(2)?,
-        |c| {
-            Ok(match c.status() {
-                Status::Approved => (Status::Approved, Write::Nothing),
-                from @ (Status::Queued | Status::Sent) => (
-                    Status::Approved,
-                    Write::update(
-                        "UPDATE main.consent_request SET status = 'approved', evidence = ?4, \
-                     actor = 'consent_approve', detail = ?4, decided_at = ?3, updated_at = ?3 \
-                     WHERE id = ?1 AND status = ?2",
-                        from,
-                        evidence,
-                    ),
-                ),
-                Status::Missing | Status::Denied | Status::Error => (
-                    Status::Approved,
-                    Write::Create {
-                        status: Status::Approved,
-                        reason: None,
-                        evidence: Some(evidence),
-                        detail: Some(evidence),
-                    },
-                ),
-            })
-        },
-    )
+    transition(a, conn, state, 2, |c| {
+        Ok(match c.status() {
+            Status::Approved => Write::Nothing,
+            from @ (Status::Queued | Status::Sent) => Write::Update {
+                from,
+                to: Status::Approved,
+                set: "evidence = ?4, decided_at = ?3",
+                values: vec![text_value(&evidence)],
+            },
+            Status::Missing | Status::Denied | Status::Error => Write::Create {
+                status: Status::Approved,
+                reason: None,
+                evidence: Some(&evidence),
+            },
+        })
+    })
 }
 
 // consent_revoke(id [, reason [, at]])
 pub(crate) fn sql_revoke(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let reason = a.optional_text(1)?.unwrap_or_else(|| "revoked".to_owned());
-    transition(
-        conn,
-        state,
-        a.function(),
-        &a.customer_id(0)?,
-        a.at(2)?,
-        |c| {
-            Ok(match c.status() {
-                from @ (Status::Approved | Status::Queued | Status::Sent) => (
-                    Status::Denied,
-                    Write::update(
-                        "UPDATE main.consent_request SET status = 'denied', reason = ?4, \
-                     actor = 'consent_revoke', detail = ?4, decided_at = ?3, updated_at = ?3 \
-                     WHERE id = ?1 AND status = ?2",
-                        from,
-                        &reason,
-                    ),
-                ),
-                other => (other, Write::Nothing),
-            })
-        },
-    )
+    transition(a, conn, state, 2, |c| {
+        Ok(match c.status() {
+            from @ (Status::Approved | Status::Queued | Status::Sent) => Write::Update {
+                from,
+                to: Status::Denied,
+                set: "reason = ?4, decided_at = ?3",
+                values: vec![text_value(&reason)],
+            },
+            Status::Missing | Status::Denied | Status::Error => Write::Nothing,
+        })
+    })
 }
 
 // consent_mark_sent(id, channel [, page_id [, at]])
@@ -266,29 +238,22 @@ pub(crate) fn sql_mark_sent(a: &Args<'_>, conn: &Connection, state: &ConnState) 
             ));
         }
     }
-    transition(conn, state, f, &a.customer_id(0)?, a.at(3)?, |c| {
-        match c.status() {
-            Status::Queued => Ok((
-                Status::Sent,
-                Write::Update {
-                    sql: "UPDATE main.consent_request SET status = 'sent', channel = ?4, \
-                      page_id = coalesce(?5, page_id), actor = 'consent_mark_sent', detail = ?4, \
-                      sent_at = ?3, updated_at = ?3 \
-                      WHERE id = ?1 AND status = ?2",
-                    from: Status::Queued,
-                    params: vec![
-                        Value::Text(channel.as_str().to_owned()),
-                        page_id.clone().map_or(Value::Null, Value::Text),
-                    ],
-                },
-            )),
-            other => Err(illegal(
-                f,
-                c,
-                other,
-                "only a queued request can be marked sent; queue it first with consent_queue(id)",
-            )),
-        }
+    transition(a, conn, state, 3, |c| match c.status() {
+        Status::Queued => Ok(Write::Update {
+            from: Status::Queued,
+            to: Status::Sent,
+            set: "channel = ?4, page_id = coalesce(?5, page_id), sent_at = ?3",
+            values: vec![
+                text_value(channel.as_str()),
+                page_id.clone().map_or(Value::Null, Value::Text),
+            ],
+        }),
+        other => Err(illegal(
+            f,
+            c,
+            other,
+            "only a queued request can be marked sent; queue it first with consent_queue(id)",
+        )),
     })
 }
 
@@ -296,25 +261,19 @@ pub(crate) fn sql_mark_sent(a: &Args<'_>, conn: &Connection, state: &ConnState) 
 pub(crate) fn sql_mark_error(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let f = a.function();
     let reason = a.text(1, "the reason the request failed")?;
-    transition(conn, state, f, &a.customer_id(0)?, a.at(2)?, |c| {
-        match c.status() {
-            from @ (Status::Queued | Status::Sent) => Ok((
-                Status::Error,
-                Write::update(
-                    "UPDATE main.consent_request SET status = 'error', reason = ?4, \
-                 actor = 'consent_mark_error', detail = ?4, updated_at = ?3 \
-                 WHERE id = ?1 AND status = ?2",
-                    from,
-                    &reason,
-                ),
-            )),
-            other => Err(illegal(
-                f,
-                c,
-                other,
-                "only a queued or sent request can be marked as failed",
-            )),
-        }
+    transition(a, conn, state, 2, |c| match c.status() {
+        from @ (Status::Queued | Status::Sent) => Ok(Write::Update {
+            from,
+            to: Status::Error,
+            set: "reason = ?4",
+            values: vec![text_value(&reason)],
+        }),
+        other => Err(illegal(
+            f,
+            c,
+            other,
+            "only a queued or sent request can be marked as failed",
+        )),
     })
 }
 
@@ -333,5 +292,9 @@ fn illegal(
 }
 
 fn text(status: Status) -> Value {
-    Value::Text(status.as_str().to_owned())
+    text_value(status.as_str())
+}
+
+fn text_value(text: &str) -> Value {
+    Value::Text(text.to_owned())
 }

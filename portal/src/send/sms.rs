@@ -130,17 +130,18 @@ pub struct SmsSender {
 }
 
 enum Transport {
-    Http {
-        agent: ureq::Agent,
-        url: String,
-        /// `Basic <base64>`, built once.
-        authorization: Option<String>,
-        credentials: Option<Credentials>,
-        timeout_seconds: u64,
-    },
-    File {
-        dir: PathBuf,
-    },
+    Http(Gateway),
+    File { dir: PathBuf },
+}
+
+/// An HTTP gateway and how we log in to it.
+struct Gateway {
+    agent: ureq::Agent,
+    url: String,
+    /// `Basic <base64>`, built once.
+    authorization: Option<String>,
+    credentials: Option<Credentials>,
+    timeout_seconds: u64,
 }
 
 impl fmt::Debug for SmsSender {
@@ -148,15 +149,13 @@ impl fmt::Debug for SmsSender {
         let mut s = f.debug_struct("SmsSender");
         s.field("from", &self.from);
         match &self.transport {
-            Transport::Http {
-                url,
-                credentials,
-                timeout_seconds,
-                ..
-            } => s
-                .field("url", url)
-                .field("credentials", &credentials.as_ref().map(|_| "[redacted]"))
-                .field("timeout_seconds", timeout_seconds),
+            Transport::Http(gateway) => s
+                .field("url", &gateway.url)
+                .field(
+                    "credentials",
+                    &gateway.credentials.as_ref().map(|_| "[redacted]"),
+                )
+                .field("timeout_seconds", &gateway.timeout_seconds),
             Transport::File { dir } => s.field("file_dir", dir),
         }
         .finish()
@@ -226,13 +225,13 @@ impl SmsSender {
                         STANDARD.encode(format!("{}:{}", c.username, c.password))
                     )
                 });
-                Transport::Http {
+                Transport::Http(Gateway {
                     agent,
                     url,
                     authorization,
                     credentials,
                     timeout_seconds,
-                }
+                })
             }
         };
         Ok(SmsSender {
@@ -255,43 +254,7 @@ impl SmsSender {
         let cost = segments(message);
         match &self.transport {
             Transport::File { dir } => self.write_file(dir, &to, message, cost)?,
-            Transport::Http {
-                agent,
-                url,
-                authorization,
-                credentials,
-                timeout_seconds,
-            } => {
-                let mut request = agent.post(url);
-                if let Some(value) = authorization {
-                    request = request.header("Authorization", value);
-                }
-                let form = [
-                    ("from", self.from.as_str()),
-                    ("to", &to),
-                    ("message", message),
-                ];
-                let scrub = |text: &str| match credentials {
-                    Some(c) => c.scrub(text),
-                    None => text.to_owned(),
-                };
-                match request.send_form(form) {
-                    Ok(mut response) => {
-                        let status = response.status().as_u16();
-                        if !(200..300).contains(&status) {
-                            let body = response
-                                .body_mut()
-                                .with_config()
-                                .limit(MAX_RESPONSE_BYTES)
-                                .read_to_string()
-                                .unwrap_or_default();
-                            return Err(refused(status, &server_text(&scrub(&body))));
-                        }
-                        // 46elks answers JSON; nothing in it is needed.
-                    }
-                    Err(e) => return Err(failed(e, url, *timeout_seconds, scrub)),
-                }
-            }
+            Transport::Http(gateway) => gateway.post(&self.from, &to, message)?,
         }
         Ok(cost)
     }
@@ -333,6 +296,39 @@ impl SmsSender {
                     },
                 )
             })
+    }
+}
+
+impl Gateway {
+    /// POSTs one message as a form; an answer other than 2xx, or none, is
+    /// the error.
+    fn post(&self, from: &str, to: &str, message: &str) -> Result<(), SendError> {
+        let mut request = self.agent.post(&self.url);
+        if let Some(value) = &self.authorization {
+            request = request.header("Authorization", value);
+        }
+        let form = [("from", from), ("to", to), ("message", message)];
+        let scrub = |text: &str| match &self.credentials {
+            Some(c) => c.scrub(text),
+            None => text.to_owned(),
+        };
+        match request.send_form(form) {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                if !(200..300).contains(&status) {
+                    let body = response
+                        .body_mut()
+                        .with_config()
+                        .limit(MAX_RESPONSE_BYTES)
+                        .read_to_string()
+                        .unwrap_or_default();
+                    return Err(refused(status, &server_text(&scrub(&body))));
+                }
+                // 46elks answers JSON; nothing in it is needed.
+                Ok(())
+            }
+            Err(e) => Err(failed(e, &self.url, self.timeout_seconds, scrub)),
+        }
     }
 }
 
