@@ -18,9 +18,7 @@ pub struct Config {
     pub keys: Keys,
     #[serde(default)]
     pub collector: Collector,
-    #[serde(default)]
     pub email: Option<Email>,
-    #[serde(default)]
     pub sms: Option<Sms>,
     /// The folder the file was read from; relative paths are resolved
     /// against it.
@@ -38,7 +36,6 @@ pub struct Site {
     /// Where the pages' buttons post decisions to (`consent-portal serve`).
     pub collector_url: String,
     /// A folder whose templates replace the built-in ones, file by file.
-    #[serde(default)]
     pub templates: Option<PathBuf>,
 }
 
@@ -88,18 +85,14 @@ impl Default for Collector {
 pub struct Email {
     /// The sender, e.g. `Dahls Rör AB <samtycke@example.se>`.
     pub from: String,
-    #[serde(default)]
     pub reply_to: Option<String>,
     #[serde(default)]
     pub transport: EmailTransport,
-    #[serde(default)]
     pub smtp_host: Option<String>,
-    #[serde(default)]
     pub smtp_port: Option<u16>,
     #[serde(default)]
     pub tls: Tls,
     /// With `transport = "file"`: the folder the messages are written to.
-    #[serde(default)]
     pub file_dir: Option<PathBuf>,
     /// SMTP connections used at once.
     #[serde(default = "default_concurrency")]
@@ -140,10 +133,8 @@ pub struct Sms {
     pub from: String,
     #[serde(default)]
     pub transport: SmsTransport,
-    #[serde(default)]
     pub gateway_url: Option<String>,
     /// With `transport = "file"`: the folder the messages are written to.
-    #[serde(default)]
     pub file_dir: Option<PathBuf>,
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,

@@ -125,45 +125,33 @@ pub fn write_new_key_pair(signing_path: &Path, verifying_path: &Path) -> Result<
 
 /// The signer of a signing key file that only its owner may access.
 pub fn load_signer(path: &Path) -> Result<Signer, KeyError> {
-    let text = read_key_file(path, true)?;
-    let malformed = |reason| KeyError::Malformed {
-        path: path.to_owned(),
-        kind: "signing",
-        reason,
-    };
-    let (header, key_line) = split_key_file(&text).map_err(malformed)?;
-    if header != SIGNING_HEADER {
-        return Err(malformed(if header.starts_with(VERIFYING_HEADER) {
-            "it is a verifying (public) key file; pass the signing key"
-        } else {
-            "its first line is not the signing key header"
-        }));
+    let file = KeyFile::read(path, true)?;
+    if file.header != SIGNING_HEADER {
+        return Err(
+            file.malformed(if file.header.starts_with(VERIFYING_HEADER) {
+                "it is a verifying (public) key file; pass the signing key"
+            } else {
+                "its first line is not the signing key header"
+            }),
+        );
     }
-    let seed = decode_key(key_line).map_err(malformed)?;
-    Ok(Signer::new(SigningKey::from_bytes(&seed)))
+    Ok(Signer::new(SigningKey::from_bytes(&file.key()?)))
 }
 
 /// The public key in a verifying key file. Its header must name its key id.
 pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey, KeyError> {
-    let text = read_key_file(path, false)?;
-    let malformed = |reason| KeyError::Malformed {
-        path: path.to_owned(),
-        kind: "verifying",
-        reason,
-    };
-    let (header, key_line) = split_key_file(&text).map_err(malformed)?;
-    let Some(stated) = header.strip_prefix(VERIFYING_HEADER) else {
-        return Err(malformed(if header == SIGNING_HEADER {
+    let file = KeyFile::read(path, false)?;
+    let Some(stated) = file.header.strip_prefix(VERIFYING_HEADER) else {
+        return Err(file.malformed(if file.header == SIGNING_HEADER {
             "it is the signing (private) key file; pass the public one"
         } else {
             "its first line is not the verifying key header"
         }));
     };
-    let bytes = decode_key(key_line).map_err(malformed)?;
-    let key = VerifyingKey::from_bytes(&bytes)
-        .map_err(|_| malformed("the key is not a point on the curve"))?;
+    let key = VerifyingKey::from_bytes(&file.key()?)
+        .map_err(|_| file.malformed("the key is not a point on the curve"))?;
     if key.is_weak() {
-        return Err(malformed("the key is a weak (small-order) point"));
+        return Err(file.malformed("the key is a weak (small-order) point"));
     }
     let actual = KeyId::of(&key);
     if stated != actual.to_string() {
@@ -225,38 +213,63 @@ fn sync_parent(path: &Path) -> Result<(), KeyError> {
         .map_err(io_error("sync the folder of", path))
 }
 
-/// The text of a key file, checking the open file itself (not the path
-/// again) so the mode seen is the mode of what is read.
-fn read_key_file(path: &Path, private: bool) -> Result<String, KeyError> {
-    let kind = if private { "signing" } else { "verifying" };
-    let file = File::open(path).map_err(io_error("open", path))?;
-    let meta = file.metadata().map_err(io_error("read", path))?;
-    if !meta.is_file() {
-        return Err(KeyError::Malformed {
+/// A key file read and split into its header and key lines.
+struct KeyFile {
+    path: PathBuf,
+    /// "signing" or "verifying", for messages.
+    kind: &'static str,
+    header: String,
+    key_line: String,
+}
+
+impl KeyFile {
+    /// Reads a key file, checking the open file itself (not the path
+    /// again) so the mode seen is the mode of what is read. A `private`
+    /// key file must be readable by its owner only.
+    fn read(path: &Path, private: bool) -> Result<KeyFile, KeyError> {
+        let mut file = KeyFile {
             path: path.to_owned(),
-            kind,
-            reason: "it is not a regular file",
-        });
+            kind: if private { "signing" } else { "verifying" },
+            header: String::new(),
+            key_line: String::new(),
+        };
+        let open = File::open(path).map_err(io_error("open", path))?;
+        let meta = open.metadata().map_err(io_error("read", path))?;
+        if !meta.is_file() {
+            return Err(file.malformed("it is not a regular file"));
+        }
+        if private && meta.mode() & 0o077 != 0 {
+            return Err(KeyError::TooOpen {
+                path: path.to_owned(),
+                mode: meta.mode() & 0o777,
+            });
+        }
+        let mut bytes = Vec::new();
+        open.take(MAX_FILE_LEN + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io_error("read", path))?;
+        if bytes.len() as u64 > MAX_FILE_LEN {
+            return Err(file.malformed("it is larger than any key file"));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| file.malformed("it is not text"))?;
+        let (header, key_line) = split_key_file(&text).map_err(|reason| file.malformed(reason))?;
+        file.header = header.to_owned();
+        file.key_line = key_line.to_owned();
+        Ok(file)
     }
-    if private && meta.mode() & 0o077 != 0 {
-        return Err(KeyError::TooOpen {
-            path: path.to_owned(),
-            mode: meta.mode() & 0o777,
-        });
+
+    fn malformed(&self, reason: &'static str) -> KeyError {
+        KeyError::Malformed {
+            path: self.path.clone(),
+            kind: self.kind,
+            reason,
+        }
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_LEN + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_error("read", path))?;
-    let malformed = |reason| KeyError::Malformed {
-        path: path.to_owned(),
-        kind,
-        reason,
-    };
-    if bytes.len() as u64 > MAX_FILE_LEN {
-        return Err(malformed("it is larger than any key file"));
+
+    /// The 32 bytes of the key line.
+    fn key(&self) -> Result<[u8; 32], KeyError> {
+        decode_key(&self.key_line).map_err(|reason| self.malformed(reason))
     }
-    String::from_utf8(bytes).map_err(|_| malformed("it is not text"))
 }
 
 /// The header line and the key line; blank lines may follow.

@@ -1,6 +1,9 @@
 //! `status`: how many customers are in each status, with the labels the
 //! register shows, and every customer in error with the reason.
 
+use std::collections::HashMap;
+
+use consent_extension::{Settings, Status};
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -28,24 +31,20 @@ pub struct Report {
 /// Reads the report through the extension's own overview, so it counts
 /// exactly what the register shows.
 pub fn report(conn: &Connection) -> rusqlite::Result<Report> {
-    let mut counts = conn.prepare(
-        "SELECT s.status, consent_label(s.status), coalesce(c.n, 0)
-         FROM (SELECT 'missing' AS status, 1 AS position UNION ALL SELECT 'queued', 2
-               UNION ALL SELECT 'sent', 3 UNION ALL SELECT 'approved', 4
-               UNION ALL SELECT 'denied', 5 UNION ALL SELECT 'error', 6) AS s
-         LEFT JOIN (SELECT status, count(*) AS n FROM consent_overview GROUP BY status) AS c
-           ON c.status = s.status
-         ORDER BY s.position",
-    )?;
-    let counts = counts
-        .query_map([], |r| {
-            Ok(StatusCount {
-                status: r.get(0)?,
-                label: r.get(1)?,
-                customers: r.get(2)?,
-            })
-        })?
+    let language = Settings::read(conn)?.language;
+    let mut by_status =
+        conn.prepare("SELECT status, count(*) FROM consent_overview GROUP BY status")?;
+    let found: HashMap<String, i64> = by_status
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    let counts = Status::ALL
+        .iter()
+        .map(|status| StatusCount {
+            status: status.as_str().to_owned(),
+            label: status.label(language).to_owned(),
+            customers: found.get(status.as_str()).copied().unwrap_or(0),
+        })
+        .collect();
     let mut errors = conn.prepare(
         "SELECT CAST(customer_id AS TEXT), name, reason, changed_at FROM consent_overview
          WHERE status = 'error' ORDER BY customer_id",

@@ -25,86 +25,96 @@ pub struct PageTexts {
     pub not_found: Vec<String>,
 }
 
+/// A text in the customer's language with the business's name and the
+/// consent window filled in: `{business}`, and `{days}` as "7 dagar" or
+/// "1 day".
+pub fn fill(language: Language, sv: &str, en: &str, business: &str, expiry_days: i64) -> String {
+    let days = match (language, expiry_days) {
+        (Language::Sv, 1) => "1 dag".to_owned(),
+        (Language::Sv, n) => format!("{n} dagar"),
+        (Language::En, 1) => "1 day".to_owned(),
+        (Language::En, n) => format!("{n} days"),
+    };
+    // The days first: a business name may hold anything, even "{days}".
+    language
+        .pick(sv, en)
+        .replace("{days}", &days)
+        .replace("{business}", business)
+}
+
+/// What silence means, in the page and in the message alike.
+pub const SILENCE_MEANS_NO: (&str, &str) = (
+    "Om du inte svarar inom {days} räknas det som att du inte har lämnat samtycke.",
+    "If you do not answer within {days}, you are taken not to have consented.",
+);
+
 impl PageTexts {
     pub fn new(language: Language, business: &str, expiry_days: i64) -> PageTexts {
-        let days = expiry_days;
-        match language {
-            Language::Sv => PageTexts {
-                lang: "sv",
-                title: format!("Samtycke – {business}"),
-                heading: "Får vi spara dina uppgifter?".to_owned(),
-                asks: format!(
-                    "{business} ber om ditt samtycke till att spara och använda dina personuppgifter så som beskrivs nedan."
+        let t = |sv: &str, en: &str| fill(language, sv, en, business, expiry_days);
+        PageTexts {
+            lang: language.code(),
+            title: t("Samtycke – {business}", "Consent – {business}"),
+            heading: t("Får vi spara dina uppgifter?", "May we keep your details?"),
+            asks: t(
+                "{business} ber om ditt samtycke till att spara och använda dina personuppgifter så som beskrivs nedan.",
+                "{business} asks for your consent to store and use your personal data as described below.",
+            ),
+            info_heading: t("Information från {business}", "Information from {business}"),
+            standard_heading: t("Om ditt samtycke", "About your consent"),
+            standard: vec![
+                t(
+                    "Vilka uppgifter och varför: de uppgifter och ändamål som {business} beskriver ovan, och inget annat.",
+                    "What and why: the data and purposes {business} describes above, and nothing else.",
                 ),
-                info_heading: format!("Information från {business}"),
-                standard_heading: "Om ditt samtycke".to_owned(),
-                standard: vec![
-                    format!("Vilka uppgifter och varför: de uppgifter och ändamål som {business} beskriver ovan, och inget annat."),
-                    format!("Hur länge: så länge du är kund hos {business}, eller tills du återkallar ditt samtycke."),
-                    format!("Du kan när som helst återkalla ditt samtycke, lika enkelt som du gav det: kontakta {business}. Det påverkar inte det som redan har gjorts med stöd av samtycket."),
-                    if days == 1 {
-                        "Om du inte svarar inom 1 dag räknas det som att du inte har lämnat samtycke.".to_owned()
-                    } else {
-                        format!("Om du inte svarar inom {days} dagar räknas det som att du inte har lämnat samtycke.")
-                    },
-                    format!("Ditt svar sparas tillsammans med den här texten, så att {business} kan visa vad du har svarat på."),
-                ],
-                approve: "Jag godkänner".to_owned(),
-                decline: "Jag godkänner inte".to_owned(),
-                thanks_title: "Tack för ditt svar".to_owned(),
-                thanks: vec![
-                    "Ditt svar har tagits emot. Du kan stänga den här sidan.".to_owned(),
-                    format!("Vill du ändra ditt svar senare, kontakta {business}."),
-                ],
-                expired_title: "Länken gäller inte längre".to_owned(),
-                expired: vec![
-                    "Den här länken har gått ut, eller så har en ny förfrågan skickats till dig.".to_owned(),
-                    format!("Kontakta {business} om du vill lämna eller ändra ditt samtycke."),
-                ],
-                not_found_title: "Sidan finns inte".to_owned(),
-                not_found: vec![
-                    "Kontrollera att adressen är rätt, eller använd länken i det senaste meddelandet du fick.".to_owned(),
-                    format!("Kontakta {business} om du har frågor om ditt samtycke."),
-                ],
-            },
-            Language::En => PageTexts {
-                lang: "en",
-                title: format!("Consent – {business}"),
-                heading: "May we keep your details?".to_owned(),
-                asks: format!(
-                    "{business} asks for your consent to store and use your personal data as described below."
+                t(
+                    "Hur länge: så länge du är kund hos {business}, eller tills du återkallar ditt samtycke.",
+                    "For how long: as long as you are a customer of {business}, or until you withdraw your consent.",
                 ),
-                info_heading: format!("Information from {business}"),
-                standard_heading: "About your consent".to_owned(),
-                standard: vec![
-                    format!("What and why: the data and purposes {business} describes above, and nothing else."),
-                    format!("For how long: as long as you are a customer of {business}, or until you withdraw your consent."),
-                    format!("You can withdraw your consent at any time, as easily as you gave it: contact {business}. Withdrawing does not affect what was done under the consent before."),
-                    if days == 1 {
-                        "If you do not answer within 1 day, you are taken not to have consented.".to_owned()
-                    } else {
-                        format!("If you do not answer within {days} days, you are taken not to have consented.")
-                    },
-                    format!("Your answer is kept together with this text, so that {business} can show what you answered to."),
-                ],
-                approve: "I approve".to_owned(),
-                decline: "I do not approve".to_owned(),
-                thanks_title: "Thank you for your answer".to_owned(),
-                thanks: vec![
-                    "Your answer has been received. You can close this page.".to_owned(),
-                    format!("To change your answer later, contact {business}."),
-                ],
-                expired_title: "This link is no longer valid".to_owned(),
-                expired: vec![
-                    "This link has expired, or a new request has been sent to you.".to_owned(),
-                    format!("Contact {business} to give or change your consent."),
-                ],
-                not_found_title: "Page not found".to_owned(),
-                not_found: vec![
-                    "Check that the address is right, or use the link in the latest message you received.".to_owned(),
-                    format!("Contact {business} with any questions about your consent."),
-                ],
-            },
+                t(
+                    "Du kan när som helst återkalla ditt samtycke, lika enkelt som du gav det: kontakta {business}. Det påverkar inte det som redan har gjorts med stöd av samtycket.",
+                    "You can withdraw your consent at any time, as easily as you gave it: contact {business}. Withdrawing does not affect what was done under the consent before.",
+                ),
+                t(SILENCE_MEANS_NO.0, SILENCE_MEANS_NO.1),
+                t(
+                    "Ditt svar sparas tillsammans med den här texten, så att {business} kan visa vad du har svarat på.",
+                    "Your answer is kept together with this text, so that {business} can show what you answered to.",
+                ),
+            ],
+            approve: t("Jag godkänner", "I approve"),
+            decline: t("Jag godkänner inte", "I do not approve"),
+            thanks_title: t("Tack för ditt svar", "Thank you for your answer"),
+            thanks: vec![
+                t(
+                    "Ditt svar har tagits emot. Du kan stänga den här sidan.",
+                    "Your answer has been received. You can close this page.",
+                ),
+                t(
+                    "Vill du ändra ditt svar senare, kontakta {business}.",
+                    "To change your answer later, contact {business}.",
+                ),
+            ],
+            expired_title: t("Länken gäller inte längre", "This link is no longer valid"),
+            expired: vec![
+                t(
+                    "Den här länken har gått ut, eller så har en ny förfrågan skickats till dig.",
+                    "This link has expired, or a new request has been sent to you.",
+                ),
+                t(
+                    "Kontakta {business} om du vill lämna eller ändra ditt samtycke.",
+                    "Contact {business} to give or change your consent.",
+                ),
+            ],
+            not_found_title: t("Sidan finns inte", "Page not found"),
+            not_found: vec![
+                t(
+                    "Kontrollera att adressen är rätt, eller använd länken i det senaste meddelandet du fick.",
+                    "Check that the address is right, or use the link in the latest message you received.",
+                ),
+                t(
+                    "Kontakta {business} om du har frågor om ditt samtycke.",
+                    "Contact {business} with any questions about your consent.",
+                ),
+            ],
         }
     }
 

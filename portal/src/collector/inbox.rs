@@ -112,6 +112,21 @@ pub enum InboxError {
     },
 }
 
+fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, InboxError> {
+    Connection::open_with_flags(path, flags).map_err(|source| InboxError::Open {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// As [`connect`], for a file that must already be there.
+fn connect_existing(path: &Path, flags: OpenFlags) -> Result<Connection, InboxError> {
+    if !path.is_file() {
+        return Err(InboxError::Missing(path.to_owned()));
+    }
+    connect(path, flags)
+}
+
 /// An open inbox. One connection behind a mutex: every write is a short
 /// transaction ending in an fsync, so writers queue anyway. Call it from
 /// blocking threads (`tokio::task::spawn_blocking`), not from async code.
@@ -131,44 +146,25 @@ impl std::fmt::Debug for Inbox {
 impl Inbox {
     /// Opens the inbox at `path`, creating it (and its table) if missing.
     pub fn open(path: &Path) -> Result<Inbox, InboxError> {
-        let conn = Connection::open(path).map_err(|source| InboxError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
-        Inbox::setup(conn, path, true)
+        Inbox::setup(connect(path, OpenFlags::default())?, path, true)
     }
 
     /// Opens an inbox that must already exist: a mistyped path is an error,
     /// not a new empty inbox.
     pub fn open_existing(path: &Path) -> Result<Inbox, InboxError> {
-        if !path.is_file() {
-            return Err(InboxError::Missing(path.to_owned()));
-        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|source| InboxError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
-        Inbox::setup(conn, path, false)
+        Inbox::setup(connect_existing(path, flags)?, path, false)
     }
 
     /// Opens an existing inbox to read only (what `sync` does with an
     /// inbox file): no write, and no change to the file's settings.
     pub fn open_read_only(path: &Path) -> Result<Inbox, InboxError> {
-        if !path.is_file() {
-            return Err(InboxError::Missing(path.to_owned()));
-        }
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
-            |source| InboxError::Open {
+        let conn = connect_existing(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|source| InboxError::Database {
                 path: path.to_owned(),
                 source,
-            },
-        )?;
-        let db = |source| InboxError::Database {
-            path: path.to_owned(),
-            source,
-        };
-        conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+            })?;
         let inbox = Inbox {
             conn: Mutex::new(conn),
             path: path.to_owned(),

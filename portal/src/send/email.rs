@@ -169,15 +169,8 @@ fn setup(setting: &'static str, detail: impl Into<String>) -> SendError {
 }
 
 impl Mailer {
-    /// From `[email]`, with the login from CONSENT_SMTP_USERNAME and
-    /// CONSENT_SMTP_PASSWORD (both or neither). `base_dir` resolves a
-    /// relative `file_dir`.
-    pub fn from_config(config: &Email, base_dir: &Path) -> Result<Mailer, SendError> {
-        let credentials = Credentials::from_env(Channel::Email, USERNAME_VAR, PASSWORD_VAR)?;
-        Mailer::new(config, base_dir, credentials)
-    }
-
-    /// As [`Mailer::from_config`], with the login given.
+    /// From `[email]`, with the SMTP login (see [`super::Transports`]);
+    /// `base_dir` resolves a relative `file_dir`.
     pub fn new(
         config: &Email,
         base_dir: &Path,

@@ -167,14 +167,8 @@ fn setup(setting: &'static str, detail: impl Into<String>) -> SendError {
 }
 
 impl SmsSender {
-    /// From `[sms]`, with the credentials from CONSENT_SMS_USERNAME and
-    /// CONSENT_SMS_PASSWORD. `base_dir` resolves a relative `file_dir`.
-    pub fn from_config(config: &Sms, base_dir: &Path) -> Result<SmsSender, SendError> {
-        let credentials = Credentials::from_env(Channel::Sms, USERNAME_VAR, PASSWORD_VAR)?;
-        SmsSender::new(config, base_dir, credentials)
-    }
-
-    /// As [`SmsSender::from_config`], with the credentials given.
+    /// From `[sms]`, with the gateway's login (see [`super::Transports`]);
+    /// `base_dir` resolves a relative `file_dir`.
     pub fn new(
         config: &Sms,
         base_dir: &Path,

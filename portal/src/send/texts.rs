@@ -5,6 +5,7 @@ use consent_extension::Language;
 
 use super::phone::NumberProblem;
 use super::{Channel, Problem};
+use crate::texts::{fill, SILENCE_MEANS_NO};
 
 /// The words of one consent e-mail, with the business's name filled in.
 #[derive(Debug, Clone)]
@@ -20,52 +21,29 @@ pub(crate) struct EmailTexts {
 
 impl EmailTexts {
     pub fn new(language: Language, business: &str, expiry_days: i64) -> EmailTexts {
-        let days = expiry_days;
-        match language {
-            Language::Sv => EmailTexts {
-                lang: "sv",
-                subject: format!("{business} ber om ditt samtycke"),
-                greeting: "Hej!",
-                asks: format!(
-                    "{business} ber om ditt samtycke till att spara och använda dina personuppgifter. På sidan nedan läser du vad det gäller, och du svarar med ett klick."
-                ),
-                link_label: "Läs och svara",
-                expiry: if days == 1 {
-                    "Om du inte svarar inom 1 dag räknas det som att du inte har lämnat samtycke.".to_owned()
-                } else {
-                    format!("Om du inte svarar inom {days} dagar räknas det som att du inte har lämnat samtycke.")
-                },
-                why: format!(
-                    "Du får det här meddelandet eftersom du är kund hos {business}. Har du frågor kan du svara på det."
-                ),
-            },
-            Language::En => EmailTexts {
-                lang: "en",
-                subject: format!("{business} asks for your consent"),
-                greeting: "Hello,",
-                asks: format!(
-                    "{business} asks for your consent to store and use your personal data. The page below says what it is about, and you answer with one click."
-                ),
-                link_label: "Read and answer",
-                expiry: if days == 1 {
-                    "If you do not answer within 1 day, you are taken not to have consented.".to_owned()
-                } else {
-                    format!("If you do not answer within {days} days, you are taken not to have consented.")
-                },
-                why: format!(
-                    "You receive this message because you are a customer of {business}. If you have questions, reply to it."
-                ),
-            },
+        let t = |sv: &str, en: &str| fill(language, sv, en, business, expiry_days);
+        EmailTexts {
+            lang: language.code(),
+            subject: t("{business} ber om ditt samtycke", "{business} asks for your consent"),
+            greeting: language.pick("Hej!", "Hello,"),
+            asks: t(
+                "{business} ber om ditt samtycke till att spara och använda dina personuppgifter. På sidan nedan läser du vad det gäller, och du svarar med ett klick.",
+                "{business} asks for your consent to store and use your personal data. The page below says what it is about, and you answer with one click.",
+            ),
+            link_label: language.pick("Läs och svara", "Read and answer"),
+            expiry: t(SILENCE_MEANS_NO.0, SILENCE_MEANS_NO.1),
+            why: t(
+                "Du får det här meddelandet eftersom du är kund hos {business}. Har du frågor kan du svara på det.",
+                "You receive this message because you are a customer of {business}. If you have questions, reply to it.",
+            ),
         }
     }
 }
 
 /// The SMS: who asks, and the link. Short, so that it fits one segment.
 pub(crate) fn sms(language: Language, business: &str, link: &str) -> String {
-    match language {
-        Language::Sv => format!("{business} ber om ditt samtycke: {link}"),
-        Language::En => format!("{business} asks for your consent: {link}"),
-    }
+    let asks = language.pick("ber om ditt samtycke", "asks for your consent");
+    format!("{business} {asks}: {link}")
 }
 
 /// Why a request could not be sent, for the register.

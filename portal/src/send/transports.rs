@@ -4,7 +4,7 @@
 
 use super::email::{self, Compose, Mailer};
 use super::sms::{self, SmsSender};
-use super::{Channel, Job, Outcomes, SendError, Texts};
+use super::{Channel, Credentials, Job, Outcomes, SendError, Texts};
 use crate::config::Config;
 
 #[derive(Debug)]
@@ -15,20 +15,28 @@ pub struct Transports {
 
 impl Transports {
     /// The transports of a configuration, with the logins from the
-    /// environment.
+    /// environment: CONSENT_SMTP_USERNAME and CONSENT_SMTP_PASSWORD,
+    /// CONSENT_SMS_USERNAME and CONSENT_SMS_PASSWORD (each pair both or
+    /// neither).
     pub fn from_config(config: &Config) -> Result<Transports, SendError> {
-        Ok(Transports {
-            mailer: config
-                .email
-                .as_ref()
-                .map(|e| Mailer::from_config(e, &config.dir))
-                .transpose()?,
-            sms: config
-                .sms
-                .as_ref()
-                .map(|s| SmsSender::from_config(s, &config.dir))
-                .transpose()?,
-        })
+        let login = |channel, username_var, password_var| {
+            Credentials::from_env(channel, username_var, password_var)
+        };
+        let mailer = match &config.email {
+            Some(email) => {
+                let login = login(Channel::Email, email::USERNAME_VAR, email::PASSWORD_VAR)?;
+                Some(Mailer::new(email, &config.dir, login)?)
+            }
+            None => None,
+        };
+        let sms = match &config.sms {
+            Some(sms) => {
+                let login = login(Channel::Sms, sms::USERNAME_VAR, sms::PASSWORD_VAR)?;
+                Some(SmsSender::new(sms, &config.dir, login)?)
+            }
+            None => None,
+        };
+        Ok(Transports { mailer, sms })
     }
 
     /// Sends the e-mails, reporting each one to `outcomes` as it is
