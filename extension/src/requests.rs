@@ -60,9 +60,9 @@ pub fn find(conn: &Connection, request_id: i64) -> rusqlite::Result<Option<Reque
 pub struct Pending {
     pub id: i64,
     pub customer_id: Value,
-    pub status: Status,
     /// Drawn by the portal when it first renders the page.
     pub page_id: Option<String>,
+    pub status: Status,
     pub sent_at: Option<UnixSeconds>,
     /// The hash of the text on its page (hex), once rendered.
     pub text_hash: Option<String>,
@@ -80,8 +80,8 @@ pub fn pending(conn: &Connection) -> rusqlite::Result<Vec<Pending>> {
         Ok(Pending {
             id: row.get(0)?,
             customer_id: row.get(1)?,
-            status: status.parse().unwrap_or(Status::Queued),
             page_id: row.get(3)?,
+            status: status.parse().unwrap_or(Status::Queued),
             sent_at: sent_at.as_deref().and_then(time::parse),
             text_hash: row.get(5)?,
         })

@@ -52,7 +52,17 @@ pub fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let unicode = sign(&claims(3, CustomerId::Text("Åsa-7".into()), FAR_FUTURE));
     let longest = sign(&claims(4, CustomerId::Text("x".repeat(255)), FAR_FUTURE));
     let expired = sign(&claims(5, CustomerId::Integer(-9), LONG_AGO));
-    let form = |content_type: &str, body: String| format!("{content_type}\n{body}").into_bytes();
+    // A decision_post seed: the content type on the first line, the body
+    // after it (None: no content type at all).
+    let post = |name, content_type: Option<&str>, body: String| {
+        let bytes = match content_type {
+            Some(content_type) => format!("{content_type}\n{body}").into_bytes(),
+            None => body.into_bytes(),
+        };
+        ("decision_post", name, bytes)
+    };
+    let form = Some(FORM_TYPE);
+    let form_utf8 = format!("{FORM_TYPE}; charset=utf-8");
     vec![
         ("token_verify", "integer_id", integer.clone().into_bytes()),
         ("token_verify", "text_id", text.clone().into_bytes()),
@@ -60,51 +70,25 @@ pub fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("token_verify", "longest", longest.into_bytes()),
         ("token_verify", "expired", expired.clone().into_bytes()),
         ("token_verify", "other_version", b"v2.AAAA".to_vec()),
-        (
-            "decision_post",
-            "approve",
-            form(FORM_TYPE, format!("token={integer}&decision=approve")),
-        ),
-        (
-            "decision_post",
-            "decline",
-            form(FORM_TYPE, format!("decision=decline&token={text}")),
-        ),
-        (
-            "decision_post",
+        post("approve", form, format!("token={integer}&decision=approve")),
+        post("decline", form, format!("decision=decline&token={text}")),
+        post(
             "charset",
-            form(
-                &format!("{FORM_TYPE}; charset=utf-8"),
-                format!("token={unicode}&decision=approve&extra=1"),
-            ),
+            Some(&form_utf8),
+            format!("token={unicode}&decision=approve&extra=1"),
         ),
-        (
-            "decision_post",
-            "expired",
-            form(FORM_TYPE, format!("token={expired}&decision=approve")),
-        ),
-        (
-            "decision_post",
-            "no_decision",
-            form(FORM_TYPE, format!("token={integer}")),
-        ),
-        (
-            "decision_post",
+        post("expired", form, format!("token={expired}&decision=approve")),
+        post("no_decision", form, format!("token={integer}")),
+        post(
             "twice",
-            form(
-                FORM_TYPE,
-                format!("token={integer}&decision=approve&decision=decline"),
-            ),
+            form,
+            format!("token={integer}&decision=approve&decision=decline"),
         ),
-        (
-            "decision_post",
+        post(
             "plain_text",
-            form("text/plain", format!("token={text}&decision=decline")),
+            Some("text/plain"),
+            format!("token={text}&decision=decline"),
         ),
-        (
-            "decision_post",
-            "no_type",
-            format!("token={integer}&decision=approve").into_bytes(),
-        ),
+        post("no_type", None, format!("token={integer}&decision=approve")),
     ]
 }

@@ -15,7 +15,9 @@ use lettre::{FileTransport, Message, Transport as _};
 
 use super::smtp::{self, Target};
 use super::texts::EmailTexts;
-use super::{is_loopback, Channel, Credentials, ErrorClass, Outcomes, Problem, SendError};
+use super::{
+    is_loopback, output_dir, Channel, Credentials, ErrorClass, Outcomes, Problem, SendError,
+};
 use crate::config::{Email, EmailTransport, Tls};
 
 /// The environment variables that hold the SMTP login.
@@ -191,16 +193,7 @@ impl Mailer {
         };
         let transport = match config.transport {
             EmailTransport::File => {
-                let dir = config.file_dir.as_ref().ok_or_else(|| {
-                    setup("email.file_dir", "is needed with transport = \"file\"")
-                })?;
-                let dir = base_dir.join(dir);
-                std::fs::create_dir_all(&dir).map_err(|e| {
-                    setup(
-                        "email.file_dir",
-                        format!("{} cannot be created: {e}", dir.display()),
-                    )
-                })?;
+                let dir = output_dir(Channel::Email, config.file_dir.as_deref(), base_dir)?;
                 Transport::File(dir)
             }
             EmailTransport::Smtp => {

@@ -18,6 +18,7 @@ mod texts;
 mod transports;
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use consent_extension::Language;
 
@@ -264,6 +265,34 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Credentials { .. }")
     }
+}
+
+/// The folder a file transport (`transport = "file"`) writes into:
+/// `file_dir`, relative to `base_dir`, created if missing.
+pub(crate) fn output_dir(
+    channel: Channel,
+    file_dir: Option<&Path>,
+    base_dir: &Path,
+) -> Result<PathBuf, SendError> {
+    let setting = match channel {
+        Channel::Email => "email.file_dir",
+        Channel::Sms => "sms.file_dir",
+    };
+    let dir = base_dir.join(file_dir.ok_or_else(|| {
+        SendError::config(
+            channel,
+            setting,
+            "is needed with transport = \"file\"".to_owned(),
+        )
+    })?);
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        SendError::config(
+            channel,
+            setting,
+            format!("{} cannot be created: {e}", dir.display()),
+        )
+    })?;
+    Ok(dir)
 }
 
 /// A host that is this machine (`localhost`, `127.0.0.1`, `::1`, with or

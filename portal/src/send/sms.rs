@@ -13,7 +13,8 @@ use base64::Engine as _;
 use consent_extension::Language;
 
 use super::{
-    is_loopback, server_text, texts, Channel, Credentials, ErrorClass, Problem, SendError,
+    is_loopback, output_dir, server_text, texts, Channel, Credentials, ErrorClass, Problem,
+    SendError,
 };
 use crate::config::{Sms, SmsTransport};
 
@@ -177,17 +178,7 @@ impl SmsSender {
         check_sender(&config.from)?;
         let transport = match config.transport {
             SmsTransport::File => {
-                let dir = config
-                    .file_dir
-                    .as_ref()
-                    .ok_or_else(|| setup("sms.file_dir", "is needed with transport = \"file\""))?;
-                let dir = base_dir.join(dir);
-                fs::create_dir_all(&dir).map_err(|e| {
-                    setup(
-                        "sms.file_dir",
-                        format!("{} cannot be created: {e}", dir.display()),
-                    )
-                })?;
+                let dir = output_dir(Channel::Sms, config.file_dir.as_deref(), base_dir)?;
                 Transport::File { dir }
             }
             SmsTransport::Http => {

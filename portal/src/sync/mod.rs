@@ -37,16 +37,16 @@ pub struct Run<'a> {
     /// The billing database, with the consent functions registered.
     pub conn: &'a Connection,
     pub config: &'a Config,
+    /// Unix seconds.
+    pub now: i64,
+    /// Report what would happen; change nothing and send nothing.
+    pub dry_run: bool,
     pub signer: &'a Signer,
     pub verifier: &'a Verifier,
     pub transports: &'a Transports,
     /// The collectors' bearer token (`CONSENT_COLLECTOR_TOKEN`).
     pub bearer: Option<&'a str>,
     pub progress: &'a dyn Progress,
-    /// Unix seconds.
-    pub now: i64,
-    /// Report what would happen; change nothing and send nothing.
-    pub dry_run: bool,
 }
 
 /// What one run did, for the terminal or as JSON.

@@ -44,13 +44,13 @@ pub struct Sent {
     pub sent_email: usize,
     pub sent_sms: usize,
     pub sms_segments: u64,
+    /// With --dry-run: what would have been sent.
+    pub would_send_email: usize,
+    pub would_send_sms: usize,
     pub errors: Vec<Failure>,
     /// Not sent this time for a passing reason; still queued, tried again
     /// on the next run.
     pub retry: Vec<Failure>,
-    /// With --dry-run: what would have been sent.
-    pub would_send_email: usize,
-    pub would_send_sms: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
