@@ -49,8 +49,9 @@ fn queue_all(conn: &Connection, state: &ConnState, from: Status, at: UnixSeconds
     let table = setup.quoted_table();
     // Which customers are in `from`: none of their requests exist, or their
     // newest one is in that status. A row without an id (a UNIQUE column
-    // allows NULLs) cannot be addressed by any function and is left out. An error that would stay an error is
-    // left alone, as consent_queue leaves it.
+    // allows NULLs) cannot be addressed by any function and is left out. An
+    // error that would stay an error is left alone, as consent_queue leaves
+    // it.
     let source = match from {
         Status::Missing => format!(
             "FROM {table} AS c WHERE c.{id} IS NOT NULL AND NOT EXISTS \
