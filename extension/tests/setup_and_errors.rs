@@ -2,44 +2,31 @@
 //! and the errors a DBA sees: each names the function, the value and the fix.
 
 use consent_extension::register;
+use consent_testkit::sample::{SetUp, CUSTOMERS};
+use consent_testkit::sql::{self, error};
+use consent_testkit::Scratch;
 use rusqlite::Connection;
 
+/// The sample register in a file, with two columns of the billing
+/// application's own that consent never records.
 fn billing(path: &std::path::Path) -> Connection {
     let conn = Connection::open(path).expect("open");
+    conn.execute_batch(CUSTOMERS).expect("the sample register");
     conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS customers (
-             id INTEGER PRIMARY KEY, name TEXT, email TEXT, mobile TEXT, notes TEXT, fax TEXT);
-         INSERT OR IGNORE INTO customers (id, name, email, mobile) VALUES
-           (1, 'Anna Andersson', 'anna@example.se', NULL),
-           (2, 'Bo Berg', NULL, '070-123 45 67');",
+        "ALTER TABLE customers ADD COLUMN notes TEXT; ALTER TABLE customers ADD COLUMN fax TEXT;",
     )
-    .expect("fixture");
+    .expect("the application's own columns");
     conn
 }
 
 fn with_consent(conn: &Connection) {
     register(conn).expect("register");
-    value(
-        conn,
-        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
-    );
-    value(
-        conn,
-        "SELECT consent_setting('info_text', 'Vi sparar dina uppgifter.')",
-    );
+    SetUp::customers().apply(conn);
 }
 
+/// The value of a statement, as `{:?}` of its rusqlite value.
 fn value(conn: &Connection, sql: &str) -> String {
-    conn.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
-        .map(|v| format!("{v:?}"))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-fn error(conn: &Connection, sql: &str) -> String {
-    match conn.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0)) {
-        Ok(v) => panic!("{sql} should fail, returned {v:?}"),
-        Err(e) => e.to_string(),
-    }
+    format!("{:?}", sql::value(conn, sql, []))
 }
 
 /// The schema version `consent_init` recorded (0: none yet).
@@ -62,29 +49,23 @@ fn schema_version(conn: &Connection) -> i64 {
     .expect("schema version")
 }
 
-fn temp_db(name: &str) -> (tempdir::Dir, std::path::PathBuf) {
-    let dir = tempdir::Dir::new(name);
-    let path = dir.0.join("billing.db");
-    (dir, path)
+/// Each statement fails with a message holding every one of its fragments.
+fn assert_errors(conn: &Connection, cases: &[(&str, &[&str])]) {
+    for (sql, fragments) in cases {
+        let e = error(conn, sql);
+        for fragment in *fragments {
+            assert!(
+                e.contains(fragment),
+                "{sql}\n  message: {e}\n  lacks: {fragment}"
+            );
+        }
+    }
 }
 
-/// A temporary folder removed on drop (std only).
-mod tempdir {
-    pub struct Dir(pub std::path::PathBuf);
-    impl Dir {
-        pub fn new(name: &str) -> Dir {
-            let path =
-                std::env::temp_dir().join(format!("consent-test-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).expect("temp dir");
-            Dir(path)
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+fn temp_db(name: &str) -> (Scratch, std::path::PathBuf) {
+    let dir = Scratch::new(name);
+    let path = dir.join("billing.db");
+    (dir, path)
 }
 
 #[test]
@@ -110,15 +91,7 @@ fn every_misuse_is_an_error_that_says_what_to_do() {
         ("SELECT consent_init('customers', 'id', 'email')", &["consent_init", "takes consent_init(table, id_column, email_column, mobile_column [, name_column]), got 3 arguments"]),
         ("SELECT consent_init('customers', NULL, 'email', 'mobile')", &["consent_init", "id_column is NULL"]),
     ];
-    for (sql, fragments) in before_setup {
-        let e = error(&conn, sql);
-        for fragment in *fragments {
-            assert!(
-                e.contains(fragment),
-                "{sql}\n  message: {e}\n  lacks: {fragment}"
-            );
-        }
-    }
+    assert_errors(&conn, before_setup);
     // Reading a setting before setup gives its default.
     assert_eq!(
         value(&conn, "SELECT consent_setting('expiry_days')"),
@@ -246,15 +219,7 @@ fn every_misuse_is_an_error_that_says_what_to_do() {
             &["consent_queue_all", "unknown status 'nobody'"],
         ),
     ];
-    for (sql, fragments) in after_setup {
-        let e = error(&conn, sql);
-        for fragment in *fragments {
-            assert!(
-                e.contains(fragment),
-                "{sql}\n  message: {e}\n  lacks: {fragment}"
-            );
-        }
-    }
+    assert_errors(&conn, after_setup);
     assert_eq!(
         value(&conn, "SELECT count(*) FROM consent_request"),
         "Integer(0)",
@@ -433,29 +398,19 @@ fn same_statements_give_the_same_rows_on_two_databases() {
         "SELECT consent_approve(2, 'manual', '2026-03-23')",
     ];
     let dump = |conn: &Connection| -> Vec<String> {
-        let mut rows = Vec::new();
-        let tables: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'consent%' ORDER BY name")
-            .expect("prepare")
-            .query_map([], |r| r.get(0))
-            .expect("tables")
-            .map(|t| t.expect("name"))
-            .collect();
+        let tables: Vec<String> = sql::column(
+            conn,
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'consent%' ORDER BY name",
+        );
         assert!(tables.len() >= 4, "{tables:?}");
-        for table in tables {
-            let mut stmt = conn
-                .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
-                .expect("prepare");
-            let n = stmt.column_count();
-            let mut q = stmt.query([]).expect("query");
-            while let Some(r) = q.next().expect("row") {
-                let cells: Vec<String> = (0..n)
-                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).expect("cell")))
-                    .collect();
-                rows.push(format!("{table}: {}", cells.join("|")));
-            }
-        }
-        rows
+        tables
+            .iter()
+            .flat_map(|table| {
+                sql::dump(conn, table)
+                    .into_iter()
+                    .map(move |row| format!("{table}: {row}"))
+            })
+            .collect()
     };
     let run = |name: &str| {
         let (dir, path) = temp_db(name);

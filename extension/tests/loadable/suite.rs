@@ -18,7 +18,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{failed_checks, load_line, repo_root, sqlite3, TempDir};
+use consent_testkit::host::{failed_checks, sqlite3};
+use consent_testkit::shim::load_line;
+use consent_testkit::{repo_root, Scratch};
 
 const FIXTURE: &str = "_fixture.sql";
 
@@ -86,13 +88,13 @@ fn case_name(line: &str) -> Option<&str> {
 }
 
 /// Runs one check file; returns what failed (empty when it passed).
-pub fn run_check_file(file: &Path, tmp: &TempDir) -> Vec<String> {
+pub fn run_check_file(file: &Path, tmp: &Scratch) -> Vec<String> {
     let name = shown(file);
     let text =
         fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
     let prefix = format!("{}{}", fixture(), load_line());
     let prefix_lines = prefix.lines().count();
-    let db = tmp.join(&format!("{}.db", file_stem(file)));
+    let db = tmp.join(format!("{}.db", file_stem(file)));
     let run = sqlite3(&db, &format!("{prefix}{text}"), tmp, &file_stem(file));
 
     let mut failures = Vec::new();
@@ -214,13 +216,13 @@ fn parse_steps(name: &str, text: &str) -> Vec<Step> {
 
 /// Runs one error file; returns what failed (empty when it passed) and the
 /// number of statements expected to fail.
-pub fn run_error_file(file: &Path, tmp: &TempDir) -> (Vec<String>, usize) {
+pub fn run_error_file(file: &Path, tmp: &Scratch) -> (Vec<String>, usize) {
     let name = shown(file);
     let text =
         fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
     let steps = parse_steps(&name, &text);
     let stem = file_stem(file);
-    let db = tmp.join(&format!("{stem}.db"));
+    let db = tmp.join(format!("{stem}.db"));
     let setup = sqlite3(&db, &fixture(), tmp, &format!("{stem}-fixture"));
     setup.assert_clean(&format!("{name}: the fixture"));
 

@@ -1,21 +1,22 @@
 //! The real libconsent.so, built by its own cargo command, loaded into real
 //! hosts: Debian's sqlite3 shell and Debian's /usr/bin/python3.
 //!
-//! Without a host these tests say why on stderr and pass, except in CI
-//! (`CI=true`), where a missing host fails them.
+//! Without a host these tests are skipped: a note on stderr and a line in
+//! the skip list (see consent_testkit::skip); in CI (`CI=true`) a missing
+//! host fails them. The runner of the SQL suites in tests/sql is `suite.rs`.
 
-mod support;
+mod suite;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use support::suite::{fixture, run_check_file, run_error_file, sql_dir, sql_files};
-use support::{
-    assert_checks, host_available, libconsent, load_line, repo_root, run, sqlite3, Host, TempDir,
-    PYTHON,
-};
+use consent_testkit::host::{assert_checks, run, sqlite3};
+use consent_testkit::shim::{libconsent, load_line};
+use consent_testkit::tools::PYTHON_THAT_LOADS_EXTENSIONS;
+use consent_testkit::{repo_root, require, Scratch, Tool};
+use suite::{fixture, run_check_file, run_error_file, sql_dir, sql_files};
 
 /// The functions the extension adds: the SQL contract in docs/reference.md.
 const CONTRACT: [&str; 12] = [
@@ -36,10 +37,10 @@ const CONTRACT: [&str; 12] = [
 /// Every `tests/sql/*.sql` suite passes through the shell.
 #[test]
 fn sql_suites_pass() {
-    if !host_available(Host::Sqlite3Shell) {
+    if !require(&[Tool::Sqlite3Shell]) {
         return;
     }
-    let tmp = TempDir::new("suites");
+    let tmp = Scratch::new("suites");
     let files = sql_files(&sql_dir());
     let failures: Vec<String> = files
         .iter()
@@ -57,10 +58,10 @@ fn sql_suites_pass() {
 /// the expected message, and every other one passes.
 #[test]
 fn sql_error_suites_fail_as_expected() {
-    if !host_available(Host::Sqlite3Shell) {
+    if !require(&[Tool::Sqlite3Shell]) {
         return;
     }
-    let tmp = TempDir::new("errors");
+    let tmp = Scratch::new("errors");
     let mut failures = Vec::new();
     let mut expected_errors = 0;
     for file in sql_files(&sql_dir().join("errors")) {
@@ -84,10 +85,10 @@ fn sql_error_suites_fail_as_expected() {
 /// writers are direct-only, and `consent_extension::FUNCTIONS` lists the same.
 #[test]
 fn load_adds_exactly_the_contract_functions() {
-    if !host_available(Host::Sqlite3Shell) {
+    if !require(&[Tool::Sqlite3Shell]) {
         return;
     }
-    let tmp = TempDir::new("functions");
+    let tmp = Scratch::new("functions");
     let list = "SELECT DISTINCT '{tag}', name FROM pragma_function_list ORDER BY name;\n\
                 SELECT DISTINCT '{tag}-module', name FROM pragma_module_list ORDER BY name;\n";
     let script = format!(
@@ -175,7 +176,7 @@ fn load_adds_exactly_the_contract_functions() {
 
 /// Runs `sql` through the shell without the extension, as the billing
 /// application or a DBA would, and expects a clean exit.
-fn plain_sqlite3(db: &Path, sql: &str, tmp: &TempDir, label: &str) -> String {
+fn plain_sqlite3(db: &Path, sql: &str, tmp: &Scratch, label: &str) -> String {
     let run = sqlite3(db, sql, tmp, label);
     run.assert_clean(label);
     run.stdout
@@ -186,10 +187,10 @@ fn plain_sqlite3(db: &Path, sql: &str, tmp: &TempDir, label: &str) -> String {
 /// column gives the clear error.
 #[test]
 fn billing_application_alters_its_table_without_the_extension() {
-    if !host_available(Host::Sqlite3Shell) {
+    if !require(&[Tool::Sqlite3Shell]) {
         return;
     }
-    let tmp = TempDir::new("beside");
+    let tmp = Scratch::new("beside");
     let db = tmp.join("billing.db");
     plain_sqlite3(&db, &fixture(), &tmp, "fixture");
     let load = load_line();
@@ -304,10 +305,10 @@ fn billing_application_alters_its_table_without_the_extension() {
 /// stderr (an unfinalized statement would print there), no -wal left.
 #[test]
 fn shell_closes_cleanly_in_wal_mode() {
-    if !host_available(Host::Sqlite3Shell) {
+    if !require(&[Tool::Sqlite3Shell]) {
         return;
     }
-    let tmp = TempDir::new("wal");
+    let tmp = Scratch::new("wal");
     let db = tmp.join("billing.db");
     let mode = plain_sqlite3(
         &db,
@@ -355,16 +356,16 @@ fn shell_closes_cleanly_in_wal_mode() {
 /// transaction, and closing the connection releases the database.
 #[test]
 fn python_closes_and_releases_the_database() {
-    if !host_available(Host::DebianPython) {
+    if !require(&[Tool::DebianPython]) {
         return;
     }
-    let tmp = TempDir::new("python");
-    let scratch = TempDir::new("python-db");
+    let tmp = Scratch::new("python");
+    let scratch = Scratch::new("python-db");
     let script = repo_root()
         .join("tests")
         .join("python")
         .join("load_and_close.py");
-    let mut command = Command::new(PYTHON);
+    let mut command = Command::new(PYTHON_THAT_LOADS_EXTENSIONS);
     command.arg(&script).arg(libconsent()).arg(scratch.path());
     let run = run(command, None, &tmp, "python");
     assert!(
@@ -417,10 +418,10 @@ select 'nothing_left_missing', consent_queue_all('missing', '2026-01-03T00:00:00
 /// same outcomes and one event per change.
 #[test]
 fn hundred_thousand_customers_through_the_shell() {
-    if !host_available(Host::Sqlite3Shell) {
+    if !require(&[Tool::Sqlite3Shell]) {
         return;
     }
-    let tmp = TempDir::new("bulk");
+    let tmp = Scratch::new("bulk");
     let setup = format!(
         "{}select 'init', consent_init('customers', 'id', 'email', 'mobile', 'name') = 'ok';\n\
          select 'text', consent_setting('info_text', 'Vi vill skicka nyheter.') is not null;\n",
