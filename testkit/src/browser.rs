@@ -141,6 +141,7 @@ pub fn run_check(site_dir: &Path, pages: &[&str], label: &str) -> Option<Browser
         script,
         &summary_path,
         &log_path,
+        RUN_TIMEOUT,
         &format!("browser check '{label}'"),
     );
     let elapsed = started.elapsed();
@@ -166,11 +167,12 @@ pub fn run_check(site_dir: &Path, pages: &[&str], label: &str) -> Option<Browser
 }
 
 /// Runs a node script of tests/browser with Chromium's path, its stdout to
-/// `stdout`, its stderr to `log`, killed after [`RUN_TIMEOUT`].
+/// `stdout`, its stderr to `log`, killed after `limit`.
 pub fn run_node(
     mut script: Command,
     stdout: &Path,
     log: &Path,
+    limit: Duration,
     what: &str,
 ) -> std::process::ExitStatus {
     let child = script
@@ -180,11 +182,7 @@ pub fn run_node(
         .stderr(File::create(log).expect("create the script's log"))
         .spawn()
         .expect("start node");
-    wait_bounded(
-        child,
-        RUN_TIMEOUT,
-        &format!("{what} (log: {})", log.display()),
-    )
+    wait_bounded(child, limit, &format!("{what} (log: {})", log.display()))
 }
 
 /// `target/browser-screenshots/<label>/`, emptied.

@@ -43,11 +43,6 @@ impl Scratch {
         &self.path
     }
 
-    /// A path inside the folder.
-    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
-        self.path.join(name)
-    }
-
     /// A new, empty subfolder.
     pub fn folder(&self, name: &str) -> PathBuf {
         let path = self.join(name);
@@ -59,6 +54,15 @@ impl Scratch {
 
 impl AsRef<Path> for Scratch {
     fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A scratch folder is used as its path (`dir.join("billing.db")`).
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
         &self.path
     }
 }

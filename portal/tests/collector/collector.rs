@@ -3,8 +3,6 @@
 //! nothing stored, the authenticated cursor feed for sync, the static site,
 //! and the limits (body size, rate).
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::num::NonZeroU32;
@@ -14,11 +12,11 @@ use std::time::Duration;
 use consent_extension::time;
 use consent_portal::collector::{self, CollectorApp, Decision, DecisionsPage, Inbox};
 use consent_portal::keys;
-use consent_portal::token::{self, Claims, CustomerId, Signer};
-use support::site::{fixture, Fixture};
+use consent_portal::token::Signer;
+use consent_testkit::press::{agent, signed_token};
+use consent_testkit::site::{fixture, Fixture, SITE_URL};
 
 const BEARER: &str = "test-bearer-token-0123456789abcdef";
-const SITE_URL: &str = "https://samtycke.example.se";
 
 /// A running collector over a rendered site; stops when dropped.
 struct Collector {
@@ -82,17 +80,6 @@ fn start_with(name: &str, adjust: impl FnOnce(&mut CollectorApp)) -> Collector {
         stop: Some(stop),
         server: Some(server),
     }
-}
-
-/// Answers as they are: no redirects followed, no status turned into an
-/// error, never waiting long.
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
 }
 
 struct Answer {
@@ -171,23 +158,12 @@ impl Collector {
     }
 
     fn token(&self, request_id: i64, expires_in: i64) -> String {
-        sign(&self.site.signer, request_id, expires_in)
+        signed_token(&self.site.signer, request_id, 1, expires_in)
     }
 }
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn sign(signer: &Signer, request_id: i64, expires_in: i64) -> String {
-    signer
-        .sign(&Claims {
-            request_id,
-            customer_id: CustomerId::Integer(1),
-            expires_at: time::now() + expires_in,
-            text_hash: token::text_hash("Vi sparar namn och e-post för fakturering."),
-        })
-        .expect("sign")
 }
 
 fn assert_redirected_to_thanks(got: &Answer) {
@@ -286,7 +262,7 @@ fn refused_tokens_get_the_expired_page_and_nothing_is_stored() {
     tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).expect("ascii");
     let expired = c.token(5, -1);
-    let foreign = sign(&Signer::new(keys::generate().expect("key")), 5, 3600);
+    let foreign = signed_token(&Signer::new(keys::generate().expect("key")), 5, 1, 3600);
 
     for (what, token, status) in [
         ("tampered", tampered.as_str(), 400),

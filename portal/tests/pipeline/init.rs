@@ -5,12 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("consent-init-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use consent_testkit::Scratch;
 
 fn billing(dir: &std::path::Path) -> PathBuf {
     let db = dir.join("billing.db");
@@ -46,7 +41,7 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn init_sets_up_the_database_the_config_and_the_keys() {
-    let dir = temp_dir("fresh");
+    let dir = Scratch::new("init-fresh");
     let db = billing(&dir);
     let out = init(
         &db,
@@ -116,12 +111,11 @@ fn init_sets_up_the_database_the_config_and_the_keys() {
         std::fs::read_to_string(dir.join("consent-signing.key")).expect("key"),
         secret
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn init_says_what_is_wrong() {
-    let dir = temp_dir("errors");
+    let dir = Scratch::new("init-errors");
     let out = init(&dir.join("nothing.db"), &[]);
     assert!(!out.status.success());
     assert!(
@@ -155,5 +149,4 @@ fn init_says_what_is_wrong() {
         "{}",
         text(&out)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

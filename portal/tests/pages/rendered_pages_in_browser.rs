@@ -2,10 +2,8 @@
 //! 360 px and 1280 px, and no WCAG 2.1 AA violation (axe-core), no request
 //! to any other host, no sideways scrolling, no CSP or console error.
 
-mod support;
-
-use support::browser::check_site;
-use support::site::fixture;
+use consent_testkit::browser::check_site;
+use consent_testkit::site::fixture;
 
 fn check_language(language: &str) {
     let f = fixture(&format!("browser-{language}"));

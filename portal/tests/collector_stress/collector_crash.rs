@@ -11,14 +11,15 @@
 //! `COLLECTOR_CRASH_SEED=<n>` repeats a run's choices (thread timing still
 //! varies).
 
-mod support;
-
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use consent_portal::collector::Inbox;
-use support::serve_process::{decision_request, exchange, seed, setup, Rng, Server, Setup};
+use consent_testkit::rng::{seed, Rng};
+
+use crate::one_at_a_time;
+use crate::serve_process::{decision_request, exchange, setup, Server, Setup};
 
 const DEFAULT_SEED: u64 = 0x5EED_C0DE;
 /// Clients posting at once (the machine may have only 2 cores).
@@ -112,6 +113,7 @@ fn is_subsequence(needle: &[&str], haystack: &[&str]) -> bool {
 
 #[test]
 fn a_decision_answered_303_survives_a_kill_9_of_the_collector() {
+    let _alone = one_at_a_time();
     let seed = seed("COLLECTOR_CRASH_SEED", DEFAULT_SEED);
     let setup = setup("collector-crash", Some(1_000_000));
     let mut rng = Rng::new(seed);

@@ -8,16 +8,15 @@
 //! `tests/browser/node_modules` the test is skipped with the reason on
 //! stderr; with `CI=true` it fails.
 
-mod support;
-
-use std::fs::{self, File};
+use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use support::browser::{browser_available, chromium, png_size, repo_root, screenshot_root};
+use consent_testkit::browser::{assert_screenshot, run_node, screenshot_folder};
+use consent_testkit::{repo_root, require, Scratch, Tool};
 
 const LABEL: &str = "demo";
 /// From starting the demo to the printed links (it builds a register,
@@ -35,16 +34,14 @@ const APPROVED: &str = "Samtycke är godkänt";
 
 #[test]
 fn a_link_the_demo_prints_is_approved_in_chromium_and_the_status_shows_it() {
-    if !browser_available(LABEL) {
+    if !require(&[Tool::Browser]) {
         return;
     }
     let started = Instant::now();
-    let out_dir = screenshot_root().join(LABEL);
-    let _ = fs::remove_dir_all(&out_dir);
-    fs::create_dir_all(&out_dir).expect("create the screenshot folder");
+    let out_dir = screenshot_folder(LABEL);
 
-    let dir = std::env::temp_dir().join(format!("consent-demo-in-browser-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
+    let scratch = Scratch::new("demo-in-browser");
+    let dir = scratch.join("demo");
     let mut demo = Demo::start(&dir);
 
     // The links, printed once the first sync has sent the requests.
@@ -115,20 +112,7 @@ fn a_link_the_demo_prints_is_approved_in_chromium_and_the_status_shows_it() {
         Some(0),
         "requests to another origin: {result}"
     );
-    let (width, height) =
-        png_size(&screenshot).unwrap_or_else(|e| panic!("{}: {e}", screenshot.display()));
-    assert_eq!(width, 360, "{}: screenshot width", screenshot.display());
-    assert!(
-        height >= 100,
-        "{}: screenshot only {height} px high",
-        screenshot.display()
-    );
-    let bytes = fs::metadata(&screenshot).map(|m| m.len()).unwrap_or(0);
-    assert!(
-        bytes > 2_000,
-        "{}: only {bytes} bytes, an empty page?",
-        screenshot.display()
-    );
+    assert_screenshot(&screenshot, 360);
 
     // The demo's next sync collects the decision and prints the table.
     let after_press = Instant::now();
@@ -204,33 +188,20 @@ fn counts(line: &str, label: &str, n: u64) -> bool {
 fn press(url: &str, button: &str, screenshot: &Path, out_dir: &Path) -> serde_json::Value {
     let json_path = out_dir.join("press.json");
     let log_path = out_dir.join("press.log");
-    let started = Instant::now();
-    let mut node = Command::new("node")
+    let mut script = Command::new("node");
+    script
         .arg(Path::new("tests").join("browser").join("press.mjs"))
         .arg(url)
         .arg(button)
         .arg(screenshot)
-        .current_dir(repo_root())
-        .env("CHROMIUM_PATH", chromium())
-        .stdin(Stdio::null())
-        .stdout(File::create(&json_path).expect("create press.json"))
-        .stderr(File::create(&log_path).expect("create press.log"))
-        .spawn()
-        .expect("start node");
-    let status = loop {
-        if let Some(status) = node.try_wait().expect("wait for node") {
-            break status;
-        }
-        if started.elapsed() > PRESS_TIMEOUT {
-            let _ = node.kill();
-            let _ = node.wait();
-            panic!(
-                "press.mjs still running after {PRESS_TIMEOUT:?}; log: {}",
-                log_path.display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+        .current_dir(repo_root());
+    let status = run_node(
+        script,
+        &json_path,
+        &log_path,
+        PRESS_TIMEOUT,
+        &format!("press.mjs, pressing {button:?} on {url}"),
+    );
     let json = fs::read_to_string(&json_path).unwrap_or_default();
     let log = fs::read_to_string(&log_path).unwrap_or_default();
     assert!(

@@ -2,34 +2,12 @@
 //! (vnu.jar, the W3C's validator; from tests/browser's npm packages, run
 //! with the system's Java).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::site::fixture;
-
-fn vnu() -> Option<PathBuf> {
-    let jar =
-        support::browser::repo_root().join("tests/browser/node_modules/vnu-jar/build/dist/vnu.jar");
-    let java = Command::new("java").arg("-version").output();
-    let missing = match (&java, jar.is_file()) {
-        (Ok(out), true) if out.status.success() => return Some(jar),
-        (Ok(out), true) if !out.status.success() => "java does not run".to_owned(),
-        (Err(e), _) => {
-            format!("no java ({e}); install it with `apt-get install default-jre-headless`")
-        }
-        _ => format!(
-            "{} is missing; run `cd tests/browser && npm ci`",
-            jar.display()
-        ),
-    };
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("the HTML validator cannot run: {missing} (CI=true, so this fails)");
-    }
-    eprintln!("skipping the HTML validation: {missing}");
-    None
-}
+use consent_testkit::site::fixture;
+use consent_testkit::tools::vnu_jar;
+use consent_testkit::{require, Tool};
 
 /// Runs the checker; returns its error report (empty when valid).
 fn validate(jar: &Path, files: &[PathBuf]) -> String {
@@ -54,7 +32,10 @@ fn validate(jar: &Path, files: &[PathBuf]) -> String {
 
 #[test]
 fn every_rendered_page_is_valid_html5() {
-    let Some(jar) = vnu() else { return };
+    if !require(&[Tool::HtmlChecker]) {
+        return;
+    }
+    let jar = vnu_jar();
     let f = fixture("valid-html");
     f.sql("SELECT consent_setting('info_text', 'Rad ett <b>fet?</b> & \"citat\"\nRad två')");
     f.render();

@@ -3,17 +3,12 @@
 
 use std::process::Command;
 
-fn temp_path(name: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("consent-portal-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join("walk.db")
-}
+use consent_testkit::Scratch;
 
 #[test]
 fn walks_one_customer_through_every_status() {
-    let db = temp_path("walk");
+    let dir = Scratch::new("walkthrough");
+    let db = dir.join("walk.db");
     let out = Command::new(env!("CARGO_BIN_EXE_consent-portal"))
         .args(["walkthrough", "--db"])
         .arg(&db)
@@ -59,5 +54,4 @@ fn walks_one_customer_through_every_status() {
         stderr.contains("already exists") && stderr.contains("--db"),
         "{stderr}"
     );
-    let _ = std::fs::remove_dir_all(db.parent().expect("dir"));
 }

@@ -9,22 +9,18 @@
 //!
 //! `COLLECTOR_LOAD_SEED=<n>` repeats a run's choices.
 
-mod support;
-
 use std::collections::{BTreeMap, HashSet};
 use std::io::{ErrorKind, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use consent_portal::collector::{Inbox, BODY_LIMIT, REQUEST_TIMEOUT};
-use support::serve_process::{
-    decision_request, exchange, read_status, seed, setup, Rng, Server, Setup,
-};
+use consent_testkit::press::agent;
+use consent_testkit::rng::{seed, Rng};
 
-/// The two tests each start a server and load the machine: one at a time.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+use crate::one_at_a_time;
+use crate::serve_process::{decision_request, exchange, read_status, setup, Server, Setup};
 
 const DEFAULT_SEED: u64 = 0x10AD_5EED;
 /// Client threads on keep-alive connections (the machine may have 2 cores).
@@ -104,15 +100,6 @@ struct Tally {
     stored: Vec<(i64, &'static str, String)>,
     /// The first few answers that were not the expected one.
     surprises: Vec<String>,
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
 }
 
 fn tampered(token: &str) -> String {
@@ -370,7 +357,7 @@ fn summary(outcomes: &BTreeMap<String, Slow>, kind: &str) -> BTreeMap<Slow, usiz
 
 #[test]
 fn the_collector_under_load_stores_every_decision_and_refuses_the_rest_with_4xx() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _alone = one_at_a_time();
     let seed = seed("COLLECTOR_LOAD_SEED", DEFAULT_SEED);
     let setup = setup("collector-load", Some(100_000_000));
     let mut server = Server::start(&setup);
@@ -556,7 +543,7 @@ fn connect_from(source: IpAddr, to: SocketAddr) -> TcpStream {
 
 #[test]
 fn with_the_default_limit_one_address_gets_429_beyond_it_and_others_do_not() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _alone = one_at_a_time();
     let setup = setup("collector-rate", None);
     let server = Server::start(&setup);
     let limit = 60; // collector.per_address_per_minute's default

@@ -6,41 +6,30 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use consent_extension::time;
 use consent_portal::config::{self, Config};
 use consent_portal::keys;
-use consent_portal::token::{self, Claims, CustomerId, Signer};
+use consent_portal::token::Signer;
+use consent_testkit::press::signed_token;
+use consent_testkit::site::SITE_URL;
+use consent_testkit::Scratch;
 
-pub const SITE_URL: &str = "https://samtycke.example.se";
-pub const CONSENT_TEXT: &str = "Vi sparar namn och e-post för fakturering.";
-
-/// A folder with a configuration and a key pair for `serve`; removed when
-/// dropped unless the test panicked (then it is kept for a look).
+/// A folder with a configuration and a key pair for `serve` (kept when
+/// the test panicked, for a look).
 pub struct Setup {
-    pub dir: PathBuf,
+    pub dir: Scratch,
     pub config: PathBuf,
     pub inbox: PathBuf,
     pub signer: Signer,
 }
 
-impl Drop for Setup {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// A fresh folder under the test target's scratch folder. `rate` replaces
+/// A fresh scratch folder. `rate` replaces
 /// `collector.per_address_per_minute` (None keeps the default).
 pub fn setup(name: &str, rate: Option<u32>) -> Setup {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let dir = Scratch::new(name);
     let template = config::template("billing.db", SITE_URL, &format!("{SITE_URL}/decision"));
     let mut table: toml::Table = toml::from_str(&template).expect("template is TOML");
     let collector = table
@@ -73,14 +62,7 @@ impl Setup {
     /// A genuine token for `request_id`, valid for `expires_in` seconds
     /// (negative: already expired).
     pub fn token(&self, request_id: i64, expires_in: i64) -> String {
-        self.signer
-            .sign(&Claims {
-                request_id,
-                customer_id: CustomerId::Integer(request_id),
-                expires_at: time::now() + expires_in,
-                text_hash: token::text_hash(CONSENT_TEXT),
-            })
-            .expect("sign")
+        signed_token(&self.signer, request_id, request_id, expires_in)
     }
 
     /// The server's stderr, all runs appended.
@@ -223,43 +205,4 @@ pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
         .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
-}
-
-/// A tiny deterministic PRNG (xorshift64*), so a failing run can be
-/// repeated with the same choices.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        // Never zero: xorshift would stay there.
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform enough in `low..=high`.
-    pub fn range(&mut self, low: u64, high: u64) -> u64 {
-        low + self.next_u64() % (high - low + 1)
-    }
-
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.next_u64() % 100 < percent
-    }
-}
-
-/// The seed: `name` from the environment when set (to repeat a run),
-/// otherwise `default`.
-pub fn seed(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
 }

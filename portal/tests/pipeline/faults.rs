@@ -13,21 +13,15 @@
 //! twice is one whose acceptance the first run never heard of, under the
 //! same Message-ID.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::Router;
+use consent_testkit::billing::Register;
+use consent_testkit::gateway::{Answer, SmsGateway};
+use consent_testkit::smtp::SmtpServer;
+use consent_testkit::world::{http_sms, smtp_email, FILE_EMAIL};
+use consent_testkit::{require, Tool};
 use serde_json::Value;
-use support::billing::{self, accepted_messages, Register};
-use support::smtp::{smtp_server_available, SmtpServer};
 
 const CUSTOMERS: usize = 3;
 
@@ -46,22 +40,15 @@ enum Expect {
     Recovered,
 }
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("faults-{name}"))
-}
-
 /// One fault at one step, then a clean second run.
 fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
-    let name = format!("{step}-{}", fault.join("-").replace(':', "_"));
-    let out = scratch(&format!("{name}-server1"));
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).expect("server dir");
-    let faulty = SmtpServer::start(&out, fault);
+    let name = format!("faults-{step}-{}", fault.join("-").replace(':', "_"));
+    let faulty = SmtpServer::start(fault);
     let register = Register::create(
-        &scratch(&name),
+        &name,
         CUSTOMERS,
         0,
-        &billing::smtp_section(faulty.port, 1, 1),
+        &smtp_email(faulty.port, 1, Some(1)),
         &[],
     );
     let run = register.sync();
@@ -78,7 +65,7 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
     }
 
     // Sent means accepted: every request marked sent was received.
-    let first_messages = accepted_messages(&faulty);
+    let first_messages = faulty.accepted_requests();
     let received_first: BTreeSet<i64> = first_messages.iter().map(|(r, _)| *r).collect();
     let statuses = register.statuses();
     let requests = register.requests();
@@ -130,11 +117,8 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
     drop(faulty);
 
     // The next run, against a healthy server, settles everything.
-    let out2 = scratch(&format!("{name}-server2"));
-    let _ = std::fs::remove_dir_all(&out2);
-    std::fs::create_dir_all(&out2).expect("server dir");
-    let healthy = SmtpServer::start(&out2, &[]);
-    let config = register.dir.join("consent.toml");
+    let healthy = SmtpServer::start(&[]);
+    let config = register.config();
     let text = std::fs::read_to_string(&config).expect("config");
     std::fs::write(
         &config,
@@ -151,7 +135,7 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
         "second run\n{}",
         String::from_utf8_lossy(&second.stderr)
     );
-    let second_messages = accepted_messages(&healthy);
+    let second_messages = healthy.accepted_requests();
     let received_second: BTreeSet<i64> = second_messages.iter().map(|(r, _)| *r).collect();
     for (customer, status) in register.statuses() {
         let (request, _) = register.requests()[&customer];
@@ -202,7 +186,7 @@ macro_rules! smtp_faults {
     ($($name:ident: $step:literal, [$($fault:literal),*], $expect:expr;)*) => {$(
         #[test]
         fn $name() {
-            if !smtp_server_available() {
+            if !require(&[Tool::Aiosmtpd]) {
                 return;
             }
             smtp_fault($step, &[$($fault),*], $expect);
@@ -236,75 +220,22 @@ smtp_faults! {
     end_of_message_too_slow: "DATA", ["--delay", "DATA:3000:2"], Expect::Retry;
 }
 
-/// An SMS gateway stand-in that answers each message as its script says.
-#[derive(Clone)]
-struct Gateway {
-    script: Arc<Vec<&'static str>>,
-    calls: Arc<AtomicUsize>,
-    received: Arc<Mutex<Vec<String>>>,
-}
-
-async fn gateway(
-    State(g): State<Gateway>,
-    axum::Form(form): axum::Form<BTreeMap<String, String>>,
-) -> axum::response::Response {
-    let n = g.calls.fetch_add(1, Ordering::SeqCst);
-    let to = form.get("to").cloned().unwrap_or_default();
-    match g.script.get(n).copied().unwrap_or("ok") {
-        "500" => (StatusCode::INTERNAL_SERVER_ERROR, "try later").into_response(),
-        "hang" => {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            (StatusCode::OK, "too late").into_response()
-        }
-        "nonsense" => {
-            g.received.lock().expect("lock").push(to);
-            (StatusCode::OK, "<<not json at all").into_response()
-        }
-        _ => {
-            g.received.lock().expect("lock").push(to);
-            (StatusCode::OK, "{\"status\": \"created\"}").into_response()
-        }
-    }
-}
-
-/// Starts the gateway on a thread; returns its URL and what it received.
-fn start_gateway(script: Vec<&'static str>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let state = Gateway {
-        script: Arc::new(script),
-        calls: Arc::new(AtomicUsize::new(0)),
-        received: Arc::clone(&received),
-    };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let url = format!("http://{}/a1/sms", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let app = Router::new()
-                .route("/a1/sms", post(gateway))
-                .with_state(state);
-            let _ = axum::serve(listener, app).await;
-        });
-    });
-    (url, received)
-}
-
 #[test]
 fn sms_gateway_failures_leave_requests_queued_and_nonsense_after_200_counts_as_sent() {
     // Customers 1..=4 have only a mobile number: the first message meets
     // 500, the second no answer in time, the third a 200 with a body that
     // is not JSON, the fourth a normal answer.
-    let (url, received) = start_gateway(vec!["500", "hang", "nonsense", "ok"]);
+    let gateway = SmsGateway::scripted(vec![
+        Answer::Status(500, "try later".to_owned()),
+        Answer::Silent(Duration::from_secs(5)),
+        Answer::Nonsense,
+        Answer::Created,
+    ]);
     let register = Register::create(
-        &scratch("sms"),
+        "faults-sms",
         0,
         4,
-        &format!(
-            "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"file\"\nfile_dir = \"mail\"\n{}",
-            billing::sms_section(&url, 1)
-        ),
+        &format!("{FILE_EMAIL}{}", http_sms(&gateway.url("/a1/sms"), 1)),
         &[],
     );
     let run = register.sync();
@@ -329,7 +260,11 @@ fn sms_gateway_failures_leave_requests_queued_and_nonsense_after_200_counts_as_s
     let again = register.sync();
     assert_eq!(again.status.code(), Some(0));
     assert!(register.statuses().values().all(|s| s == "sent"));
-    let received = received.lock().expect("lock").clone();
+    let received: Vec<String> = gateway
+        .accepted()
+        .into_iter()
+        .map(|post| post.form["to"].clone())
+        .collect();
     assert_eq!(received.len(), 4, "each number once: {received:?}");
     assert_eq!(
         received.iter().collect::<BTreeSet<_>>().len(),
@@ -346,13 +281,13 @@ fn a_collector_that_is_down_skips_expiry_and_loses_nothing() {
         .local_addr()
         .expect("addr");
     let register = Register::create(
-        &scratch("collector-down"),
+        "faults-collector-down",
         2,
         0,
-        "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"file\"\nfile_dir = \"mail\"\n",
+        FILE_EMAIL,
         &[format!("http://{closed}")],
     );
-    std::fs::create_dir_all(register.dir.join("mail")).expect("mail dir");
+    register.dir.folder("mail");
     let run = register.sync();
     let stdout = String::from_utf8_lossy(&run.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -376,27 +311,21 @@ fn a_collector_that_is_down_skips_expiry_and_loses_nothing() {
 
 #[test]
 fn a_request_deferred_for_the_whole_consent_window_goes_to_error() {
-    if !smtp_server_available() {
+    if !require(&[Tool::Aiosmtpd]) {
         return;
     }
     // Every recipient is deferred, every time.
-    let out = scratch("given-up-server");
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).expect("server dir");
-    let server = SmtpServer::start(
-        &out,
-        &[
-            "--fail-rcpt",
-            "kund1@example.se:451",
-            "--fail-rcpt",
-            "kund2@example.se:451",
-        ],
-    );
+    let server = SmtpServer::start(&[
+        "--fail-rcpt",
+        "kund1@example.se:451",
+        "--fail-rcpt",
+        "kund2@example.se:451",
+    ]);
     let register = Register::create(
-        &scratch("given-up"),
+        "faults-given-up",
         0,
         0,
-        &billing::smtp_section(server.port, 1, 5),
+        &smtp_email(server.port, 1, Some(5)),
         &[],
     );
     let conn = register.conn();

@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -14,6 +14,7 @@ use consent_portal::token::{
     text_hash, Claims, CustomerId, KeyId, SignError, Signer, SigningKey, TokenError, Verifier,
     MAX_TEXT_ID_LEN, PREFIX,
 };
+use consent_testkit::Scratch;
 use proptest::prelude::*;
 
 const BASE64URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -382,28 +383,6 @@ proptest! {
 
 // Key files.
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("consent-portal-keys-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).expect("metadata").permissions().mode() & 0o777
 }
@@ -424,8 +403,8 @@ fn seed_line(path: &Path) -> String {
 
 #[test]
 fn key_pair_files_sign_and_verify() {
-    let tmp = TempDir::new("pair");
-    let (sk, pk) = (tmp.path("signing.key"), tmp.path("verifying.pub"));
+    let tmp = Scratch::new("pair");
+    let (sk, pk) = (tmp.join("signing.key"), tmp.join("verifying.pub"));
     let key_id = keys::write_new_key_pair(&sk, &pk).unwrap();
 
     assert_eq!(mode(&sk), 0o600);
@@ -446,8 +425,8 @@ fn key_pair_files_sign_and_verify() {
 
 #[test]
 fn key_files_are_never_overwritten() {
-    let tmp = TempDir::new("overwrite");
-    let (sk, pk) = (tmp.path("signing.key"), tmp.path("verifying.pub"));
+    let tmp = Scratch::new("overwrite");
+    let (sk, pk) = (tmp.join("signing.key"), tmp.join("verifying.pub"));
     keys::write_new_key_pair(&sk, &pk).unwrap();
     let (before_sk, before_pk) = (fs::read(&sk).unwrap(), fs::read(&pk).unwrap());
 
@@ -456,7 +435,7 @@ fn key_files_are_never_overwritten() {
     assert!(err.to_string().contains("already exists"));
     // A new signing key beside an existing public key: refused, and the new
     // signing key file is not left behind.
-    let other_sk = tmp.path("other.key");
+    let other_sk = tmp.join("other.key");
     let err = keys::write_new_key_pair(&other_sk, &pk).unwrap_err();
     assert!(matches!(&err, KeyError::Exists(p) if *p == pk), "{err:?}");
     assert!(!other_sk.exists());
@@ -471,9 +450,9 @@ fn key_files_are_never_overwritten() {
 
 #[test]
 fn no_half_pair_remains_when_the_second_file_fails() {
-    let tmp = TempDir::new("half");
-    let sk = tmp.path("signing.key");
-    let err = keys::write_new_key_pair(&sk, &tmp.path("missing/verifying.pub")).unwrap_err();
+    let tmp = Scratch::new("half");
+    let sk = tmp.join("signing.key");
+    let err = keys::write_new_key_pair(&sk, &tmp.join("missing/verifying.pub")).unwrap_err();
     assert!(matches!(err, KeyError::Io { .. }), "{err:?}");
     assert!(err.to_string().contains("missing/verifying.pub"));
     assert!(!sk.exists());
@@ -481,8 +460,8 @@ fn no_half_pair_remains_when_the_second_file_fails() {
 
 #[test]
 fn signing_key_readable_by_others_is_refused_without_showing_it() {
-    let tmp = TempDir::new("mode");
-    let (sk, pk) = (tmp.path("signing.key"), tmp.path("verifying.pub"));
+    let tmp = Scratch::new("mode");
+    let (sk, pk) = (tmp.join("signing.key"), tmp.join("verifying.pub"));
     keys::write_new_key_pair(&sk, &pk).unwrap();
     let seed = seed_line(&sk);
     for bad in [0o644, 0o640, 0o604, 0o610, 0o601, 0o660] {
@@ -508,8 +487,8 @@ fn signing_key_readable_by_others_is_refused_without_showing_it() {
 
 #[test]
 fn malformed_key_files_are_refused_without_showing_them() {
-    let tmp = TempDir::new("malformed");
-    let (sk, pk) = (tmp.path("signing.key"), tmp.path("verifying.pub"));
+    let tmp = Scratch::new("malformed");
+    let (sk, pk) = (tmp.join("signing.key"), tmp.join("verifying.pub"));
     keys::write_new_key_pair(&sk, &pk).unwrap();
     let seed = seed_line(&sk);
 
@@ -530,7 +509,7 @@ fn malformed_key_files_are_refused_without_showing_them() {
     assert!(!format!("{err} {err:?}").contains(&seed));
 
     let write_private = |name: &str, text: &str| {
-        let path = tmp.path(name);
+        let path = tmp.join(name);
         fs::write(&path, text).unwrap();
         chmod(&path, 0o600);
         path
@@ -561,7 +540,7 @@ fn malformed_key_files_are_refused_without_showing_them() {
 
     // A public key file whose header names another key.
     let text = fs::read_to_string(&pk).unwrap();
-    let altered = tmp.path("altered.pub");
+    let altered = tmp.join("altered.pub");
     fs::write(
         &altered,
         text.replacen("verifying key ", "verifying key 00", 1),
@@ -570,7 +549,7 @@ fn malformed_key_files_are_refused_without_showing_them() {
     let err = keys::load_verifier(&[pk.clone(), altered]).unwrap_err();
     assert!(matches!(err, KeyError::KeyIdMismatch { .. }), "{err:?}");
 
-    let missing = tmp.path("missing.key");
+    let missing = tmp.join("missing.key");
     let err = keys::load_signer(&missing).unwrap_err();
     assert!(err.to_string().contains("missing.key"), "{err}");
     assert!(matches!(
@@ -581,8 +560,8 @@ fn malformed_key_files_are_refused_without_showing_them() {
 
 #[test]
 fn loaded_signer_debug_holds_no_secret() {
-    let tmp = TempDir::new("debug");
-    let (sk, pk) = (tmp.path("signing.key"), tmp.path("verifying.pub"));
+    let tmp = Scratch::new("debug");
+    let (sk, pk) = (tmp.join("signing.key"), tmp.join("verifying.pub"));
     keys::write_new_key_pair(&sk, &pk).unwrap();
     let seed = seed_line(&sk);
     let seed_hex = consent_portal::token::hex(&STANDARD.decode(&seed).unwrap());
@@ -599,7 +578,7 @@ fn generated_keys_differ() {
     assert_ne!(KeyId::of(&a.verifying_key()), KeyId::of(&b.verifying_key()));
 }
 
-/// `cargo test -p consent-portal --test token -- --ignored --nocapture`
+/// `cargo test -p consent-portal --test collector token::sign_and_verify_throughput -- --ignored --nocapture`
 #[test]
 #[ignore = "measurement, prints numbers"]
 fn sign_and_verify_throughput() {

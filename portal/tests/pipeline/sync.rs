@@ -3,161 +3,22 @@
 //! HTTP, sync again, statuses; replayed, tampered, stale and expired tokens
 //! refused with nothing changed; expiry at day 8 with explicit time.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use consent_portal::collector::{CollectorApp, Inbox};
-use consent_portal::config::{self, Config};
-use consent_portal::send::Transports;
-use consent_portal::sync::NoProgress;
-use consent_portal::{keys, sync};
-use rusqlite::Connection;
-use support::collector::RunningCollector;
-use support::smtp::{smtp_server_available, SmtpServer};
-
-mod support;
+use consent_portal::config::Config;
+use consent_portal::sync;
+use consent_testkit::sample;
+use consent_testkit::smtp::SmtpServer;
+use consent_testkit::world::{run_sync, smtp_email, Spec, World, FILE_SMS};
+use consent_testkit::{require, Scratch, Tool};
 
 const DAY: i64 = 86_400;
 const T0: i64 = 1_796_000_000;
 
-struct World {
-    dir: PathBuf,
-    config: Config,
-    conn: Connection,
-    base: String,
-    collector: Option<RunningCollector>,
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        drop(self.collector.take());
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-fn world(name: &str) -> World {
-    world_with(
-        name,
-        "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"file\"\nfile_dir = \"mail\"\n",
-    )
-}
-
-fn world_with(name: &str, email_section: &str) -> World {
-    let dir = std::env::temp_dir().join(format!("consent-sync-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let conn = Connection::open(dir.join("billing.db")).expect("open");
-    conn.execute_batch(
-        "CREATE TABLE kunder (nr INTEGER PRIMARY KEY, namn TEXT, epost TEXT, mobil TEXT);
-         INSERT INTO kunder VALUES
-           (1, 'Anna', 'anna@example.se', NULL),
-           (2, 'Bo', NULL, '070-123 45 67'),
-           (3, 'Cia', 'cia@example.se', NULL),
-           (4, 'Dan', NULL, '08-12 34 56'),
-           (5, 'Eva', NULL, NULL);",
-    )
-    .expect("register");
-    consent_extension::register(&conn).expect("register functions");
-    for sql in [
-        "SELECT consent_init('kunder', 'nr', 'epost', 'mobil', 'namn')",
-        "SELECT consent_setting('business_name', 'Dahls Rör AB')",
-        "SELECT consent_setting('info_text', 'Vi sparar namn och e-post för fakturering.')",
-        "SELECT consent_setting('sms_enabled', 1)",
-    ] {
-        conn.query_row(sql, [], |_| Ok(())).expect(sql);
-    }
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let mut text = config::template("billing.db", &base, &format!("{base}/decision"));
-    text.push_str(email_section);
-    text.push_str("[sms]\nfrom = \"DahlsRor\"\ntransport = \"file\"\nfile_dir = \"sms\"\n");
-    std::fs::write(dir.join("consent.toml"), text).expect("config");
-    for sub in ["mail", "sms"] {
-        std::fs::create_dir_all(dir.join(sub)).expect("outbox");
-    }
-    keys::write_new_key_pair(
-        &dir.join("consent-signing.key"),
-        &dir.join("consent-verifying.key"),
-    )
-    .expect("keys");
-    let config = Config::load(&dir.join("consent.toml")).expect("config");
-    let app = CollectorApp::from_config(
-        &config,
-        keys::load_verifier(&[dir.join("consent-verifying.key")]).expect("verifier"),
-        Inbox::open(&config.resolve(&config.collector.inbox)).expect("inbox"),
-        None,
-    )
-    .expect("collector");
-    World {
-        dir,
-        config,
-        conn,
-        base,
-        collector: Some(RunningCollector::start(app, listener)),
-    }
-}
-
-impl World {
-    fn sql(&self, sql: &str) -> String {
-        self.conn
-            .query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
-            .map(|v| match v {
-                rusqlite::types::Value::Text(t) => t,
-                rusqlite::types::Value::Integer(i) => i.to_string(),
-                other => format!("{other:?}"),
-            })
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-    }
-
-    fn sync(&self, now: i64) -> sync::Summary {
-        run_sync(&self.conn, &self.config, now, false)
-    }
-
-    fn status(&self, customer: i64) -> String {
-        self.sql(&format!("SELECT consent_status({customer})"))
-    }
-
-    /// The token on the customer's current page.
-    fn token(&self, customer: i64) -> String {
-        let page_id = self.sql(&format!(
-            "SELECT page_id FROM consent_request WHERE customer_id = {customer} ORDER BY id DESC LIMIT 1"
-        ));
-        let html = std::fs::read_to_string(self.dir.join("site/c").join(format!("{page_id}.html")))
-            .expect("page");
-        html.split("name=\"token\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .expect("token")
-            .to_owned()
-    }
-
-    /// Presses a button: POSTs the form as a browser would. Returns the status.
-    fn press(&self, token: &str, decision: &str) -> u16 {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .build()
-            .into();
-        agent
-            .post(&format!("{}/decision", self.base))
-            .send_form([("token", token), ("decision", decision)])
-            .expect("the collector answers")
-            .status()
-            .as_u16()
-    }
-
-    fn files(&self, sub: &str) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.dir.join(sub))
-            .expect("outbox")
-            .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("message"))
-            .collect();
-        names.sort();
-        names
-    }
+/// The sample register `kunder` with SMS on, messages to files.
+fn world(label: &str) -> World {
+    World::new(label, Spec::default())
 }
 
 #[test]
@@ -255,26 +116,6 @@ fn queue_send_decide_and_collect() {
     assert_eq!(w.status(3), "denied");
 }
 
-/// One sync run with the world's keys and transports.
-fn run_sync(conn: &Connection, config: &Config, now: i64, dry_run: bool) -> sync::Summary {
-    let signer = keys::load_signer(&config.resolve(&config.keys.signing_key)).expect("signer");
-    let verifier = keys::load_verifier(&config.verifying_key_paths()).expect("verifier");
-    let transports = Transports::from_config(config).expect("transports");
-    sync::Run {
-        conn,
-        config,
-        signer: &signer,
-        verifier: &verifier,
-        transports: &transports,
-        bearer: None,
-        progress: &NoProgress,
-        now,
-        dry_run,
-    }
-    .run()
-    .expect("sync")
-}
-
 /// The token inside an evidence JSON.
 fn evidence_token(evidence: &str) -> String {
     let json: serde_json::Value = serde_json::from_str(evidence).expect("evidence is JSON");
@@ -351,8 +192,8 @@ fn dry_run_changes_nothing() {
 
 #[test]
 fn the_demo_runs_the_whole_loop_once() {
-    let dir = std::env::temp_dir().join(format!("consent-demo-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let scratch = Scratch::new("demo");
+    let dir = scratch.join("demo");
     let out = Command::new(env!("CARGO_BIN_EXE_consent-portal"))
         .args(["demo", "--once", "--listen", "127.0.0.1:0", "--dir"])
         .arg(&dir)
@@ -377,28 +218,23 @@ fn the_demo_runs_the_whole_loop_once() {
             "{needle:?} missing from:\n{stdout}"
         );
     }
-    assert!(Path::new(&dir).join(".consent-demo").exists());
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(dir.join(".consent-demo").exists());
 }
 
 #[test]
 fn the_billing_application_keeps_writing_while_sync_sends() {
-    if !smtp_server_available() {
+    if !require(&[Tool::Aiosmtpd]) {
         return;
     }
     // A relay that takes 150 ms per message, over one connection: 20
     // messages keep sync sending for about 3 s.
-    let out = std::env::temp_dir().join(format!("consent-sync-smtp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).expect("dir");
-    let server = SmtpServer::start(&out, &["--delay", "DATA:150"]);
-    let w = world_with(
+    let server = SmtpServer::start(&["--delay", "DATA:150"]);
+    let w = World::new(
         "concurrent",
-        &format!(
-            "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"smtp\"\n\
-             smtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nconcurrency = 1\n",
-            server.port
-        ),
+        Spec {
+            transports: format!("{}{FILE_SMS}", smtp_email(server.port, 1, None)),
+            ..Spec::default()
+        },
     );
     w.conn
         .execute_batch(
@@ -407,19 +243,18 @@ fn the_billing_application_keeps_writing_while_sync_sends() {
         )
         .expect("more customers");
     w.sql(&format!("SELECT consent_queue_all(NULL, {T0})"));
-    let dir = w.dir.clone();
+    let dir = w.path().to_owned();
     let syncing = std::thread::spawn(move || {
         let config = Config::load(&dir.join("consent.toml")).expect("config");
-        let conn = Connection::open(dir.join("billing.db")).expect("open");
+        let conn = sample::open(&dir.join("billing.db"));
         conn.busy_timeout(Duration::from_secs(10))
             .expect("busy timeout");
-        consent_extension::register(&conn).expect("register");
         run_sync(&conn, &config, T0 + 60, false)
     });
     // Meanwhile the billing application saves customers, with a busy
     // timeout of 1 s: a write lock held across the sends (about 3 s) would
     // make it fail, the short transactions between them must not.
-    let app = Connection::open(w.dir.join("billing.db")).expect("open");
+    let app = rusqlite::Connection::open(w.dir.join("billing.db")).expect("open");
     app.busy_timeout(Duration::from_secs(1))
         .expect("busy timeout");
     let (mut writes, mut failures) = (0, Vec::new());
@@ -443,6 +278,4 @@ fn the_billing_application_keeps_writing_while_sync_sends() {
         failures.first()
     );
     assert_eq!(server.received().len(), 19);
-    drop(server);
-    let _ = std::fs::remove_dir_all(&out);
 }

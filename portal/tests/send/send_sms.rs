@@ -1,19 +1,12 @@
-//! SMS sending against an HTTP stand-in for a 46elks-style gateway (axum on
-//! 127.0.0.1, in the test) that records each form post and its basic auth,
-//! and can refuse, fail, redirect or never answer. Also segment counting,
+//! SMS sending against the test kit's stand-in for a 46elks-style gateway
+//! (axum on 127.0.0.1) that records each form post and its basic auth, and
+//! can refuse, fail, redirect or never answer. Also segment counting,
 //! the message text, and Swedish mobile numbers to E.164.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::{Form, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use consent_extension::Language;
@@ -21,128 +14,31 @@ use consent_portal::config::{Sms, SmsTransport};
 use consent_portal::send::phone::NumberProblem;
 use consent_portal::send::sms::{compose, segments, Encoding, Segments, SmsSender};
 use consent_portal::send::{normalize_swedish_mobile, Channel, Credentials, ErrorClass};
+use consent_testkit::gateway::{Answer, SmsGateway};
+use consent_testkit::Scratch;
 use proptest::prelude::*;
 
 const USER: &str = "u7c0ffee1234";
 const PASSWORD: &str = "elks-secret-pw";
 const LINK: &str = "https://s.example.se/c/Xq3vB7nR2kLm9PzT4wYc1A.html";
 
-/// One request the stand-in received.
-#[derive(Debug, Clone)]
-struct Posted {
-    path: String,
-    authorization: Option<String>,
-    content_type: Option<String>,
-    form: BTreeMap<String, String>,
-}
-
-type Log = Arc<Mutex<Vec<Posted>>>;
-
-/// The gateway stand-in. Its runtime stops when it is dropped.
-struct Gateway {
-    addr: SocketAddr,
-    log: Log,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn record(
-    State(log): State<Log>,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(form): Form<BTreeMap<String, String>>,
-) -> impl IntoResponse {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    log.lock().expect("log").push(Posted {
-        path: uri.path().to_owned(),
-        authorization: header("authorization"),
-        content_type: header("content-type"),
-        form,
-    });
-    match uri.path() {
-        "/a1/sms" => (
-            StatusCode::OK,
-            HeaderMap::new(),
-            r#"{"status": "created", "id": "s17a6dafb12d6b1cabc053d57dac2b9d8", "parts": 1}"#
-                .to_owned(),
-        ),
-        "/garbage" => (StatusCode::OK, HeaderMap::new(), "<<not json>>".to_owned()),
-        "/bad" => (
-            StatusCode::BAD_REQUEST,
-            HeaderMap::new(),
-            "Invalid to number\n".to_owned(),
-        ),
-        "/auth" => (
-            StatusCode::UNAUTHORIZED,
-            HeaderMap::new(),
-            format!("Wrong login {USER} / {PASSWORD}"),
-        ),
-        "/busy" => (
-            StatusCode::TOO_MANY_REQUESTS,
-            HeaderMap::new(),
-            "Slow down".to_owned(),
-        ),
-        "/moved" => {
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                "location",
-                "http://127.0.0.2:9/a1/sms".parse().expect("header value"),
-            );
-            (StatusCode::MOVED_PERMANENTLY, headers, String::new())
-        }
-        "/slow" => {
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            (StatusCode::OK, HeaderMap::new(), String::new())
-        }
-        _ => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            HeaderMap::new(),
+/// The gateway stand-in, answering by path as a gateway would: accepted,
+/// nonsense after a 200, refused, login refused, busy, moved, silent, or
+/// (any other path) failing.
+fn gateway() -> SmsGateway {
+    SmsGateway::start(|post, _| match post.path.as_str() {
+        "/a1/sms" => Answer::Created,
+        "/garbage" => Answer::Nonsense,
+        "/bad" => Answer::Status(400, "Invalid to number\n".to_owned()),
+        "/auth" => Answer::Status(401, format!("Wrong login {USER} / {PASSWORD}")),
+        "/busy" => Answer::Status(429, "Slow down".to_owned()),
+        "/moved" => Answer::Redirect("http://127.0.0.2:9/a1/sms".to_owned()),
+        "/slow" => Answer::Silent(Duration::from_secs(30)),
+        _ => Answer::Status(
+            500,
             "<html><body><h1>500 Internal Server Error</h1>\n\n</body></html>".to_owned(),
         ),
-    }
-}
-
-impl Gateway {
-    fn start() -> Gateway {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("address");
-        let log: Log = Arc::default();
-        let app = Router::new()
-            .route("/{*path}", post(record))
-            .with_state(Arc::clone(&log));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                tokio::select! {
-                    _ = axum::serve(listener, app) => {}
-                    _ = stopped => {}
-                }
-            });
-        });
-        Gateway {
-            addr,
-            log,
-            _stop: stop,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn posted(&self) -> Vec<Posted> {
-        self.log.lock().expect("log").clone()
-    }
+    })
 }
 
 fn http_config(url: String, timeout_seconds: u64) -> Sms {
@@ -162,7 +58,7 @@ fn credentials() -> Option<Credentials> {
     })
 }
 
-fn sender(gateway: &Gateway, path: &str) -> SmsSender {
+fn sender(gateway: &SmsGateway, path: &str) -> SmsSender {
     SmsSender::new(
         &http_config(gateway.url(path), 10),
         Path::new("."),
@@ -173,7 +69,7 @@ fn sender(gateway: &Gateway, path: &str) -> SmsSender {
 
 #[test]
 fn posts_the_form_with_basic_auth_and_an_e164_number() {
-    let gateway = Gateway::start();
+    let gateway = gateway();
     let sms = sender(&gateway, "/a1/sms");
     let message = compose(Language::Sv, "Dahls Rör AB", LINK);
     assert_eq!(
@@ -220,7 +116,7 @@ fn posts_the_form_with_basic_auth_and_an_e164_number() {
 
 #[test]
 fn without_credentials_no_authorization_header() {
-    let gateway = Gateway::start();
+    let gateway = gateway();
     let sms = SmsSender::new(
         &http_config(gateway.url("/a1/sms"), 10),
         Path::new("."),
@@ -233,7 +129,7 @@ fn without_credentials_no_authorization_header() {
 
 #[test]
 fn a_refusal_is_the_customers_error_with_the_gateways_words() {
-    let gateway = Gateway::start();
+    let gateway = gateway();
     let e = sender(&gateway, "/bad")
         .send("0701234567", "Hej")
         .expect_err("refused");
@@ -251,7 +147,7 @@ fn a_refusal_is_the_customers_error_with_the_gateways_words() {
 
 #[test]
 fn gateway_failures_and_rate_limits_are_transient() {
-    let gateway = Gateway::start();
+    let gateway = gateway();
     let e = sender(&gateway, "/down")
         .send("0701234567", "Hej")
         .expect_err("500");
@@ -269,7 +165,7 @@ fn gateway_failures_and_rate_limits_are_transient() {
 
 #[test]
 fn refused_credentials_are_a_setup_error_that_never_shows_them() {
-    let gateway = Gateway::start();
+    let gateway = gateway();
     let sms = sender(&gateway, "/auth");
     assert!(!format!("{sms:?}").contains(PASSWORD), "{sms:?}");
     let e = sms.send("0701234567", "Hej").expect_err("401");
@@ -283,7 +179,7 @@ fn refused_credentials_are_a_setup_error_that_never_shows_them() {
 
 #[test]
 fn a_redirect_is_a_setup_error_and_is_not_followed() {
-    let gateway = Gateway::start();
+    let gateway = gateway();
     let e = sender(&gateway, "/moved")
         .send("0701234567", "Hej")
         .expect_err("301");
@@ -294,7 +190,7 @@ fn a_redirect_is_a_setup_error_and_is_not_followed() {
 
 #[test]
 fn a_silent_gateway_times_out() {
-    let gateway = Gateway::start();
+    let gateway = gateway();
     let sms = SmsSender::new(
         &http_config(gateway.url("/slow"), 1),
         Path::new("."),
@@ -341,7 +237,7 @@ fn an_unreachable_gateway_is_transient() {
 
 #[test]
 fn an_invalid_number_is_the_customers_error_and_nothing_is_posted() {
-    let gateway = Gateway::start();
+    let gateway = gateway();
     let e = sender(&gateway, "/a1/sms")
         .send("070-123", "Hej")
         .expect_err("invalid");
@@ -392,8 +288,7 @@ fn configuration_is_checked() {
 
 #[test]
 fn file_transport_writes_one_json_file_per_message() {
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("send_sms-files");
-    let _ = std::fs::remove_dir_all(&base);
+    let base = Scratch::new("send-sms-files");
     let config = Sms {
         from: "DahlsRor".to_owned(),
         transport: SmsTransport::File,
@@ -401,7 +296,7 @@ fn file_transport_writes_one_json_file_per_message() {
         file_dir: Some(PathBuf::from("sms")),
         timeout_seconds: 30,
     };
-    let sms = SmsSender::new(&config, &base, None).expect("sender");
+    let sms = SmsSender::new(&config, base.path(), None).expect("sender");
     let message = compose(Language::En, "Dahls Rör AB", LINK);
     sms.send("070-123 45 67", &message).expect("written");
     sms.send("+46 73 000 00 01", "Hej ✓").expect("written");

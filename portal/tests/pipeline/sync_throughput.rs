@@ -4,31 +4,23 @@
 //! `consent-portal sync` on a register (each outcome written before the
 //! connection sends again; the pages rendered beforehand). Prints the
 //! ratio. Run with
-//! `cargo test --release -p consent-portal --test sync_throughput -- --ignored --nocapture`.
+//! `cargo test --release -p consent-portal --test pipeline sync_throughput -- --ignored --nocapture`.
 
-mod support;
-
-use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use consent_extension::Language;
 use consent_portal::config::Config;
 use consent_portal::send::email::{compose, Compose, Mailer};
-use support::billing::{self, Register, BIN};
-use support::smtp::{smtp_server_available, SmtpServer};
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sync-throughput-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
+use consent_testkit::billing::{portal_program, Register};
+use consent_testkit::smtp::SmtpServer;
+use consent_testkit::world::smtp_email;
+use consent_testkit::{require, Tool};
 
 #[test]
 #[ignore = "benchmark"]
 fn recording_each_send_against_the_mailer_alone() {
-    if !smtp_server_available() {
+    if !require(&[Tool::Aiosmtpd]) {
         return;
     }
     for (connections, delay_ms, count) in [(1, 0, 300), (4, 20, 400), (8, 20, 800)] {
@@ -36,17 +28,21 @@ fn recording_each_send_against_the_mailer_alone() {
         let case = format!("{connections}-{delay_ms}");
 
         // The mailer alone.
-        let server = SmtpServer::start(&scratch(&format!("{case}-mailer")), &["--delay", &delay]);
+        let server = SmtpServer::start(&["--delay", &delay]);
         let register = Register::create(
-            &scratch(&format!("{case}-register")),
+            &format!("sync-throughput-{case}"),
             count,
             0,
-            &billing::smtp_section(server.port, connections, 30),
+            &smtp_email(server.port, connections, Some(30)),
             &[],
         );
-        let config = Config::load(&register.dir.join("consent.toml")).expect("config");
-        let mailer = Mailer::new(config.email.as_ref().expect("[email]"), &register.dir, None)
-            .expect("mailer");
+        let config = Config::load(&register.config()).expect("config");
+        let mailer = Mailer::new(
+            config.email.as_ref().expect("[email]"),
+            register.dir.path(),
+            None,
+        )
+        .expect("mailer");
         let messages: Vec<_> = (1..=count as i64)
             .map(|id| {
                 compose(&Compose {
@@ -68,8 +64,8 @@ fn recording_each_send_against_the_mailer_alone() {
         drop(server);
 
         // sync, with the pages already rendered.
-        let server = SmtpServer::start(&scratch(&format!("{case}-sync")), &["--delay", &delay]);
-        let path = register.dir.join("consent.toml");
+        let server = SmtpServer::start(&["--delay", &delay]);
+        let path = register.config();
         let text = std::fs::read_to_string(&path).expect("config");
         let text = text
             .lines()
@@ -83,7 +79,7 @@ fn recording_each_send_against_the_mailer_alone() {
             .collect::<Vec<_>>()
             .join("\n");
         std::fs::write(&path, text).expect("config");
-        let rendered = Command::new(BIN)
+        let rendered = Command::new(portal_program())
             .args(["render", "--config"])
             .arg(&path)
             .output()

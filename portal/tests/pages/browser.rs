@@ -1,27 +1,24 @@
 //! Consent pages in a real browser: headless Chromium (Debian's) opens a
 //! page served from 127.0.0.1, screenshots it at 360 px and 1280 px into
 //! `target/browser-screenshots/`, and axe-core finds no WCAG 2.1 AA
-//! violation. The renderer's tests call the same `support::browser`
+//! violation. The renderer's tests call the same `consent_testkit::browser`
 //! functions on the site they render.
 //!
 //! Needs `apt-get install chromium chromium-driver` and
 //! `cd tests/browser && npm ci`; skipped with that message where they are
 //! missing, failed when `CI=true`.
 
-mod support;
-
 use std::path::PathBuf;
 
 use base64::Engine as _;
+use consent_testkit::browser::{check_site, run_check, WIDTHS};
+use consent_testkit::tools::browser_dir;
 use sha2::{Digest, Sha256};
-use support::browser::{check_site, run_check, WIDTHS};
 
 const FIXTURE_PAGE: &str = "c/Xq3vB7nR2kLm9PzT4wYc1A.html";
 
 fn fixture(name: &str) -> PathBuf {
-    support::browser::repo_root()
-        .join("tests/browser/fixture")
-        .join(name)
+    browser_dir().join("fixture").join(name)
 }
 
 #[test]

@@ -7,35 +7,30 @@
 //! token) in no output, page, file or database of any command of the real
 //! binary, including failing runs.
 
-mod support;
-
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::num::NonZeroU32;
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use consent_extension::time;
-use consent_portal::collector::{CollectorApp, Inbox};
 use consent_portal::config::{self, Config, Sms, SmsTransport};
 use consent_portal::send::sms::SmsSender;
 use consent_portal::send::Credentials;
-use consent_portal::send::Transports;
 use consent_portal::sync::render;
-use consent_portal::sync::NoProgress;
 use consent_portal::token::{self, Claims, CustomerId, Signer};
 use consent_portal::{keys, sync};
+use consent_testkit::gateway::{Answer, SmsGateway};
+use consent_testkit::press::{agent, token_of};
+use consent_testkit::sample::{self, SetUp, BUSINESS_NAME, INFO_TEXT, KUNDER};
+use consent_testkit::site::{self, fixture};
+use consent_testkit::smtp::SmtpServer;
+use consent_testkit::sql;
+use consent_testkit::world::{http_sms, smtp_email, Spec, World, FILE_EMAIL};
+use consent_testkit::{require, Scratch, Tool};
 use rusqlite::types::Value;
 use rusqlite::Connection;
-use support::collector::RunningCollector;
-use support::smtp::{smtp_server_available, SmtpServer};
 
 const DAY: i64 = 86_400;
 const BEARER: &str = "bearer-7Qz0-collector-token-not-to-leak-5d1e";
@@ -44,220 +39,48 @@ const INBOX: &str = "consent-inbox.db";
 // ---------------------------------------------------------------------------
 // A deployment in-process: a register, the collector over real HTTP, sync.
 
-struct World {
-    dir: PathBuf,
-    config: Config,
-    conn: Connection,
-    base: String,
-    t0: i64,
-    collector: Option<RunningCollector>,
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        drop(self.collector.take());
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("consent-hostile-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
-
-const FILE_EMAIL: &str =
-    "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"file\"\nfile_dir = \"mail\"\n";
-
-/// Five customers with e-mail, in a register whose times start now (the
-/// collector checks tokens against the real clock).
-fn world(name: &str, email_section: &str) -> World {
-    let dir = scratch(name);
-    let conn = Connection::open(dir.join("billing.db")).expect("open");
-    conn.execute_batch(
-        "CREATE TABLE kunder (nr INTEGER PRIMARY KEY, namn TEXT, epost TEXT, mobil TEXT);
-         INSERT INTO kunder VALUES
-           (1, 'Anna', 'anna@example.se', NULL),
-           (2, 'Bo', 'bo@example.se', NULL),
-           (3, 'Cia', 'cia@example.se', NULL),
-           (4, 'Dan', 'dan@example.se', NULL),
-           (5, 'Eva', 'eva@example.se', NULL);",
+/// The sample register `kunder`, everyone with an e-mail address, in a
+/// world whose times start now (the collector checks tokens against the
+/// real clock) and whose collector takes hundreds of forged posts from one
+/// address.
+fn world(label: &str, email_section: &str) -> World {
+    let register =
+        format!("{KUNDER}UPDATE kunder SET epost = lower(namn) || '@example.se', mobil = NULL;");
+    World::new(
+        label,
+        Spec {
+            register: &register,
+            set_up: SetUp::kunder(),
+            transports: email_section.to_owned(),
+            bearer: Some(BEARER),
+            rate: Some(100_000),
+        },
     )
-    .expect("register");
-    consent_extension::register(&conn).expect("functions");
-    for sql in [
-        "SELECT consent_init('kunder', 'nr', 'epost', 'mobil', 'namn')",
-        "SELECT consent_setting('business_name', 'Dahls Rör AB')",
-        "SELECT consent_setting('info_text', 'Vi sparar namn och e-post för fakturering.')",
-    ] {
-        conn.query_row(sql, [], |_| Ok(())).expect(sql);
-    }
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let mut text = config::template("billing.db", &base, &format!("{base}/decision"));
-    text.push_str(email_section);
-    std::fs::write(dir.join("consent.toml"), text).expect("config");
-    std::fs::create_dir_all(dir.join("mail")).expect("outbox");
-    keys::write_new_key_pair(
-        &dir.join("consent-signing.key"),
-        &dir.join("consent-verifying.key"),
-    )
-    .expect("keys");
-    let config = Config::load(&dir.join("consent.toml")).expect("config");
-    let mut app = CollectorApp::from_config(
-        &config,
-        keys::load_verifier(&config.verifying_key_paths()).expect("verifier"),
-        Inbox::open(&config.resolve(&config.collector.inbox)).expect("inbox"),
-        Some(BEARER.to_owned()),
-    )
-    .expect("collector");
-    // Hundreds of forged posts from one address in a test.
-    app.per_address_per_minute = NonZeroU32::new(100_000).expect("non-zero");
-    World {
-        dir,
-        config,
-        conn,
-        base,
-        t0: time::now(),
-        collector: Some(RunningCollector::start(app, listener)),
-    }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(10)))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into()
-}
-
-impl World {
-    fn sql(&self, sql: &str) -> String {
-        match self
-            .conn
-            .query_row(sql, [], |r| r.get::<_, Value>(0))
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        {
-            Value::Text(t) => t,
-            Value::Integer(i) => i.to_string(),
-            other => format!("{other:?}"),
-        }
-    }
-
-    fn status(&self, customer: i64) -> String {
-        self.sql(&format!("SELECT consent_status({customer})"))
-    }
-
-    /// The customer's newest request.
-    fn request_id(&self, customer: i64) -> i64 {
-        self.sql(&format!(
-            "SELECT id FROM consent_request WHERE customer_id = {customer} ORDER BY id DESC LIMIT 1"
-        ))
-        .parse()
-        .expect("request id")
-    }
-
-    /// The customer's status and every event and request row about them:
-    /// what a refused decision must leave exactly as it was.
-    fn record_of(&self, customer: i64) -> (String, String) {
-        let dump = |table: &str| {
-            let mut stmt = self
-                .conn
-                .prepare(&format!(
-                    "SELECT * FROM {table} WHERE customer_id = ?1 ORDER BY id"
-                ))
-                .expect("prepare");
-            let n = stmt.column_count();
-            let mut rows = stmt.query([customer]).expect("query");
-            let mut out = String::new();
-            while let Some(r) = rows.next().expect("row") {
-                for i in 0..n {
-                    out.push_str(&format!("{:?}|", r.get::<_, Value>(i).expect("cell")));
-                }
-                out.push('\n');
-            }
-            out
-        };
-        (
-            self.status(customer),
-            dump("consent_request") + &dump("consent_event"),
+/// The customer's status and every event and request row about them:
+/// what a refused decision must leave exactly as it was.
+fn record_of(w: &World, customer: i64) -> (String, Vec<String>) {
+    let rows = |table: &str| {
+        sql::cells(
+            &w.conn,
+            &format!("SELECT * FROM {table} WHERE customer_id = ?1 ORDER BY id"),
+            [customer],
         )
-    }
-
-    fn sync(&self, now: i64) -> sync::Summary {
-        let signer =
-            keys::load_signer(&self.config.resolve(&self.config.keys.signing_key)).expect("signer");
-        let verifier = keys::load_verifier(&self.config.verifying_key_paths()).expect("verifier");
-        let transports = Transports::from_config(&self.config).expect("transports");
-        sync::Run {
-            conn: &self.conn,
-            config: &self.config,
-            signer: &signer,
-            verifier: &verifier,
-            transports: &transports,
-            bearer: None,
-            progress: &NoProgress,
-            now,
-            dry_run: false,
-        }
-        .run()
-        .expect("sync")
-    }
-
-    /// The token on the customer's current page.
-    fn token(&self, customer: i64) -> String {
-        let page_id = self.sql(&format!(
-            "SELECT page_id FROM consent_request WHERE customer_id = {customer} ORDER BY id DESC LIMIT 1"
-        ));
-        let html = std::fs::read_to_string(self.dir.join("site/c").join(format!("{page_id}.html")))
-            .expect("page");
-        token_of(&html)
-    }
-
-    fn post(&self, fields: &[(&str, &str)]) -> u16 {
-        agent()
-            .post(&format!("{}/decision", self.base))
-            .send_form(fields.iter().copied())
-            .expect("the collector answers")
-            .status()
-            .as_u16()
-    }
-
-    fn press(&self, token: &str, decision: &str) -> u16 {
-        self.post(&[("token", token), ("decision", decision)])
-    }
-
-    fn inbox(&self) -> Connection {
-        Connection::open(self.dir.join(INBOX)).expect("inbox")
-    }
-
-    fn stored(&self) -> i64 {
-        self.inbox()
-            .query_row("SELECT count(*) FROM decision", [], |r| r.get(0))
-            .expect("count")
-    }
-
-    /// What a compromised collector can do: write any row into its inbox.
-    fn forge_inbox_row(&self, request_id: i64, decision: &str, token: &str, received_at: i64) {
-        self.inbox()
-            .execute(
-                "INSERT INTO decision (request_id, decision, token, received_at) VALUES (?1, ?2, ?3, ?4)",
-                rusqlite::params![request_id, decision, token, time::format(received_at)],
-            )
-            .expect("forged row");
-    }
+    };
+    let mut record = rows("consent_request");
+    record.extend(rows("consent_event"));
+    (w.status(customer), record)
 }
 
-fn token_of(html: &str) -> String {
-    html.split("name=\"token\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("token field")
-        .to_owned()
+/// What a compromised collector can do: write any row into its inbox.
+fn forge_inbox_row(w: &World, request_id: i64, decision: &str, token: &str, received_at: i64) {
+    w.inbox()
+        .execute(
+            "INSERT INTO decision (request_id, decision, token, received_at) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![request_id, decision, token, time::format(received_at)],
+        )
+        .expect("forged row");
 }
 
 fn token_bytes(token: &str) -> Vec<u8> {
@@ -313,7 +136,7 @@ fn a_page_token_altered_in_any_byte_is_refused_by_the_collector_and_changes_noth
     let w = world("tamper", FILE_EMAIL);
     w.sql(&format!("SELECT consent_queue(1, {})", w.t0));
     w.sync(w.t0 + 60);
-    let before = w.record_of(1);
+    let before = record_of(&w, 1);
     let genuine = w.token(1);
     let bytes = token_bytes(&genuine);
     assert_eq!(bytes.len(), PAYLOAD_LEN + 64);
@@ -344,7 +167,7 @@ fn a_page_token_altered_in_any_byte_is_refused_by_the_collector_and_changes_noth
     assert_eq!(w.stored(), 0, "a refused decision was stored");
     let summary = w.sync(w.t0 + 120);
     assert_eq!(summary.collected, 0, "{}", sync::to_text(&summary));
-    assert_eq!(w.record_of(1), before, "the register changed");
+    assert_eq!(record_of(&w, 1), before, "the register changed");
     // The genuine token still works: the refusals were for the alterations.
     assert_eq!(w.press(&genuine, "approve"), 303);
     assert_eq!(w.sync(w.t0 + 180).approved, 1);
@@ -357,7 +180,7 @@ fn one_customers_token_presented_for_another_is_refused_at_the_collector() {
     w.sql(&format!("SELECT consent_queue_all(NULL, {})", w.t0));
     w.sync(w.t0 + 60);
     let (a, b) = (token_bytes(&w.token(1)), token_bytes(&w.token(2)));
-    let records = [w.record_of(1), w.record_of(2)];
+    let records = [record_of(&w, 1), record_of(&w, 2)];
     let splice = |from: &[u8], range: std::ops::Range<usize>| {
         let mut out = a.clone();
         out[range.clone()].copy_from_slice(&from[range]);
@@ -393,7 +216,7 @@ fn one_customers_token_presented_for_another_is_refused_at_the_collector() {
     }
     assert_eq!(w.stored(), 0);
     assert_eq!(w.sync(w.t0 + 120).collected, 0);
-    assert_eq!([w.record_of(1), w.record_of(2)], records);
+    assert_eq!([record_of(&w, 1), record_of(&w, 2)], records);
 }
 
 #[test]
@@ -406,19 +229,19 @@ fn forged_inbox_rows_are_refused_by_sync_and_reported() {
     let [req_a, req_b, req_c, req_d, req_e] = [1, 2, 3, 4, 5].map(|c| w.request_id(c));
     let a = w.token(1);
     let a_bytes = token_bytes(&a);
-    let records: Vec<_> = (1..=5).map(|c| w.record_of(c)).collect();
+    let records: Vec<_> = (1..=5).map(|c| record_of(&w, c)).collect();
     let expires_at = i64::from_be_bytes(a_bytes[17..25].try_into().expect("8 bytes"));
     let text_hash: [u8; 32] = a_bytes[25..57].try_into().expect("32 bytes");
     let now = w.t0 + 120;
     // One row per request: for each request only the last row counts.
 
     // A's genuine token, filed under B's request.
-    w.forge_inbox_row(req_b, "approve", &a, now);
+    forge_inbox_row(&w, req_b, "approve", &a, now);
     // A's token with C's customer and request spliced in, A's signature.
     let mut spliced = a_bytes.clone();
     spliced[CUSTOMER_ID].copy_from_slice(&3i64.to_be_bytes());
     spliced[REQUEST_ID].copy_from_slice(&req_c.to_be_bytes());
-    w.forge_inbox_row(req_c, "approve", &token_from(&spliced), now);
+    forge_inbox_row(&w, req_c, "approve", &token_from(&spliced), now);
     // A request signed by a key that is not ours.
     let intruder = Signer::new(keys::generate().expect("key"));
     let foreign = intruder
@@ -429,7 +252,7 @@ fn forged_inbox_rows_are_refused_by_sync_and_reported() {
             text_hash,
         })
         .expect("sign");
-    w.forge_inbox_row(9999, "approve", &foreign, now);
+    forge_inbox_row(&w, 9999, "approve", &foreign, now);
     // Even our own key binding E's request to customer A is refused.
     let signer = keys::load_signer(&w.config.resolve(&w.config.keys.signing_key)).expect("signer");
     let crossed = signer
@@ -440,14 +263,14 @@ fn forged_inbox_rows_are_refused_by_sync_and_reported() {
             text_hash,
         })
         .expect("sign");
-    w.forge_inbox_row(req_e, "approve", &crossed, now);
+    forge_inbox_row(&w, req_e, "approve", &crossed, now);
     // A's genuine token, received after it expired.
-    w.forge_inbox_row(req_a, "approve", &a, expires_at + 1);
+    forge_inbox_row(&w, req_a, "approve", &a, expires_at + 1);
     // D's genuine token with one bit of the signature flipped.
     let mut d = token_bytes(&w.token(4));
     let last = d.len() - 1;
     d[last] ^= 1;
-    w.forge_inbox_row(req_d, "decline", &token_from(&d), now);
+    forge_inbox_row(&w, req_d, "decline", &token_from(&d), now);
 
     let summary = w.sync(now + 60);
     assert_eq!(summary.collected, 6, "{}", sync::to_text(&summary));
@@ -462,7 +285,7 @@ fn forged_inbox_rows_are_refused_by_sync_and_reported() {
             (req_d, "signature does not match"),
         ],
     );
-    let after: Vec<_> = (1..=5).map(|c| w.record_of(c)).collect();
+    let after: Vec<_> = (1..=5).map(|c| record_of(&w, c)).collect();
     assert_eq!(after, records, "a refused decision changed the register");
     assert!((1..=5).all(|c| w.status(c) == "sent"));
 }
@@ -506,7 +329,7 @@ fn replays_after_revoke_expiry_or_requeue_are_refused_and_reported() {
     assert_eq!(expiry.expired, Some(1));
     assert_eq!(w.status(2), "denied");
 
-    let records: Vec<_> = (1..=3).map(|c| w.record_of(c)).collect();
+    let records: Vec<_> = (1..=3).map(|c| record_of(&w, c)).collect();
     let (req_anna, req_bo, req_cia_old) = (request_of(&anna), request_of(&bo), request_of(&cia));
     assert_ne!(req_cia_old, w.request_id(3));
     assert_eq!(w.press(&anna, "decline"), 303);
@@ -524,7 +347,7 @@ fn replays_after_revoke_expiry_or_requeue_are_refused_and_reported() {
             (req_cia_old, "no longer the customer's current request"),
         ],
     );
-    let after: Vec<_> = (1..=3).map(|c| w.record_of(c)).collect();
+    let after: Vec<_> = (1..=3).map(|c| record_of(&w, c)).collect();
     assert_eq!(after, records, "a replay changed the register");
     assert_eq!(
         (w.status(1), w.status(2), w.status(3)),
@@ -537,7 +360,7 @@ fn no_method_but_post_decides_and_the_register_is_unchanged() {
     let w = world("methods", FILE_EMAIL);
     w.sql(&format!("SELECT consent_queue(1, {})", w.t0));
     w.sync(w.t0 + 60);
-    let before = w.record_of(1);
+    let before = record_of(&w, 1);
     let token = w.token(1);
     let page_id = w.sql("SELECT page_id FROM consent_request WHERE customer_id = 1");
     let query = format!("token={token}&decision=approve");
@@ -569,7 +392,7 @@ fn no_method_but_post_decides_and_the_register_is_unchanged() {
     }
     assert_eq!(w.stored(), 0, "a request other than POST stored a decision");
     assert_eq!(w.sync(w.t0 + 120).collected, 0);
-    assert_eq!(w.record_of(1), before);
+    assert_eq!(record_of(&w, 1), before);
 }
 
 // ---------------------------------------------------------------------------
@@ -596,7 +419,7 @@ fn element<'h>(html: &'h str, open: &str, close: &str) -> &'h str {
 
 #[test]
 fn hostile_texts_and_addresses_are_shown_escaped_and_never_evaluated() {
-    let f = support::site::fixture("hostile-texts");
+    let f = fixture("hostile-texts");
     let business = "\"><img src=x onerror=alert(1)> {% for x in [1, 2] %}LOOP{% endfor %} '); DROP TABLE customers;--";
     let info = "<script>alert(2)</script> {{ 7*7 }} {{ business_name }} {% for x in range(3) %}RANGE{% endfor %} \"><img src=y onerror=alert(3)>";
     f.conn
@@ -615,8 +438,8 @@ fn hostile_texts_and_addresses_are_shown_escaped_and_never_evaluated() {
     )
     .expect("config");
     let config = Config::load(&f.dir.join("hostile.toml")).expect("config loads");
-    let billing_before = dump(&f.conn, "customers");
-    render::render(&f.conn, &config, &f.signer, support::site::NOW).expect("render");
+    let billing_before = sql::dump(&f.conn, "customers");
+    render::render(&f.conn, &config, &f.signer, site::NOW).expect("render");
 
     let mut files = f.pages();
     assert_eq!(files.len(), 2);
@@ -686,11 +509,12 @@ fn hostile_texts_and_addresses_are_shown_escaped_and_never_evaluated() {
         )
         .expect("text shown");
     assert!(shown_text.contains(info), "{shown_text}");
-    assert_eq!(dump(&f.conn, "customers"), billing_before);
+    assert_eq!(sql::dump(&f.conn, "customers"), billing_before);
 }
 
-/// Every row of a table, as text.
-fn dump(conn: &Connection, table: &str) -> Vec<String> {
+/// Every row of a table as text, as a secret would read in it (a blob as
+/// its bytes, text as it is).
+fn rows_as_text(conn: &Connection, table: &str) -> Vec<String> {
     let mut stmt = conn
         .prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))
         .expect("prepare");
@@ -774,7 +598,7 @@ fn assert_one_recipient(raw: &str, shown: &str) {
 fn newlines_in_the_business_name_or_an_address_add_no_header_to_the_email() {
     let w = hostile_mail_world("header-file", FILE_EMAIL);
     let business_before = w.sql("SELECT value FROM consent_settings WHERE key = 'business_name'");
-    let billing_before = dump(&w.conn, "kunder");
+    let billing_before = sql::dump(&w.conn, "kunder");
     w.sql(&format!("SELECT consent_queue_all(NULL, {})", w.t0));
     let summary = w.sync(w.t0 + 60);
     let mails: Vec<PathBuf> = std::fs::read_dir(w.dir.join("mail"))
@@ -805,24 +629,16 @@ fn newlines_in_the_business_name_or_an_address_add_no_header_to_the_email() {
         w.sql("SELECT value FROM consent_settings WHERE key = 'business_name'"),
         business_before
     );
-    assert_eq!(dump(&w.conn, "kunder"), billing_before);
+    assert_eq!(sql::dump(&w.conn, "kunder"), billing_before);
 }
 
 #[test]
 fn newlines_in_the_business_name_or_an_address_add_no_recipient_over_smtp() {
-    if !smtp_server_available() {
+    if !require(&[Tool::Aiosmtpd]) {
         return;
     }
-    let out = scratch("header-smtp-server");
-    let server = SmtpServer::start(&out, &[]);
-    let w = hostile_mail_world(
-        "header-smtp",
-        &format!(
-            "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"smtp\"\n\
-             smtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nconcurrency = 1\n",
-            server.port
-        ),
-    );
+    let server = SmtpServer::start(&[]);
+    let w = hostile_mail_world("header-smtp", &smtp_email(server.port, 1, None));
     w.sql(&format!("SELECT consent_queue_all(NULL, {})", w.t0));
     let summary = w.sync(w.t0 + 60);
     let received = server.received();
@@ -855,8 +671,6 @@ fn newlines_in_the_business_name_or_an_address_add_no_recipient_over_smtp() {
         "{}",
         sync::to_text(&summary)
     );
-    drop(server);
-    let _ = std::fs::remove_dir_all(&out);
 }
 
 // ---------------------------------------------------------------------------
@@ -868,106 +682,25 @@ const SMTP_WRONG_PASSWORD: &str = "smtp-wrong-pw-Qa71-never-shown";
 const SMS_USER: &str = "u7c0ffee1234";
 const SMS_PASSWORD: &str = "sms-pw-Hx83-never-shown";
 
-/// A 46elks-style gateway stand-in on plain std: answers by path, and its
-/// error answers echo the credentials it was sent, as careless servers do.
-struct Gateway {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    posted: Arc<Mutex<Vec<String>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Gateway {
-    fn start() -> Gateway {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let stop = Arc::new(AtomicBool::new(false));
-        let posted = Arc::new(Mutex::new(Vec::new()));
-        let (stop2, posted2) = (stop.clone(), posted.clone());
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(stream) = stream {
-                    let _ = answer_gateway(stream, &posted2);
-                }
-            }
-        });
-        Gateway {
-            addr,
-            stop,
-            posted,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn answer_gateway(mut stream: TcpStream, posted: &Mutex<Vec<String>>) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut headers = BTreeMap::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-        }
-    }
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    posted
-        .lock()
-        .expect("log")
-        .push(String::from_utf8_lossy(&body).into_owned());
-    let authorization = headers.get("authorization").cloned().unwrap_or_default();
-    let path = request_line.split(' ').nth(1).unwrap_or_default();
-    let (status, text) = match path {
-        "/ok" => ("200 OK", r#"{"status": "created", "parts": 1}"#.to_owned()),
-        "/auth" => (
-            "401 Unauthorized",
-            format!("Wrong login {SMS_USER} / {SMS_PASSWORD}"),
-        ),
-        "/bad" => (
-            "400 Bad Request",
+/// A 46elks-style gateway that answers by path, and whose error answers
+/// echo the credentials it was sent, as careless servers do.
+fn careless_gateway() -> SmsGateway {
+    SmsGateway::start(|post, _| match post.path.as_str() {
+        "/ok" => Answer::Created,
+        "/auth" => Answer::Status(401, format!("Wrong login {SMS_USER} / {SMS_PASSWORD}")),
+        "/bad" => Answer::Status(
+            400,
             format!("Invalid to number (account {SMS_USER}:{SMS_PASSWORD})"),
         ),
-        "/echo" => (
-            "400 Bad Request",
-            format!("Bad request. You sent Authorization: {authorization}"),
+        "/echo" => Answer::Status(
+            400,
+            format!(
+                "Bad request. You sent Authorization: {}",
+                post.authorization.as_deref().unwrap_or_default()
+            ),
         ),
-        _ => ("404 Not Found", "no such path".to_owned()),
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-        text.len()
-    )?;
-    stream.flush()
+        _ => Answer::Status(404, "no such path".to_owned()),
+    })
 }
 
 /// Every spelling of a secret the portal might leak, as bytes.
@@ -1053,21 +786,11 @@ impl Secrets {
 /// A deployment set up with the real binary, talking to a real SMTP server
 /// that wants a login and to the gateway stand-in.
 struct Deployment {
-    dir: PathBuf,
-    smtp_out: PathBuf,
+    dir: Scratch,
     smtp: SmtpServer,
-    gateway: Gateway,
+    gateway: SmsGateway,
     /// Every command run, with its output.
     outputs: Vec<(String, Output)>,
-}
-
-impl Drop for Deployment {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-            let _ = std::fs::remove_dir_all(&self.smtp_out);
-        }
-    }
 }
 
 fn binary() -> Command {
@@ -1083,31 +806,20 @@ fn binary() -> Command {
 
 impl Deployment {
     fn new(name: &str) -> Option<Deployment> {
-        if !smtp_server_available() {
+        if !require(&[Tool::Aiosmtpd]) {
             return None;
         }
-        let dir = scratch(name);
-        let smtp_out = scratch(&format!("{name}-smtp"));
-        let smtp = SmtpServer::start(
-            &smtp_out,
-            &["--auth", &format!("{SMTP_USER}:{SMTP_PASSWORD}")],
-        );
-        let gateway = Gateway::start();
+        let dir = Scratch::new(name);
+        let smtp = SmtpServer::start(&["--auth", &format!("{SMTP_USER}:{SMTP_PASSWORD}")]);
+        let gateway = careless_gateway();
+        // The sample register; Eva has a mobile number here.
         let conn = Connection::open(dir.join("billing.db")).expect("open");
-        conn.execute_batch(
-            "CREATE TABLE kunder (nr INTEGER PRIMARY KEY, namn TEXT, epost TEXT, mobil TEXT);
-             INSERT INTO kunder VALUES
-               (1, 'Anna', 'anna@example.se', NULL),
-               (2, 'Bo', NULL, '070-123 45 67'),
-               (3, 'Cia', 'cia@example.se', NULL),
-               (4, 'Dan', 'dan@example.se', NULL),
-               (5, 'Eva', NULL, '070-765 43 21');",
-        )
-        .expect("register");
+        conn.execute_batch(KUNDER).expect("the sample register");
+        conn.execute_batch("UPDATE kunder SET mobil = '070-765 43 21' WHERE nr = 5")
+            .expect("Eva's mobile number");
         drop(conn);
         let mut d = Deployment {
             dir,
-            smtp_out,
             smtp,
             gateway,
             outputs: Vec::new(),
@@ -1121,17 +833,13 @@ impl Deployment {
             ]),
         );
         assert!(out.status.success(), "{}", text(&out));
-        let conn = Connection::open(&db).expect("open");
-        consent_extension::register(&conn).expect("functions");
-        for sql in [
-            "SELECT consent_setting('business_name', 'Dahls Rör AB')",
-            "SELECT consent_setting('info_text', 'Vi sparar namn och e-post för fakturering.')",
-            "SELECT consent_setting('sms_enabled', 1)",
-            "SELECT consent_queue(1)",
-            "SELECT consent_queue(2)",
-        ] {
-            conn.query_row(sql, [], |_| Ok(())).expect(sql);
-        }
+        SetUp::settings()
+            .business_name(BUSINESS_NAME)
+            .info_text(INFO_TEXT)
+            .sms()
+            .then("SELECT consent_queue(1)")
+            .then("SELECT consent_queue(2)")
+            .apply(&sample::open(&db));
         Some(d)
     }
 
@@ -1152,13 +860,8 @@ impl Deployment {
             "sources = []",
             &format!("sources = [{}]", sources.join(", ")),
         );
-        text.push_str(&format!(
-            "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"smtp\"\n\
-             smtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nconcurrency = 1\ntimeout_seconds = 10\n\
-             [sms]\nfrom = \"DahlsRor\"\ntransport = \"http\"\ngateway_url = \"{}\"\ntimeout_seconds = 10\n",
-            self.smtp.port,
-            self.gateway.url(sms_path)
-        ));
+        text.push_str(&smtp_email(self.smtp.port, 1, Some(10)));
+        text.push_str(&http_sms(&self.gateway.url(sms_path), 10));
         std::fs::write(self.config_path(), text).expect("config");
     }
 
@@ -1176,15 +879,7 @@ impl Deployment {
     }
 
     fn sql(&self, sql: &str) -> String {
-        let conn = Connection::open(self.dir.join("billing.db")).expect("open");
-        consent_extension::register(&conn).expect("functions");
-        match conn
-            .query_row(sql, [], |r| r.get::<_, Value>(0))
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        {
-            Value::Text(t) => t,
-            other => format!("{other:?}"),
-        }
+        sql::text(&sample::open(&self.dir.join("billing.db")), sql)
     }
 
     fn secrets(&self) -> Secrets {
@@ -1221,7 +916,7 @@ impl Deployment {
                 .expect("tables");
             assert!(!tables.is_empty(), "{db}");
             for table in tables {
-                let rows = dump(&conn, &table).join("\n");
+                let rows = rows_as_text(&conn, &table).join("\n");
                 secrets.assert_absent(&format!("{db} table {table}"), rows.as_bytes());
             }
         }
@@ -1322,7 +1017,7 @@ fn no_secret_in_any_output_page_file_or_database_of_any_command() {
         text(&out)
     );
     assert_eq!(d.smtp.received().len(), 1);
-    assert_eq!(d.gateway.posted.lock().expect("log").len(), 1);
+    assert_eq!(d.gateway.posted().len(), 1);
 
     // The collector, as its own process, takes Anna's decision; sync
     // fetches it over HTTP with the bearer token.
@@ -1470,7 +1165,7 @@ fn a_signing_key_open_to_others_stops_every_command_that_signs_without_showing_i
 
 #[test]
 fn an_sms_gateway_echoing_the_login_in_any_form_does_not_leak_it() {
-    let gateway = Gateway::start();
+    let gateway = careless_gateway();
     let config = Sms {
         from: "DahlsRor".to_owned(),
         transport: SmsTransport::Http,

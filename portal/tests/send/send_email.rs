@@ -8,8 +8,6 @@
 //! CONSENT_TEST_PYTHON). Skipped with that message where it is missing,
 //! failed when `CI=true`.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -21,28 +19,30 @@ use consent_extension::Language;
 use consent_portal::config::{Email, EmailTransport, Tls};
 use consent_portal::send::email::{compose, Compose, EmailMessage, Mailer, Summary};
 use consent_portal::send::{Channel, Credentials, ErrorClass, SendError};
+use consent_testkit::smtp::SmtpServer;
+use consent_testkit::tools::smtp_python as python;
+use consent_testkit::{repo_root, require, Scratch, Tool};
 use serde_json::Value;
-use support::smtp::{python, smtp_server_available, SmtpServer};
 
 const FROM: &str = "Dahls Rör AB <samtycke@example.se>";
 const REPLY_TO: &str = "kundtjanst@example.se";
 const BUSINESS: &str = "Dahls Rör AB";
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("portal/ has a parent")
-        .to_owned()
-}
-
-/// A fresh folder under cargo's temporary folder for this test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("send_email")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch folder");
-    dir
+/// The SMTP server with the script's `options`, and a mailer sending to it
+/// as `smtp_config` says; None: skipped, aiosmtpd is missing.
+fn mailer_to_server(
+    options: &[&str],
+    tls: Tls,
+    concurrency: usize,
+    timeout_seconds: u64,
+) -> Option<(SmtpServer, Mailer)> {
+    if !require(&[Tool::Aiosmtpd]) {
+        return None;
+    }
+    let server = SmtpServer::start(options);
+    let config = smtp_config(server.port, tls, concurrency, timeout_seconds);
+    let mailer = Mailer::new(&config, Path::new("."), None).expect("mailer");
+    Some((server, mailer))
 }
 
 /// What Python's email package reads in each file.
@@ -123,16 +123,9 @@ fn error(results: &BTreeMap<i64, Result<(), SendError>>, id: i64) -> &SendError 
 
 #[test]
 fn delivers_multipart_utf8_messages_with_stable_headers() {
-    if !smtp_server_available() {
+    let Some((server, mailer)) = mailer_to_server(&[], Tls::None, 2, 10) else {
         return;
-    }
-    let server = SmtpServer::start(&scratch("headers"), &[]);
-    let mailer = Mailer::new(
-        &smtp_config(server.port, Tls::None, 2, 10),
-        Path::new("."),
-        None,
-    )
-    .expect("mailer");
+    };
     assert_eq!(mailer.from_domain(), "example.se");
     let sv = message(41, "Åsa Öberg <asa@example.se>", Language::Sv);
     let en = message(42, "bob@example.com", Language::En);
@@ -213,16 +206,9 @@ fn delivers_multipart_utf8_messages_with_stable_headers() {
 
 #[test]
 fn many_messages_share_a_few_connections_for_the_whole_run() {
-    if !smtp_server_available() {
+    let Some((server, mailer)) = mailer_to_server(&["--delay", "DATA:20"], Tls::None, 4, 10) else {
         return;
-    }
-    let server = SmtpServer::start(&scratch("concurrency"), &["--delay", "DATA:20"]);
-    let mailer = Mailer::new(
-        &smtp_config(server.port, Tls::None, 4, 10),
-        Path::new("."),
-        None,
-    )
-    .expect("mailer");
+    };
     let started = Instant::now();
     let (results, summary) = send(&mailer, messages(1..=60));
     let elapsed = started.elapsed();
@@ -257,19 +243,11 @@ fn many_messages_share_a_few_connections_for_the_whole_run() {
 
 #[test]
 fn refused_recipient_fails_that_message_only() {
-    if !smtp_server_available() {
+    let Some((server, mailer)) =
+        mailer_to_server(&["--fail-rcpt", "kund3@example.se:550"], Tls::None, 1, 10)
+    else {
         return;
-    }
-    let server = SmtpServer::start(
-        &scratch("refused"),
-        &["--fail-rcpt", "kund3@example.se:550"],
-    );
-    let mailer = Mailer::new(
-        &smtp_config(server.port, Tls::None, 1, 10),
-        Path::new("."),
-        None,
-    )
-    .expect("mailer");
+    };
     let (results, summary) = send(&mailer, messages(1..=5));
     let refused = error(&results, 3);
     assert_eq!(refused.class(), ErrorClass::Permanent);
@@ -293,24 +271,19 @@ fn refused_recipient_fails_that_message_only() {
 
 #[test]
 fn temporary_refusals_are_transient() {
-    if !smtp_server_available() {
-        return;
-    }
-    let server = SmtpServer::start(
-        &scratch("transient"),
+    let Some((server, mailer)) = mailer_to_server(
         &[
             "--fail-rcpt",
             "kund2@example.se:451",
             "--fail-rcpt",
             "kund4@example.se:421",
         ],
-    );
-    let mailer = Mailer::new(
-        &smtp_config(server.port, Tls::None, 1, 10),
-        Path::new("."),
-        None,
-    )
-    .expect("mailer");
+        Tls::None,
+        1,
+        10,
+    ) else {
+        return;
+    };
     let (results, summary) = send(&mailer, messages(1..=5));
     let busy = error(&results, 2);
     assert_eq!(busy.class(), ErrorClass::Transient);
@@ -335,16 +308,10 @@ fn temporary_refusals_are_transient() {
 
 #[test]
 fn refused_sender_stops_the_run_without_blaming_customers() {
-    if !smtp_server_available() {
+    let Some((server, mailer)) = mailer_to_server(&["--fail", "MAIL:1:553"], Tls::None, 1, 10)
+    else {
         return;
-    }
-    let server = SmtpServer::start(&scratch("sender"), &["--fail", "MAIL:1:553"]);
-    let mailer = Mailer::new(
-        &smtp_config(server.port, Tls::None, 1, 10),
-        Path::new("."),
-        None,
-    )
-    .expect("mailer");
+    };
     let (results, _) = send(&mailer, messages(1..=4));
     for result in results.values() {
         let e = result.as_ref().expect_err("nothing sent");
@@ -359,16 +326,9 @@ fn refused_sender_stops_the_run_without_blaming_customers() {
 
 #[test]
 fn starttls_required_but_not_offered_sends_nothing_in_clear() {
-    if !smtp_server_available() {
+    let Some((server, mailer)) = mailer_to_server(&[], Tls::Starttls, 2, 10) else {
         return;
-    }
-    let server = SmtpServer::start(&scratch("starttls"), &[]);
-    let mailer = Mailer::new(
-        &smtp_config(server.port, Tls::Starttls, 2, 10),
-        Path::new("."),
-        None,
-    )
-    .expect("mailer");
+    };
     let started = Instant::now();
     let (results, summary) = send(&mailer, messages(1..=10));
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -394,11 +354,11 @@ fn starttls_required_but_not_offered_sends_nothing_in_clear() {
 /// STARTTLS and for TLS from the first byte, and nothing go out.
 #[test]
 fn untrusted_certificate_is_a_setup_error_and_nothing_is_sent() {
-    if !smtp_server_available() {
+    if !require(&[Tool::Aiosmtpd]) {
         return;
     }
     for (mode, tls) in [("starttls", Tls::Starttls), ("implicit", Tls::Tls)] {
-        let server = SmtpServer::start(&scratch(&format!("certificate-{mode}")), &["--tls", mode]);
+        let server = SmtpServer::start(&["--tls", mode]);
         let config = smtp_config(server.port, tls, 2, 10);
         let mailer = Mailer::new(&config, Path::new("."), None).expect("mailer");
         let (results, summary) = send(&mailer, messages(1..=3));
@@ -420,10 +380,10 @@ fn untrusted_certificate_is_a_setup_error_and_nothing_is_sent() {
 
 #[test]
 fn login_comes_from_the_credentials_and_never_shows() {
-    if !smtp_server_available() {
+    if !require(&[Tool::Aiosmtpd]) {
         return;
     }
-    let server = SmtpServer::start(&scratch("login"), &["--auth", "portal:s3cret-pass"]);
+    let server = SmtpServer::start(&["--auth", "portal:s3cret-pass"]);
     let config = smtp_config(server.port, Tls::None, 1, 10);
     let good = Credentials {
         username: "portal".to_owned(),
@@ -457,16 +417,10 @@ fn login_comes_from_the_credentials_and_never_shows() {
 
 #[test]
 fn server_that_stops_answering_mid_message_times_out() {
-    if !smtp_server_available() {
+    let Some((_server, mailer)) = mailer_to_server(&["--delay", "DATA:60000"], Tls::None, 1, 1)
+    else {
         return;
-    }
-    let server = SmtpServer::start(&scratch("hang"), &["--delay", "DATA:60000"]);
-    let mailer = Mailer::new(
-        &smtp_config(server.port, Tls::None, 1, 1),
-        Path::new("."),
-        None,
-    )
-    .expect("mailer");
+    };
     let started = Instant::now();
     let (results, _) = send(&mailer, messages(1..=1));
     let e = error(&results, 1);
@@ -557,8 +511,8 @@ fn refused_connection_is_transient_and_quick() {
 
 #[test]
 fn invalid_address_is_the_customers_error() {
-    let dir = scratch("invalid");
-    let mailer = Mailer::new(&file_config(&dir), Path::new("."), None).expect("mailer");
+    let dir = Scratch::new("send-email-invalid");
+    let mailer = Mailer::new(&file_config(dir.path()), Path::new("."), None).expect("mailer");
     let mut batch = messages(1..=3);
     batch[1].to = "kund2 at example.se".to_owned();
     let (results, summary) = send(&mailer, batch);
@@ -574,7 +528,7 @@ fn invalid_address_is_the_customers_error() {
     );
     assert!(results[&1].is_ok() && results[&3].is_ok());
     assert_eq!(summary.sent, 2);
-    assert_eq!(eml_files(&dir).len(), 2);
+    assert_eq!(eml_files(dir.path()).len(), 2);
 }
 
 fn file_config(dir: &Path) -> Email {
@@ -603,11 +557,11 @@ fn eml_files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn file_transport_writes_eml_files_with_the_same_headers() {
-    let base = scratch("files");
+    let base = Scratch::new("send-email-files");
     let mut config = file_config(Path::new("outbox"));
     config.file_dir = Some(PathBuf::from("outbox"));
     // A relative file_dir is relative to the configuration's folder.
-    let mailer = Mailer::new(&config, &base, None).expect("mailer");
+    let mailer = Mailer::new(&config, base.path(), None).expect("mailer");
     let (results, summary) = send(&mailer, vec![message(7, "kund@example.se", Language::Sv)]);
     assert!(results[&7].is_ok(), "{results:?}");
     assert_eq!(
@@ -679,19 +633,17 @@ fn configuration_errors_are_setup_errors() {
 /// Messages per second against aiosmtpd answering each message after
 /// 20 ms, over the same connections: this mailer against Python's smtplib
 /// (which writes a message in one piece, so no delayed ACK). Prints the
-/// ratio; run with `cargo test --test send_email -- --ignored --nocapture`.
+/// ratio; run with
+/// `cargo test --release -p consent-portal --test send send_email::throughput -- --ignored --nocapture`.
 #[test]
 #[ignore = "benchmark"]
 fn throughput_against_smtplib() {
-    if !smtp_server_available() {
+    if !require(&[Tool::Aiosmtpd]) {
         return;
     }
     for (connections, delay_ms, count) in [(1, 0, 300), (4, 20, 400), (8, 20, 800)] {
         let delay = format!("DATA:{delay_ms}");
-        let server = SmtpServer::start(
-            &scratch(&format!("bench-rust-{connections}-{delay_ms}")),
-            &["--delay", &delay],
-        );
+        let server = SmtpServer::start(&["--delay", &delay]);
         let mailer = Mailer::new(
             &smtp_config(server.port, Tls::None, connections, 30),
             Path::new("."),
@@ -705,10 +657,7 @@ fn throughput_against_smtplib() {
         let sample = server.received()[0]["eml"].as_str().unwrap().to_owned();
         drop(server);
 
-        let server = SmtpServer::start(
-            &scratch(&format!("bench-py-{connections}-{delay_ms}")),
-            &["--delay", &delay],
-        );
+        let server = SmtpServer::start(&["--delay", &delay]);
         let output = Command::new(python())
             .arg(repo_root().join("tests/smtp/smtplib_bench.py"))
             .args(["--port", &server.port.to_string()])
