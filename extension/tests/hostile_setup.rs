@@ -183,13 +183,10 @@ fn hostile_table_and_column_names_work_through_every_function() {
             ],
             "{table}"
         );
-        let one_row: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM consent_overview WHERE customer_id = 2",
-                [],
-                |r| r.get(0),
-            )
-            .expect("look-up");
+        let one_row = int(
+            &conn,
+            "SELECT count(*) FROM consent_overview WHERE customer_id = 2",
+        );
         assert_eq!(one_row, 1, "{table}");
 
         // Running init again with the same hostile names is a no-op.

@@ -31,22 +31,17 @@ fn value(conn: &Connection, sql: &str) -> String {
 
 /// The schema version `consent_init` recorded (0: none yet).
 fn schema_version(conn: &Connection) -> i64 {
-    let has_meta: bool = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'consent_meta'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("sqlite_master");
-    if !has_meta {
+    let has_meta = sql::int(
+        conn,
+        "SELECT count(*) FROM sqlite_master WHERE name = 'consent_meta'",
+    );
+    if has_meta == 0 {
         return 0;
     }
-    conn.query_row(
+    sql::int(
+        conn,
         "SELECT value FROM consent_meta WHERE key = 'schema_version'",
-        [],
-        |r| r.get(0),
     )
-    .expect("schema version")
 }
 
 /// Each statement fails with a message holding every one of its fragments.
@@ -62,10 +57,13 @@ fn assert_errors(conn: &Connection, cases: &[(&str, &[&str])]) {
     }
 }
 
-fn temp_db(name: &str) -> (Scratch, std::path::PathBuf) {
+/// [`billing`] in a scratch folder: the folder, the database's path and a
+/// connection to it.
+fn billing_db(name: &str) -> (Scratch, std::path::PathBuf, Connection) {
     let dir = Scratch::new(name);
     let path = dir.join("billing.db");
-    (dir, path)
+    let conn = billing(&path);
+    (dir, path, conn)
 }
 
 #[test]
@@ -229,22 +227,24 @@ fn every_misuse_is_an_error_that_says_what_to_do() {
 
 #[test]
 fn a_renamed_or_dropped_recorded_column_or_table_is_named() {
-    let (_dir, path) = temp_db("renamed");
-    let conn = billing(&path);
+    let (_dir, path, conn) = billing_db("renamed");
     with_consent(&conn);
     value(&conn, "SELECT consent_queue(1)");
     // The billing application, on its own connection, renames a column.
     let app = Connection::open(&path).expect("open");
     app.execute_batch("ALTER TABLE customers RENAME COLUMN email TO e_mail")
         .expect("rename");
-    for sql in ["SELECT consent_status(1)", "SELECT consent_queue_all()"] {
-        let e = error(&conn, sql);
-        assert!(
-            e.contains("column \"email\" of table \"customers\"")
-                && e.contains("run consent_init again"),
-            "{sql}: {e}"
-        );
-    }
+    let renamed: &[&str] = &[
+        "column \"email\" of table \"customers\"",
+        "run consent_init again",
+    ];
+    assert_errors(
+        &conn,
+        &[
+            ("SELECT consent_status(1)", renamed),
+            ("SELECT consent_queue_all()", renamed),
+        ],
+    );
     value(
         &conn,
         "SELECT consent_init('customers', 'id', 'e_mail', 'mobile', 'name')",
@@ -256,23 +256,20 @@ fn a_renamed_or_dropped_recorded_column_or_table_is_named() {
     );
     app.execute_batch("ALTER TABLE customers RENAME TO clients")
         .expect("rename table");
-    for sql in [
-        "SELECT consent_status(1)",
-        "SELECT * FROM consent_overview",
-        "SELECT consent_queue_all()",
-    ] {
-        let e = error(&conn, sql);
-        assert!(
-            e.contains("table \"customers\"") && e.contains("no longer exists"),
-            "{sql}: {e}"
-        );
-    }
+    let gone: &[&str] = &["table \"customers\"", "no longer exists"];
+    assert_errors(
+        &conn,
+        &[
+            ("SELECT consent_status(1)", gone),
+            ("SELECT * FROM consent_overview", gone),
+            ("SELECT consent_queue_all()", gone),
+        ],
+    );
 }
 
 #[test]
 fn another_connection_re_running_init_is_noticed() {
-    let (_dir, path) = temp_db("reinit");
-    let conn = billing(&path);
+    let (_dir, path, conn) = billing_db("reinit");
     with_consent(&conn);
     assert_eq!(
         value(&conn, "SELECT consent_queue(2)"),
@@ -294,8 +291,7 @@ fn another_connection_re_running_init_is_noticed() {
 
 #[test]
 fn the_billing_application_can_still_alter_its_table() {
-    let (_dir, path) = temp_db("alter");
-    let conn = billing(&path);
+    let (_dir, path, conn) = billing_db("alter");
     with_consent(&conn);
     value(&conn, "SELECT consent_queue(1)");
     value(&conn, "SELECT count(*) FROM consent_overview");
@@ -314,21 +310,19 @@ fn the_billing_application_can_still_alter_its_table() {
     conn.execute_batch("ALTER TABLE customers DROP COLUMN remarks")
         .expect("drop on our connection");
     assert_eq!(value(&conn, "SELECT consent_status(1)"), "Text(\"queued\")");
-    // Nothing of ours is a view or trigger on the billing table.
-    let ours: i64 = conn
-        .query_row(
+    assert_eq!(
+        sql::int(
+            &conn,
             "SELECT count(*) FROM sqlite_master WHERE type IN ('view', 'trigger') AND tbl_name = 'customers'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
-    assert_eq!(ours, 0);
+        ),
+        0,
+        "nothing of ours is a view or trigger on the billing table"
+    );
 }
 
 #[test]
 fn a_failed_migration_leaves_the_schema_as_it_was() {
-    let (_dir, path) = temp_db("failed-migration");
-    let conn = billing(&path);
+    let (_dir, _, conn) = billing_db("failed-migration");
     // Someone made a table that migration 2 wants to create.
     conn.execute_batch("CREATE TABLE consent_text (x)")
         .expect("squatter");
@@ -342,14 +336,14 @@ fn a_failed_migration_leaves_the_schema_as_it_was() {
         "{e}"
     );
     assert_eq!(schema_version(&conn), 0, "nothing half-applied");
-    let ours: i64 = conn
-        .query_row(
+    assert_eq!(
+        sql::int(
+            &conn,
             "SELECT count(*) FROM sqlite_master WHERE name LIKE 'consent_request%'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
-    assert_eq!(ours, 0);
+        ),
+        0,
+        "no consent_request table or index"
+    );
 }
 
 #[test]
@@ -413,8 +407,7 @@ fn same_statements_give_the_same_rows_on_two_databases() {
             .collect()
     };
     let run = |name: &str| {
-        let (dir, path) = temp_db(name);
-        let conn = billing(&path);
+        let (dir, _, conn) = billing_db(name);
         with_consent(&conn);
         for sql in script {
             value(&conn, sql);

@@ -135,72 +135,69 @@ fn check(op: &str, from: &str, expect: Expect) {
     }
 }
 
+/// [`check`]s `op` from each status, expecting what `expect` says.
+fn from_every_status(op: &str, expect: impl Fn(&str) -> Expect) {
+    for from in STATUSES {
+        check(op, from, expect(from));
+    }
+}
+
 #[test]
 fn queue_from_every_status() {
-    let op = "consent_queue({id}, '2026-11-02')";
-    for from in STATUSES {
-        let expect = match from {
-            "missing" | "denied" | "error" => Expect::Becomes("queued", true),
-            _ => Expect::Unchanged,
-        };
-        check(op, from, expect);
-    }
+    from_every_status("consent_queue({id}, '2026-11-02')", |from| match from {
+        "missing" | "denied" | "error" => Expect::Becomes("queued", true),
+        _ => Expect::Unchanged,
+    });
 }
 
 #[test]
 fn approve_from_every_status() {
-    let op = "consent_approve({id}, 'signed:abc', '2026-11-02')";
-    for from in STATUSES {
-        let expect = match from {
+    from_every_status(
+        "consent_approve({id}, 'signed:abc', '2026-11-02')",
+        |from| match from {
             "queued" | "sent" => Expect::Becomes("approved", false),
             "missing" | "denied" | "error" => Expect::Becomes("approved", true),
             _ => Expect::Unchanged,
-        };
-        check(op, from, expect);
-    }
+        },
+    );
 }
 
 #[test]
 fn revoke_from_every_status() {
-    let op = "consent_revoke({id}, 'declined', '2026-11-02')";
-    for from in STATUSES {
-        let expect = match from {
+    from_every_status(
+        "consent_revoke({id}, 'declined', '2026-11-02')",
+        |from| match from {
             "queued" | "sent" | "approved" => Expect::Becomes("denied", false),
             _ => Expect::Unchanged,
-        };
-        check(op, from, expect);
-    }
+        },
+    );
 }
 
 #[test]
 fn mark_sent_from_every_status() {
-    let op = "consent_mark_sent({id}, 'email', 'AAAAAAAAAAAAAAAAAAAAAA', '2026-11-02')";
-    for from in STATUSES {
-        let expect = match from {
+    from_every_status(
+        "consent_mark_sent({id}, 'email', 'AAAAAAAAAAAAAAAAAAAAAA', '2026-11-02')",
+        |from| match from {
             "queued" => Expect::Becomes("sent", false),
             _ => Expect::Refused("only a queued request can be marked sent"),
-        };
-        check(op, from, expect);
-    }
+        },
+    );
 }
 
 #[test]
 fn mark_error_from_every_status() {
-    let op = "consent_mark_error({id}, 'mailbox full', '2026-11-02')";
-    for from in STATUSES {
-        let expect = match from {
+    from_every_status(
+        "consent_mark_error({id}, 'mailbox full', '2026-11-02')",
+        |from| match from {
             "queued" | "sent" => Expect::Becomes("error", false),
             _ => Expect::Refused("only a queued or sent request can be marked as failed"),
-        };
-        check(op, from, expect);
-    }
+        },
+    );
 }
 
 #[test]
 fn status_reads_and_writes_nothing() {
-    for from in STATUSES {
-        check("consent_status({id})", from, Expect::Unchanged);
-    }
+    from_every_status("consent_status({id})", |_| Expect::Unchanged);
 }
 
 #[test]

@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 use consent_portal::config::{self, Config};
 use consent_portal::keys;
 use consent_testkit::collector::RunningCollector;
+use consent_testkit::host::run_ok;
 use consent_testkit::press::{find_token, press};
 use consent_testkit::shim::libconsent;
 use consent_testkit::skip::in_ci;
@@ -74,19 +75,14 @@ fn scenario(journal: &str) {
     let db = dir.join("billing.db");
 
     // The billing application makes its register, in its journal mode.
-    let created = Command::new(PYTHON)
-        .arg(script())
-        .arg("create")
-        .arg(lib)
-        .arg(&db)
-        .args(["--journal", journal])
-        .output()
-        .expect("run billing_app.py create");
-    assert!(
-        created.status.success(),
-        "billing_app.py create: {}\n{}",
-        created.status,
-        String::from_utf8_lossy(&created.stderr)
+    run_ok(
+        Command::new(PYTHON)
+            .arg(script())
+            .arg("create")
+            .arg(lib)
+            .arg(&db)
+            .args(["--journal", journal]),
+        "billing_app.py create",
     );
 
     // The portal's side: keys, an SMTP relay, the collector, consent.toml.

@@ -11,10 +11,11 @@
 //! `CONSENT_FUZZ_WRITE_SEEDS=1` rewrites the seed corpus.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use consent_testkit::host::output_text as text;
 use consent_testkit::tools::cargo;
 use consent_testkit::{require, Tool};
 
@@ -55,14 +56,6 @@ fn seconds() -> u64 {
             .unwrap_or_else(|_| panic!("CONSENT_FUZZ_SECONDS={s:?} is not a number of seconds")),
         Err(_) => DEFAULT_SECONDS,
     }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn tail(text: &str, lines: usize) -> String {

@@ -34,6 +34,13 @@ pub fn portal_program() -> PathBuf {
     program
 }
 
+/// The real `consent-portal` with `args`, as a command to add to and run.
+pub fn portal(args: &[&str]) -> Command {
+    let mut command = Command::new(portal_program());
+    command.args(args);
+    command
+}
+
 /// A register in a scratch folder, for the real program.
 pub struct Register {
     pub dir: Scratch,
@@ -108,12 +115,8 @@ impl Register {
 
     /// `consent-portal sync --json`, as a command to run or to start.
     pub fn sync_command(&self) -> Command {
-        let mut command = Command::new(portal_program());
-        command
-            .arg("sync")
-            .arg("--config")
-            .arg(self.config())
-            .arg("--json");
+        let mut command = portal(&["sync", "--config"]);
+        command.arg(self.config()).arg("--json");
         command
     }
 

@@ -103,6 +103,17 @@ impl SmsGateway {
         SmsGateway::start(move |_, n| answers.get(n).cloned().unwrap_or(Answer::Created))
     }
 
+    /// Answers a post to each path of `routes` as it says, and to any
+    /// other path with `otherwise`.
+    pub fn by_path(routes: Vec<(&'static str, Answer)>, otherwise: Answer) -> SmsGateway {
+        SmsGateway::start(move |post, _| {
+            routes
+                .iter()
+                .find(|(path, _)| *path == post.path)
+                .map_or_else(|| otherwise.clone(), |(_, answer)| answer.clone())
+        })
+    }
+
     /// `http://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)

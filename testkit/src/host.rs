@@ -5,7 +5,7 @@
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -66,6 +66,30 @@ pub fn run(mut command: Command, stdin: Option<&Path>, dir: &Scratch, label: &st
         stdout: read(&out_path),
         stderr: read(&err_path),
     }
+}
+
+/// Runs `command` to the end; panics, showing what it wrote, unless it
+/// exited 0.
+pub fn run_ok(command: &mut Command, what: &str) -> Output {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}",
+        out.status,
+        output_text(&out)
+    );
+    out
+}
+
+/// What a program wrote: its stdout, then its stderr.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Waits for `child` at most `limit`; past it the child (this one, by its

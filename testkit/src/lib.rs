@@ -55,5 +55,14 @@ pub mod smtp;
 pub mod world;
 
 pub use scratch::{repo_root, Scratch};
+
+/// The number in the environment variable `name` (a seed, a count, a
+/// length of time), or `default` when it is not set or not a number.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(default)
+}
 pub use skip::skip;
 pub use tools::{require, Tool};

@@ -45,8 +45,5 @@ impl Rng {
 /// The seed: `name` from the environment when set (to repeat a run),
 /// otherwise `default`.
 pub fn seed(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
+    crate::env_or(name, default)
 }

@@ -42,6 +42,17 @@ INSERT INTO kunder VALUES
   (5, 'Eva', NULL, NULL);
 ";
 
+/// `customers (id, name, email, mobile)` with `n` customers numbered from
+/// 1, each with an e-mail address (`kund<i>@example.se`) and no mobile
+/// number: a register as large as a benchmark wants.
+pub fn numbered_customers(n: usize) -> String {
+    format!(
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, mobile TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
+         INSERT INTO customers SELECT i, 'Kund ' || i, 'kund' || i || '@example.se', NULL FROM n;"
+    )
+}
+
 /// Opens (or creates) a database file with the consent functions
 /// registered, as the billing application's connection would have them.
 pub fn open(path: &Path) -> Connection {

@@ -86,6 +86,18 @@ impl Fixture {
         pages
     }
 
+    /// Every page a customer can land on: the consent pages, then the
+    /// thank-you, expired-link and not-found pages.
+    pub fn all_pages(&self) -> Vec<PathBuf> {
+        let mut pages = self.pages();
+        pages.extend(
+            ["thanks.html", "expired.html", "404.html"]
+                .iter()
+                .map(|p| self.site().join(p)),
+        );
+        pages
+    }
+
     /// The page of the customer's newest request.
     pub fn page_of(&self, customer: i64) -> String {
         let page_id = sql::text(

@@ -17,6 +17,10 @@ use crate::host::first_line;
 use crate::scratch::{repo_root, Scratch};
 use crate::tools::smtp_python;
 
+/// (connections, reply delay in ms, messages): the cases the throughput
+/// benchmarks measure, the same for each so that their numbers compare.
+pub const THROUGHPUT_CASES: [(usize, u64, usize); 3] = [(1, 0, 300), (4, 20, 400), (8, 20, 800)];
+
 /// The aiosmtpd server, stopped (stdin closed, then killed) when dropped,
 /// with the folder it stores messages in.
 pub struct SmtpServer {
@@ -58,6 +62,12 @@ impl SmtpServer {
                 panic!("the SMTP server did not start: {line:?}\n{log}")
             });
         SmtpServer { child, port, out }
+    }
+
+    /// The server answering the end of each message after `delay_ms`, as a
+    /// remote relay does.
+    pub fn with_data_delay(delay_ms: u64) -> SmtpServer {
+        SmtpServer::start(&["--delay", &format!("DATA:{delay_ms}")])
     }
 
     /// The folder the server stores messages in.

@@ -34,13 +34,18 @@ const CONTRACT: [&str; 12] = [
     "consent_version",
 ];
 
+/// A scratch folder for a test that drives the sqlite3 shell; None when
+/// the shell is not here (the test is skipped).
+fn with_the_shell(label: &str) -> Option<Scratch> {
+    require(&[Tool::Sqlite3Shell]).then(|| Scratch::new(label))
+}
+
 /// Every `tests/sql/*.sql` suite passes through the shell.
 #[test]
 fn sql_suites_pass() {
-    if !require(&[Tool::Sqlite3Shell]) {
+    let Some(tmp) = with_the_shell("suites") else {
         return;
-    }
-    let tmp = Scratch::new("suites");
+    };
     let files = sql_files(&sql_dir());
     let failures: Vec<String> = files
         .iter()
@@ -58,10 +63,9 @@ fn sql_suites_pass() {
 /// the expected message, and every other one passes.
 #[test]
 fn sql_error_suites_fail_as_expected() {
-    if !require(&[Tool::Sqlite3Shell]) {
+    let Some(tmp) = with_the_shell("errors") else {
         return;
-    }
-    let tmp = Scratch::new("errors");
+    };
     let mut failures = Vec::new();
     let mut expected_errors = 0;
     for file in sql_files(&sql_dir().join("errors")) {
@@ -85,10 +89,9 @@ fn sql_error_suites_fail_as_expected() {
 /// writers are direct-only, and `consent_extension::FUNCTIONS` lists the same.
 #[test]
 fn load_adds_exactly_the_contract_functions() {
-    if !require(&[Tool::Sqlite3Shell]) {
+    let Some(tmp) = with_the_shell("functions") else {
         return;
-    }
-    let tmp = Scratch::new("functions");
+    };
     let list = "SELECT DISTINCT '{tag}', name FROM pragma_function_list ORDER BY name;\n\
                 SELECT DISTINCT '{tag}-module', name FROM pragma_module_list ORDER BY name;\n";
     let script = format!(
@@ -182,15 +185,28 @@ fn plain_sqlite3(db: &Path, sql: &str, tmp: &Scratch, label: &str) -> String {
     run.stdout
 }
 
+/// Runs `sql` through the shell and expects it to fail with a message
+/// holding every one of `wanted`.
+fn assert_refused(db: &Path, sql: &str, tmp: &Scratch, label: &str, wanted: &[&str]) {
+    let run = sqlite3(db, sql, tmp, label);
+    assert!(!run.status.success(), "{label}: {run:?}");
+    for wanted in wanted {
+        assert!(
+            run.stderr.contains(wanted),
+            "{label}: expected {wanted:?} in: {}",
+            run.stderr
+        );
+    }
+}
+
 /// The billing application changes its own table with a plain sqlite3 that
 /// never loaded the extension; consent keeps working, and a renamed recorded
 /// column gives the clear error.
 #[test]
 fn billing_application_alters_its_table_without_the_extension() {
-    if !require(&[Tool::Sqlite3Shell]) {
+    let Some(tmp) = with_the_shell("beside") else {
         return;
-    }
-    let tmp = Scratch::new("beside");
+    };
     let db = tmp.join("billing.db");
     plain_sqlite3(&db, &fixture(), &tmp, "fixture");
     let load = load_line();
@@ -247,46 +263,26 @@ fn billing_application_alters_its_table_without_the_extension() {
         &tmp,
         "rename-name",
     );
-    let run = sqlite3(
+    assert_refused(
         &db,
         &format!("{load}SELECT * FROM consent_overview;\n"),
         &tmp,
         "overview-renamed",
+        &["consent_overview", "column \"full_name\"", "consent_init"],
     );
-    assert!(
-        !run.status.success(),
-        "overview over a renamed name column: {run:?}"
-    );
-    for wanted in ["consent_overview", "column \"full_name\"", "consent_init"] {
-        assert!(
-            run.stderr.contains(wanted),
-            "expected {wanted:?} in: {}",
-            run.stderr
-        );
-    }
     plain_sqlite3(
         &db,
         "ALTER TABLE customers RENAME COLUMN email TO e_mail;\n",
         &tmp,
         "rename-email",
     );
-    let run = sqlite3(
+    assert_refused(
         &db,
         &format!("{load}SELECT consent_status(1);\n"),
         &tmp,
         "status-renamed",
+        &["consent_status", "column \"email\"", "consent_init"],
     );
-    assert!(
-        !run.status.success(),
-        "status over a renamed email column: {run:?}"
-    );
-    for wanted in ["consent_status", "column \"email\"", "consent_init"] {
-        assert!(
-            run.stderr.contains(wanted),
-            "expected {wanted:?} in: {}",
-            run.stderr
-        );
-    }
     assert_checks(
         &db,
         &format!(
@@ -305,10 +301,9 @@ fn billing_application_alters_its_table_without_the_extension() {
 /// stderr (an unfinalized statement would print there), no -wal left.
 #[test]
 fn shell_closes_cleanly_in_wal_mode() {
-    if !require(&[Tool::Sqlite3Shell]) {
+    let Some(tmp) = with_the_shell("wal") else {
         return;
-    }
-    let tmp = Scratch::new("wal");
+    };
     let db = tmp.join("billing.db");
     let mode = plain_sqlite3(
         &db,
@@ -418,10 +413,9 @@ select 'nothing_left_missing', consent_queue_all('missing', '2026-01-03T00:00:00
 /// same outcomes and one event per change.
 #[test]
 fn hundred_thousand_customers_through_the_shell() {
-    if !require(&[Tool::Sqlite3Shell]) {
+    let Some(tmp) = with_the_shell("bulk") else {
         return;
-    }
-    let tmp = Scratch::new("bulk");
+    };
     let setup = format!(
         "{}select 'init', consent_init('customers', 'id', 'email', 'mobile', 'name') = 'ok';\n\
          select 'text', consent_setting('info_text', 'Vi vill skicka nyheter.') is not null;\n",

@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -383,6 +383,15 @@ proptest! {
 
 // Key files.
 
+/// A new key pair in a scratch folder: the folder, the signing key file
+/// and the verifying key file.
+fn key_files(label: &str) -> (Scratch, PathBuf, PathBuf) {
+    let tmp = Scratch::new(label);
+    let (sk, pk) = (tmp.join("signing.key"), tmp.join("verifying.pub"));
+    keys::write_new_key_pair(&sk, &pk).expect("a new key pair");
+    (tmp, sk, pk)
+}
+
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).expect("metadata").permissions().mode() & 0o777
 }
@@ -425,9 +434,7 @@ fn key_pair_files_sign_and_verify() {
 
 #[test]
 fn key_files_are_never_overwritten() {
-    let tmp = Scratch::new("overwrite");
-    let (sk, pk) = (tmp.join("signing.key"), tmp.join("verifying.pub"));
-    keys::write_new_key_pair(&sk, &pk).unwrap();
+    let (tmp, sk, pk) = key_files("overwrite");
     let (before_sk, before_pk) = (fs::read(&sk).unwrap(), fs::read(&pk).unwrap());
 
     let err = keys::write_new_key_pair(&sk, &pk).unwrap_err();
@@ -460,9 +467,7 @@ fn no_half_pair_remains_when_the_second_file_fails() {
 
 #[test]
 fn signing_key_readable_by_others_is_refused_without_showing_it() {
-    let tmp = Scratch::new("mode");
-    let (sk, pk) = (tmp.join("signing.key"), tmp.join("verifying.pub"));
-    keys::write_new_key_pair(&sk, &pk).unwrap();
+    let (_tmp, sk, pk) = key_files("mode");
     let seed = seed_line(&sk);
     for bad in [0o644, 0o640, 0o604, 0o610, 0o601, 0o660] {
         chmod(&sk, bad);
@@ -487,9 +492,7 @@ fn signing_key_readable_by_others_is_refused_without_showing_it() {
 
 #[test]
 fn malformed_key_files_are_refused_without_showing_them() {
-    let tmp = Scratch::new("malformed");
-    let (sk, pk) = (tmp.join("signing.key"), tmp.join("verifying.pub"));
-    keys::write_new_key_pair(&sk, &pk).unwrap();
+    let (tmp, sk, pk) = key_files("malformed");
     let seed = seed_line(&sk);
 
     // Each file given in the other's place.
@@ -560,9 +563,7 @@ fn malformed_key_files_are_refused_without_showing_them() {
 
 #[test]
 fn loaded_signer_debug_holds_no_secret() {
-    let tmp = Scratch::new("debug");
-    let (sk, pk) = (tmp.join("signing.key"), tmp.join("verifying.pub"));
-    keys::write_new_key_pair(&sk, &pk).unwrap();
+    let (_tmp, sk, _pk) = key_files("debug");
     let seed = seed_line(&sk);
     let seed_hex = consent_portal::token::hex(&STANDARD.decode(&seed).unwrap());
     let debug = format!("{:?}", keys::load_signer(&sk).unwrap());

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use consent_portal::collector::Inbox;
 use consent_testkit::rng::{seed, Rng};
+use consent_testkit::sql;
 
 use crate::one_at_a_time;
 use crate::serve_process::{decision_request, exchange, setup, Server, Setup};
@@ -159,10 +160,7 @@ fn a_decision_answered_303_survives_a_kill_9_of_the_collector() {
     let rows = inbox.since(0, usize::MAX).expect("read the inbox");
     drop(inbox);
     let conn = rusqlite::Connection::open(&setup.inbox).expect("open inbox");
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("integrity_check");
-    assert_eq!(integrity, "ok");
+    assert_eq!(sql::text(&conn, "PRAGMA integrity_check"), "ok");
     drop(conn);
 
     // Every decision answered 303 is there, with its token.

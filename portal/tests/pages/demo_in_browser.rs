@@ -16,6 +16,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use consent_testkit::browser::{assert_screenshot, run_node, screenshot_folder};
+use consent_testkit::host::run_ok;
 use consent_testkit::{repo_root, require, Scratch, Tool};
 
 const LABEL: &str = "demo";
@@ -122,20 +123,15 @@ fn a_link_the_demo_prints_is_approved_in_chromium_and_the_status_shows_it() {
     let showing = after_press.elapsed();
 
     // `consent-portal status` on the demo's configuration agrees.
-    let status = Command::new(env!("CARGO_BIN_EXE_consent-portal"))
-        .arg("status")
-        .arg("--config")
-        .arg(dir.join("consent.toml"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run consent-portal status");
-    let table = String::from_utf8_lossy(&status.stdout);
-    assert!(
-        status.status.success(),
-        "consent-portal status failed ({}):\n{table}\n{}",
-        status.status,
-        String::from_utf8_lossy(&status.stderr)
+    let status = run_ok(
+        Command::new(env!("CARGO_BIN_EXE_consent-portal"))
+            .arg("status")
+            .arg("--config")
+            .arg(dir.join("consent.toml"))
+            .stdin(Stdio::null()),
+        "consent-portal status",
     );
+    let table = String::from_utf8_lossy(&status.stdout);
     assert!(
         table.lines().any(|l| counts(l, APPROVED, 1)),
         "consent-portal status does not count the approval:\n{table}"

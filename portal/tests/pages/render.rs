@@ -9,6 +9,7 @@ use consent_portal::sync::render;
 use consent_portal::token::{self, CustomerId};
 use consent_testkit::press::token_of;
 use consent_testkit::site::{fixture, NOW};
+use consent_testkit::sql;
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -98,23 +99,16 @@ fn the_token_verifies_and_binds_request_customer_and_text() {
         "valid for the expiry period"
     );
     // The exact text is stored once, under its hash.
-    let body: String = f
-        .conn
-        .query_row(
-            "SELECT body FROM consent_text WHERE hash = ?1",
-            [&text_hash],
-            |r| r.get(0),
-        )
-        .expect("stored text");
+    let body = sql::text(
+        &f.conn,
+        &format!("SELECT body FROM consent_text WHERE hash = '{text_hash}'"),
+    );
     assert_eq!(token::hex(&token::text_hash(&body)), text_hash);
     assert!(
         body.contains("Vi sparar namn och e-post för fakturering.")
             && body.contains("Jag godkänner inte")
     );
-    let texts: i64 = f
-        .conn
-        .query_row("SELECT count(*) FROM consent_text", [], |r| r.get(0))
-        .expect("count");
+    let texts = sql::int(&f.conn, "SELECT count(*) FROM consent_text");
     assert_eq!(texts, 1, "one text for every page showing it");
     // The page id is 128 random bits in base64url, and marking the request
     // sent keeps it.
@@ -123,14 +117,10 @@ fn the_token_verifies_and_binds_request_customer_and_text() {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     f.sql("SELECT consent_mark_sent(4, 'email', NULL, '2026-11-29T10:00:00Z')");
-    let kept: String = f
-        .conn
-        .query_row(
-            "SELECT page_id FROM consent_request WHERE customer_id = 4",
-            [],
-            |r| r.get(0),
-        )
-        .expect("page id");
+    let kept = sql::text(
+        &f.conn,
+        "SELECT page_id FROM consent_request WHERE customer_id = 4",
+    );
     assert_eq!(kept, page_id);
 }
 
@@ -166,12 +156,7 @@ fn every_text_is_escaped() {
 fn nothing_external_and_no_personal_data_on_any_page() {
     let f = fixture("privacy");
     f.render();
-    let mut files = f.pages();
-    files.extend(
-        ["thanks.html", "expired.html", "404.html"]
-            .iter()
-            .map(|p| f.site().join(p)),
-    );
+    let files = f.all_pages();
     for path in files {
         let html = read(&path);
         // Everything the sample register knows about its customers.

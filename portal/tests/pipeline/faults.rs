@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use consent_testkit::billing::Register;
 use consent_testkit::gateway::{Answer, SmsGateway};
+use consent_testkit::host::run_ok;
 use consent_testkit::smtp::SmtpServer;
 use consent_testkit::world::{http_sms, smtp_email, FILE_EMAIL};
 use consent_testkit::{require, Tool};
@@ -128,13 +129,7 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
         ),
     )
     .expect("config");
-    let second = register.sync();
-    assert_eq!(
-        second.status.code(),
-        Some(0),
-        "second run\n{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
+    run_ok(&mut register.sync_command(), "the second sync run");
     let second_messages = healthy.accepted_requests();
     let received_second: BTreeSet<i64> = second_messages.iter().map(|(r, _)| *r).collect();
     for (customer, status) in register.statuses() {
@@ -342,13 +337,7 @@ fn a_request_deferred_for_the_whole_consent_window_goes_to_error() {
         |_| Ok(()),
     )
     .expect("queue");
-    let run = register.sync();
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    run_ok(&mut register.sync_command(), "sync");
     let statuses = register.statuses();
     assert_eq!(statuses[&1], "error");
     assert_eq!(statuses[&2], "queued", "still inside its window");

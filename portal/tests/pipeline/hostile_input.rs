@@ -22,6 +22,7 @@ use consent_portal::sync::render;
 use consent_portal::token::{self, Claims, CustomerId, Signer};
 use consent_portal::{keys, sync};
 use consent_testkit::gateway::{Answer, SmsGateway};
+use consent_testkit::host::output_text as text;
 use consent_testkit::press::{agent, token_of};
 use consent_testkit::sample::{self, SetUp, BUSINESS_NAME, INFO_TEXT, KUNDER};
 use consent_testkit::site::{self, fixture};
@@ -56,6 +57,14 @@ fn world(label: &str, email_section: &str) -> World {
             rate: Some(100_000),
         },
     )
+}
+
+/// A [`world`] with Anna's request sent: her page is there.
+fn anna_asked(label: &str) -> World {
+    let w = world(label, FILE_EMAIL);
+    w.sql(&format!("SELECT consent_queue(1, {})", w.t0));
+    w.sync(w.t0 + 60);
+    w
 }
 
 /// The customer's status and every event and request row about them:
@@ -133,9 +142,7 @@ fn assert_refusals(summary: &sync::Summary, expected: &[(i64, &str)]) {
 
 #[test]
 fn a_page_token_altered_in_any_byte_is_refused_by_the_collector_and_changes_nothing() {
-    let w = world("tamper", FILE_EMAIL);
-    w.sql(&format!("SELECT consent_queue(1, {})", w.t0));
-    w.sync(w.t0 + 60);
+    let w = anna_asked("tamper");
     let before = record_of(&w, 1);
     let genuine = w.token(1);
     let bytes = token_bytes(&genuine);
@@ -357,9 +364,7 @@ fn replays_after_revoke_expiry_or_requeue_are_refused_and_reported() {
 
 #[test]
 fn no_method_but_post_decides_and_the_register_is_unchanged() {
-    let w = world("methods", FILE_EMAIL);
-    w.sql(&format!("SELECT consent_queue(1, {})", w.t0));
-    w.sync(w.t0 + 60);
+    let w = anna_asked("methods");
     let before = record_of(&w, 1);
     let token = w.token(1);
     let page_id = w.sql("SELECT page_id FROM consent_request WHERE customer_id = 1");
@@ -441,13 +446,8 @@ fn hostile_texts_and_addresses_are_shown_escaped_and_never_evaluated() {
     let billing_before = sql::dump(&f.conn, "customers");
     render::render(&f.conn, &config, &f.signer, site::NOW).expect("render");
 
-    let mut files = f.pages();
-    assert_eq!(files.len(), 2);
-    files.extend(
-        ["thanks.html", "expired.html", "404.html"]
-            .iter()
-            .map(|p| f.site().join(p)),
-    );
+    assert_eq!(f.pages().len(), 2);
+    let files = f.all_pages();
     for path in &files {
         let html = std::fs::read_to_string(path).expect("page");
         let shown = path.display();
@@ -489,25 +489,18 @@ fn hostile_texts_and_addresses_are_shown_escaped_and_never_evaluated() {
     );
 
     // Stored exactly as given: the settings, the text shown, the register.
-    let setting = |key: &str| -> String {
-        f.conn
-            .query_row(
-                "SELECT value FROM consent_settings WHERE key = ?1",
-                [key],
-                |r| r.get(0),
-            )
-            .expect(key)
+    let setting = |key: &str| {
+        sql::text(
+            &f.conn,
+            &format!("SELECT value FROM consent_settings WHERE key = '{key}'"),
+        )
     };
     assert_eq!(setting("business_name"), business);
     assert_eq!(setting("info_text"), info);
-    let shown_text: String = f
-        .conn
-        .query_row(
-            "SELECT t.body FROM consent_text AS t JOIN consent_request AS r ON r.text_hash = t.hash LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .expect("text shown");
+    let shown_text = sql::text(
+        &f.conn,
+        "SELECT t.body FROM consent_text AS t JOIN consent_request AS r ON r.text_hash = t.hash LIMIT 1",
+    );
     assert!(shown_text.contains(info), "{shown_text}");
     assert_eq!(sql::dump(&f.conn, "customers"), billing_before);
 }
@@ -562,13 +555,10 @@ fn hostile_mail_world(name: &str, email_section: &str) -> World {
              UPDATE kunder SET epost = '\"Dan' || char(13, 10) || 'Bcc: evil@example.com\" <dan@example.se>' WHERE nr = 4;",
         )
         .expect("hostile addresses");
-    w.conn
-        .query_row(
-            "SELECT consent_setting('business_name', 'Dahls Rör AB' || char(13, 10) || 'Bcc: evil@example.com' || char(10) || 'Cc: evil@example.com')",
-            [],
-            |_| Ok(()),
-        )
-        .expect("business name");
+    sql::call(
+        &w.conn,
+        "SELECT consent_setting('business_name', 'Dahls Rör AB' || char(13, 10) || 'Bcc: evil@example.com' || char(10) || 'Cc: evil@example.com')",
+    );
     w
 }
 
@@ -921,14 +911,6 @@ impl Deployment {
             }
         }
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// `consent-portal serve` as its own process; stopped with SIGTERM.

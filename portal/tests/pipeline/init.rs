@@ -5,7 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use consent_testkit::Scratch;
+use consent_testkit::host::output_text as text;
+use consent_testkit::{sql, Scratch};
 
 fn billing(dir: &std::path::Path) -> PathBuf {
     let db = dir.join("billing.db");
@@ -31,14 +32,6 @@ fn init(db: &std::path::Path, extra: &[&str]) -> Output {
         .expect("run consent-portal")
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn init_sets_up_the_database_the_config_and_the_keys() {
     let dir = Scratch::new("init-fresh");
@@ -54,13 +47,7 @@ fn init_sets_up_the_database_the_config_and_the_keys() {
     );
     assert!(out.status.success(), "{}", text(&out));
     let conn = rusqlite::Connection::open(&db).expect("open");
-    let table: String = conn
-        .query_row(
-            "SELECT value FROM consent_meta WHERE key = 'table'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("recorded");
+    let table = sql::text(&conn, "SELECT value FROM consent_meta WHERE key = 'table'");
     assert_eq!(table, "kunder");
     let config = std::fs::read_to_string(dir.join("consent.toml")).expect("config");
     assert!(

@@ -3,11 +3,12 @@
 //! HTTP, sync again, statuses; replayed, tampered, stale and expired tokens
 //! refused with nothing changed; expiry at day 8 with explicit time.
 
-use std::process::Command;
 use std::time::Duration;
 
 use consent_portal::config::Config;
 use consent_portal::sync;
+use consent_testkit::billing::portal;
+use consent_testkit::host::run_ok;
 use consent_testkit::sample;
 use consent_testkit::smtp::SmtpServer;
 use consent_testkit::world::{run_sync, smtp_email, Spec, World, FILE_SMS};
@@ -194,17 +195,9 @@ fn dry_run_changes_nothing() {
 fn the_demo_runs_the_whole_loop_once() {
     let scratch = Scratch::new("demo");
     let dir = scratch.join("demo");
-    let out = Command::new(env!("CARGO_BIN_EXE_consent-portal"))
-        .args(["demo", "--once", "--listen", "127.0.0.1:0", "--dir"])
-        .arg(&dir)
-        .output()
-        .expect("run the demo");
+    let mut demo = portal(&["demo", "--once", "--listen", "127.0.0.1:0", "--dir"]);
+    let out = run_ok(demo.arg(&dir), "consent-portal demo --once");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     for needle in [
         "sent: 4 by e-mail, 2 by SMS",
         "pressed 'approve'",

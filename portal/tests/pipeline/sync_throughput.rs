@@ -13,7 +13,7 @@ use consent_extension::Language;
 use consent_portal::config::Config;
 use consent_portal::send::email::{compose, Compose, Mailer};
 use consent_testkit::billing::{portal_program, Register};
-use consent_testkit::smtp::SmtpServer;
+use consent_testkit::smtp::{SmtpServer, THROUGHPUT_CASES};
 use consent_testkit::world::smtp_email;
 use consent_testkit::{require, Tool};
 
@@ -23,12 +23,11 @@ fn recording_each_send_against_the_mailer_alone() {
     if !require(&[Tool::Aiosmtpd]) {
         return;
     }
-    for (connections, delay_ms, count) in [(1, 0, 300), (4, 20, 400), (8, 20, 800)] {
-        let delay = format!("DATA:{delay_ms}");
+    for (connections, delay_ms, count) in THROUGHPUT_CASES {
         let case = format!("{connections}-{delay_ms}");
 
         // The mailer alone.
-        let server = SmtpServer::start(&["--delay", &delay]);
+        let server = SmtpServer::with_data_delay(delay_ms);
         let register = Register::create(
             &format!("sync-throughput-{case}"),
             count,
@@ -64,7 +63,7 @@ fn recording_each_send_against_the_mailer_alone() {
         drop(server);
 
         // sync, with the pages already rendered.
-        let server = SmtpServer::start(&["--delay", &delay]);
+        let server = SmtpServer::with_data_delay(delay_ms);
         let path = register.config();
         let text = std::fs::read_to_string(&path).expect("config");
         let text = text

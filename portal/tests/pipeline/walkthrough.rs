@@ -3,23 +3,19 @@
 
 use std::process::Command;
 
+use consent_testkit::billing::portal;
+use consent_testkit::host::run_ok;
 use consent_testkit::Scratch;
 
 #[test]
 fn walks_one_customer_through_every_status() {
     let dir = Scratch::new("walkthrough");
     let db = dir.join("walk.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_consent-portal"))
-        .args(["walkthrough", "--db"])
-        .arg(&db)
-        .output()
-        .expect("run consent-portal");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        portal(&["walkthrough", "--db"]).arg(&db),
+        "consent-portal walkthrough",
     );
+    let stdout = String::from_utf8_lossy(&out.stdout);
     let expected_in_order = [
         "missing | Samtycke saknas",
         "queued",

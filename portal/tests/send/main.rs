@@ -9,3 +9,14 @@
 
 mod send_email;
 mod send_sms;
+
+use consent_extension::Language;
+use consent_portal::send::{ErrorClass, SendError};
+
+/// `e` is of `class`, and its reason reads `en` in English (what it
+/// displays) and `sv` in Swedish.
+fn assert_reason(e: &SendError, class: ErrorClass, en: &str, sv: &str) {
+    assert_eq!(e.class(), class, "{e}");
+    assert_eq!(e.to_string(), en);
+    assert_eq!(e.reason(Language::Sv), sv);
+}

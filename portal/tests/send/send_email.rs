@@ -19,10 +19,12 @@ use consent_extension::Language;
 use consent_portal::config::{Email, EmailTransport, Tls};
 use consent_portal::send::email::{compose, Compose, EmailMessage, Mailer, Summary};
 use consent_portal::send::{Channel, Credentials, ErrorClass, SendError};
-use consent_testkit::smtp::SmtpServer;
+use consent_testkit::smtp::{SmtpServer, THROUGHPUT_CASES};
 use consent_testkit::tools::smtp_python as python;
 use consent_testkit::{repo_root, require, Scratch, Tool};
 use serde_json::Value;
+
+use crate::assert_reason;
 
 const FROM: &str = "Dahls Rör AB <samtycke@example.se>";
 const REPLY_TO: &str = "kundtjanst@example.se";
@@ -250,15 +252,12 @@ fn refused_recipient_fails_that_message_only() {
     };
     let (results, summary) = send(&mailer, messages(1..=5));
     let refused = error(&results, 3);
-    assert_eq!(refused.class(), ErrorClass::Permanent);
     assert_eq!(refused.channel(), Channel::Email);
-    assert_eq!(
-        refused.reason(Language::En),
-        "The mail server refused the message: 550 Refused (test server)"
-    );
-    assert_eq!(
-        refused.reason(Language::Sv),
-        "E-postservern avvisade meddelandet: 550 Refused (test server)"
+    assert_reason(
+        refused,
+        ErrorClass::Permanent,
+        "The mail server refused the message: 550 Refused (test server)",
+        "E-postservern avvisade meddelandet: 550 Refused (test server)",
     );
     for id in [1, 2, 4, 5] {
         assert!(results[&id].is_ok(), "{id}: {:?}", results[&id]);
@@ -286,14 +285,11 @@ fn temporary_refusals_are_transient() {
     };
     let (results, summary) = send(&mailer, messages(1..=5));
     let busy = error(&results, 2);
-    assert_eq!(busy.class(), ErrorClass::Transient);
-    assert_eq!(
-        busy.reason(Language::En),
-        "The mail server asked to try again later: 451 Try again later (test server)"
-    );
-    assert_eq!(
-        busy.reason(Language::Sv),
-        "E-postservern bad om ett nytt försök senare: 451 Try again later (test server)"
+    assert_reason(
+        busy,
+        ErrorClass::Transient,
+        "The mail server asked to try again later: 451 Try again later (test server)",
+        "E-postservern bad om ett nytt försök senare: 451 Try again later (test server)",
     );
     // 421 closes the connection: tried once more on a new one, then given up.
     let closing = error(&results, 4);
@@ -424,14 +420,11 @@ fn server_that_stops_answering_mid_message_times_out() {
     let started = Instant::now();
     let (results, _) = send(&mailer, messages(1..=1));
     let e = error(&results, 1);
-    assert_eq!(e.class(), ErrorClass::Transient);
-    assert_eq!(
-        e.to_string(),
-        "No answer from the mail server within 1 second"
-    );
-    assert_eq!(
-        e.reason(Language::Sv),
-        "Inget svar från e-postservern inom 1 sekund"
+    assert_reason(
+        e,
+        ErrorClass::Transient,
+        "No answer from the mail server within 1 second",
+        "Inget svar från e-postservern inom 1 sekund",
     );
     assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -517,14 +510,11 @@ fn invalid_address_is_the_customers_error() {
     batch[1].to = "kund2 at example.se".to_owned();
     let (results, summary) = send(&mailer, batch);
     let e = error(&results, 2);
-    assert_eq!(e.class(), ErrorClass::Permanent);
-    assert_eq!(
-        e.to_string(),
-        "\"kund2 at example.se\" is not a valid e-mail address"
-    );
-    assert_eq!(
-        e.reason(Language::Sv),
-        "\"kund2 at example.se\" är ingen giltig e-postadress"
+    assert_reason(
+        e,
+        ErrorClass::Permanent,
+        "\"kund2 at example.se\" is not a valid e-mail address",
+        "\"kund2 at example.se\" är ingen giltig e-postadress",
     );
     assert!(results[&1].is_ok() && results[&3].is_ok());
     assert_eq!(summary.sent, 2);
@@ -641,9 +631,8 @@ fn throughput_against_smtplib() {
     if !require(&[Tool::Aiosmtpd]) {
         return;
     }
-    for (connections, delay_ms, count) in [(1, 0, 300), (4, 20, 400), (8, 20, 800)] {
-        let delay = format!("DATA:{delay_ms}");
-        let server = SmtpServer::start(&["--delay", &delay]);
+    for (connections, delay_ms, count) in THROUGHPUT_CASES {
+        let server = SmtpServer::with_data_delay(delay_ms);
         let mailer = Mailer::new(
             &smtp_config(server.port, Tls::None, connections, 30),
             Path::new("."),
@@ -651,13 +640,13 @@ fn throughput_against_smtplib() {
         )
         .expect("mailer");
         let started = Instant::now();
-        let (_, summary) = send(&mailer, messages(1..=count));
+        let (_, summary) = send(&mailer, messages(1..=count as i64));
         let rust = count as f64 / started.elapsed().as_secs_f64();
-        assert_eq!(summary.sent, count as usize);
+        assert_eq!(summary.sent, count);
         let sample = server.received()[0]["eml"].as_str().unwrap().to_owned();
         drop(server);
 
-        let server = SmtpServer::start(&["--delay", &delay]);
+        let server = SmtpServer::with_data_delay(delay_ms);
         let output = Command::new(python())
             .arg(repo_root().join("tests/smtp/smtplib_bench.py"))
             .args(["--port", &server.port.to_string()])

@@ -13,10 +13,12 @@ use consent_extension::Language;
 use consent_portal::config::{Sms, SmsTransport};
 use consent_portal::send::phone::NumberProblem;
 use consent_portal::send::sms::{compose, segments, Encoding, Segments, SmsSender};
-use consent_portal::send::{normalize_swedish_mobile, Channel, Credentials, ErrorClass};
+use consent_portal::send::{normalize_swedish_mobile, Channel, Credentials, ErrorClass, SendError};
 use consent_testkit::gateway::{Answer, SmsGateway};
 use consent_testkit::Scratch;
 use proptest::prelude::*;
+
+use crate::assert_reason;
 
 const USER: &str = "u7c0ffee1234";
 const PASSWORD: &str = "elks-secret-pw";
@@ -26,19 +28,40 @@ const LINK: &str = "https://s.example.se/c/Xq3vB7nR2kLm9PzT4wYc1A.html";
 /// nonsense after a 200, refused, login refused, busy, moved, silent, or
 /// (any other path) failing.
 fn gateway() -> SmsGateway {
-    SmsGateway::start(|post, _| match post.path.as_str() {
-        "/a1/sms" => Answer::Created,
-        "/garbage" => Answer::Nonsense,
-        "/bad" => Answer::Status(400, "Invalid to number\n".to_owned()),
-        "/auth" => Answer::Status(401, format!("Wrong login {USER} / {PASSWORD}")),
-        "/busy" => Answer::Status(429, "Slow down".to_owned()),
-        "/moved" => Answer::Redirect("http://127.0.0.2:9/a1/sms".to_owned()),
-        "/slow" => Answer::Silent(Duration::from_secs(30)),
-        _ => Answer::Status(
+    SmsGateway::by_path(
+        vec![
+            ("/a1/sms", Answer::Created),
+            ("/garbage", Answer::Nonsense),
+            (
+                "/bad",
+                Answer::Status(400, "Invalid to number\n".to_owned()),
+            ),
+            (
+                "/auth",
+                Answer::Status(401, format!("Wrong login {USER} / {PASSWORD}")),
+            ),
+            ("/busy", Answer::Status(429, "Slow down".to_owned())),
+            (
+                "/moved",
+                Answer::Redirect("http://127.0.0.2:9/a1/sms".to_owned()),
+            ),
+            ("/slow", Answer::Silent(Duration::from_secs(30))),
+        ],
+        Answer::Status(
             500,
             "<html><body><h1>500 Internal Server Error</h1>\n\n</body></html>".to_owned(),
         ),
-    })
+    )
+}
+
+/// What sending "Hej" to 070-123 45 67 through the gateway's `path` fails
+/// with, and the gateway.
+fn error_from(path: &str) -> (SmsGateway, SendError) {
+    let gateway = gateway();
+    let e = sender(&gateway, path)
+        .send("0701234567", "Hej")
+        .expect_err("the gateway's answer is an error");
+    (gateway, e)
 }
 
 fn http_config(url: String, timeout_seconds: u64) -> Sms {
@@ -58,11 +81,21 @@ fn credentials() -> Option<Credentials> {
     })
 }
 
+/// A sender to the gateway's `path`, with a timeout of 10 s and the login.
 fn sender(gateway: &SmsGateway, path: &str) -> SmsSender {
+    sender_with(gateway, path, 10, credentials())
+}
+
+fn sender_with(
+    gateway: &SmsGateway,
+    path: &str,
+    timeout_seconds: u64,
+    login: Option<Credentials>,
+) -> SmsSender {
     SmsSender::new(
-        &http_config(gateway.url(path), 10),
+        &http_config(gateway.url(path), timeout_seconds),
         Path::new("."),
-        credentials(),
+        login,
     )
     .expect("sender")
 }
@@ -117,48 +150,32 @@ fn posts_the_form_with_basic_auth_and_an_e164_number() {
 #[test]
 fn without_credentials_no_authorization_header() {
     let gateway = gateway();
-    let sms = SmsSender::new(
-        &http_config(gateway.url("/a1/sms"), 10),
-        Path::new("."),
-        None,
-    )
-    .unwrap();
+    let sms = sender_with(&gateway, "/a1/sms", 10, None);
     sms.send("0701234567", "Hej").expect("sent");
     assert_eq!(gateway.posted()[0].authorization, None);
 }
 
 #[test]
 fn a_refusal_is_the_customers_error_with_the_gateways_words() {
-    let gateway = gateway();
-    let e = sender(&gateway, "/bad")
-        .send("0701234567", "Hej")
-        .expect_err("refused");
-    assert_eq!(e.class(), ErrorClass::Permanent);
+    let (_, e) = error_from("/bad");
     assert_eq!(e.channel(), Channel::Sms);
-    assert_eq!(
-        e.to_string(),
-        "The SMS gateway refused the message: 400 Invalid to number"
-    );
-    assert_eq!(
-        e.reason(Language::Sv),
-        "SMS-tjänsten avvisade meddelandet: 400 Invalid to number"
+    assert_reason(
+        &e,
+        ErrorClass::Permanent,
+        "The SMS gateway refused the message: 400 Invalid to number",
+        "SMS-tjänsten avvisade meddelandet: 400 Invalid to number",
     );
 }
 
 #[test]
 fn gateway_failures_and_rate_limits_are_transient() {
-    let gateway = gateway();
-    let e = sender(&gateway, "/down")
-        .send("0701234567", "Hej")
-        .expect_err("500");
+    let (_, e) = error_from("/down");
     assert_eq!(e.class(), ErrorClass::Transient);
     assert_eq!(
         e.to_string(),
         "The SMS gateway asked to try again later: 500 <html><body><h1>500 Internal Server Error</h1> </body></html>"
     );
-    let e = sender(&gateway, "/busy")
-        .send("0701234567", "Hej")
-        .expect_err("429");
+    let (_, e) = error_from("/busy");
     assert_eq!(e.class(), ErrorClass::Transient);
     assert!(e.to_string().contains("429 Slow down"), "{e}");
 }
@@ -179,10 +196,7 @@ fn refused_credentials_are_a_setup_error_that_never_shows_them() {
 
 #[test]
 fn a_redirect_is_a_setup_error_and_is_not_followed() {
-    let gateway = gateway();
-    let e = sender(&gateway, "/moved")
-        .send("0701234567", "Hej")
-        .expect_err("301");
+    let (gateway, e) = error_from("/moved");
     assert_eq!(e.class(), ErrorClass::Setup);
     assert!(e.to_string().contains("301"), "{e}");
     assert_eq!(gateway.posted().len(), 1);
@@ -191,12 +205,7 @@ fn a_redirect_is_a_setup_error_and_is_not_followed() {
 #[test]
 fn a_silent_gateway_times_out() {
     let gateway = gateway();
-    let sms = SmsSender::new(
-        &http_config(gateway.url("/slow"), 1),
-        Path::new("."),
-        credentials(),
-    )
-    .unwrap();
+    let sms = sender_with(&gateway, "/slow", 1, credentials());
     let started = Instant::now();
     let e = sms.send("0701234567", "Hej").expect_err("timeout");
     assert!(
@@ -204,14 +213,11 @@ fn a_silent_gateway_times_out() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(e.class(), ErrorClass::Transient);
-    assert_eq!(
-        e.to_string(),
-        "No answer from the SMS gateway within 1 second"
-    );
-    assert_eq!(
-        e.reason(Language::Sv),
-        "Inget svar från SMS-tjänsten inom 1 sekund"
+    assert_reason(
+        &e,
+        ErrorClass::Transient,
+        "No answer from the SMS gateway within 1 second",
+        "Inget svar från SMS-tjänsten inom 1 sekund",
     );
 }
 
@@ -241,14 +247,11 @@ fn an_invalid_number_is_the_customers_error_and_nothing_is_posted() {
     let e = sender(&gateway, "/a1/sms")
         .send("070-123", "Hej")
         .expect_err("invalid");
-    assert_eq!(e.class(), ErrorClass::Permanent);
-    assert_eq!(
-        e.to_string(),
-        "070-123 is too short for a Swedish mobile number"
-    );
-    assert_eq!(
-        e.reason(Language::Sv),
-        "070-123 är för kort för ett svenskt mobilnummer"
+    assert_reason(
+        &e,
+        ErrorClass::Permanent,
+        "070-123 is too short for a Swedish mobile number",
+        "070-123 är för kort för ett svenskt mobilnummer",
     );
     assert!(gateway.posted().is_empty());
 }
