@@ -14,6 +14,7 @@ use consent_testkit::{repo_root, require, Scratch, Tool};
 
 /// Compiles the fake host into `dir`, or None (skipped) when there is no
 /// C compiler with SQLite's headers; in CI that is a failure.
+#[track_caller]
 fn fake_host(dir: &Scratch) -> Option<PathBuf> {
     if !require(&[Tool::CCompiler]) {
         return None;

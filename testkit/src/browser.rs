@@ -60,6 +60,7 @@ pub struct BrowserRun {
 /// Opens `pages` (paths relative to `site_dir`, e.g. `"c/<page_id>.html"`)
 /// in headless Chromium and panics, listing every problem, unless all of
 /// them pass. `None`: skipped, because the browser is missing.
+#[track_caller]
 pub fn check_site(site_dir: &Path, pages: &[&str], label: &str) -> Option<BrowserReport> {
     let run = run_check(site_dir, pages, label)?;
     assert!(
@@ -101,6 +102,7 @@ pub fn assert_screenshot(png: &Path, width: u32) {
 /// Like [`check_site`] but returns the outcome instead of asserting it
 /// (for tests that expect problems). Panics only when the harness itself
 /// cannot run.
+#[track_caller]
 pub fn run_check(site_dir: &Path, pages: &[&str], label: &str) -> Option<BrowserRun> {
     assert!(!pages.is_empty(), "no pages to check");
     for page in pages {

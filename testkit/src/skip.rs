@@ -52,7 +52,9 @@ pub fn test_name() -> String {
 
 /// The running test cannot run here because `missing` is not installed;
 /// `fix` says how to install it. Shows it, lists it, or fails under CI.
-/// The caller returns afterwards.
+/// The caller returns afterwards. (Under CI the panic names the caller's
+/// line.)
+#[track_caller]
 pub fn skip(missing: &str, fix: &str) {
     let test = test_name();
     let message = format!("{test}: {missing}; to install it: {fix}");

@@ -212,6 +212,7 @@ impl Tool {
 
 /// Whether every tool in `tools` is here. When one is not, the test is
 /// skipped (see [`crate::skip`]): the caller returns.
+#[track_caller]
 pub fn require(tools: &[Tool]) -> bool {
     let missing: Vec<&Missing> = tools.iter().filter_map(|t| t.missing()).collect();
     if missing.is_empty() {

@@ -36,6 +36,7 @@ const CONTRACT: [&str; 12] = [
 
 /// A scratch folder for a test that drives the sqlite3 shell; None when
 /// the shell is not here (the test is skipped).
+#[track_caller]
 fn with_the_shell(label: &str) -> Option<Scratch> {
     require(&[Tool::Sqlite3Shell]).then(|| Scratch::new(label))
 }

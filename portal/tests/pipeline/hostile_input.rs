@@ -795,6 +795,7 @@ fn binary() -> Command {
 }
 
 impl Deployment {
+    #[track_caller]
     fn new(name: &str) -> Option<Deployment> {
         if !require(&[Tool::Aiosmtpd]) {
             return None;

@@ -32,6 +32,7 @@ const BUSINESS: &str = "Dahls Rör AB";
 
 /// The SMTP server with the script's `options`, and a mailer sending to it
 /// as `smtp_config` says; None: skipped, aiosmtpd is missing.
+#[track_caller]
 fn mailer_to_server(
     options: &[&str],
     tls: Tls,
