@@ -9,7 +9,7 @@
 //! | [`shim`] | building the real `libconsent.so`, once per test program |
 //! | [`host`] | running a program with a time limit; sqlite3 scripts of checks |
 //! | [`sample`] | the sample register and the consent set-up on it |
-//! | [`sql`] | small query helpers |
+//! | [`sql`] | one value, one failure, all rows or a whole table of a query |
 //! | [`rng`] | a repeatable random number generator |
 //!
 //! With the `portal` feature (the portal's tests and benches), also:

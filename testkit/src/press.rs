@@ -11,7 +11,7 @@ use crate::sample::INFO_TEXT;
 
 /// An HTTP client that shows answers as they are: no redirect followed, no
 /// status turned into an error, never waiting longer than 10 s.
-pub fn agent() -> ureq::Agent {
+pub fn client() -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .max_redirects(0)
         .http_status_as_error(false)
@@ -34,7 +34,7 @@ pub fn token_of(html: &str) -> String {
 
 /// POSTs `fields` as a form to `<base>/decision`; the status of the answer.
 pub fn post(base: &str, fields: &[(&str, &str)]) -> u16 {
-    agent()
+    client()
         .post(&format!("{base}/decision"))
         .send_form(fields.iter().copied())
         .expect("the collector answers")

@@ -36,7 +36,7 @@ impl SmtpServer {
     pub fn start(options: &[&str]) -> SmtpServer {
         let out = Scratch::new("smtp-server");
         let script = repo_root().join("tests/smtp/smtp_server.py");
-        // aiosmtpd logs every session a test breaks off on purpose.
+        // aiosmtpd logs every conversation a test breaks off on purpose.
         let log = std::fs::File::create(out.join("server.log")).expect("server log");
         let mut child = Command::new(smtp_python())
             .arg(script)

@@ -1,4 +1,4 @@
-//! Small query helpers over rusqlite: one value, one failure, all rows,
+//! Queries in one call over rusqlite: one value, one failure, all rows,
 //! a whole table; each panics naming the statement when it fails.
 
 use rusqlite::types::Value;

@@ -29,7 +29,7 @@ pub fn sql_dir() -> PathBuf {
     repo_root().join("tests").join("sql")
 }
 
-/// The `.sql` files of a folder, sorted, leaving out `_`-prefixed helpers.
+/// The `.sql` files of a folder, sorted, leaving out `_`-prefixed files (the fixture).
 pub fn sql_files(dir: &Path) -> Vec<PathBuf> {
     let entries =
         fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));

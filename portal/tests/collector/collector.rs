@@ -13,7 +13,7 @@ use consent_extension::time;
 use consent_portal::collector::{self, CollectorApp, Decision, DecisionsPage, Inbox};
 use consent_portal::keys;
 use consent_portal::token::Signer;
-use consent_testkit::press::{agent, signed_token};
+use consent_testkit::press::{client, signed_token};
 use consent_testkit::site::{fixture, Fixture, SITE_URL};
 
 const BEARER: &str = "test-bearer-token-0123456789abcdef";
@@ -113,7 +113,7 @@ impl Collector {
 
     fn post(&self, fields: &[(&str, &str)]) -> Answer {
         answer(
-            agent()
+            client()
                 .post(self.url("/decision"))
                 .send_form(fields.iter().copied()),
         )
@@ -124,11 +124,11 @@ impl Collector {
     }
 
     fn get(&self, path: &str) -> Answer {
-        answer(agent().get(self.url(path)).call())
+        answer(client().get(self.url(path)).call())
     }
 
     fn get_decisions(&self, query: &str, bearer: Option<&str>) -> Answer {
-        let mut request = agent().get(self.url(&format!("/decisions{query}")));
+        let mut request = client().get(self.url(&format!("/decisions{query}")));
         if let Some(bearer) = bearer {
             request = request.header("Authorization", &format!("Bearer {bearer}"));
         }
@@ -235,7 +235,7 @@ fn simultaneous_repeats_are_stored_once() {
             .map(|_| {
                 scope.spawn(|| {
                     let fields = [("token", token.as_str()), ("decision", "approve")];
-                    answer(agent().post(&url).send_form(fields)).status
+                    answer(client().post(&url).send_form(fields)).status
                 })
             })
             .collect();
@@ -303,7 +303,7 @@ fn incomplete_or_unknown_forms_are_refused() {
     }
     // Not a form at all.
     let got = answer(
-        agent()
+        client()
             .post(c.url("/decision"))
             .content_type("application/json")
             .send(format!(r#"{{"token":"{token}","decision":"approve"}}"#)),
@@ -330,7 +330,7 @@ fn a_get_never_decides() {
             .uri(c.url(&query))
             .body(())
             .expect("request");
-        let got = answer(agent().run(request));
+        let got = answer(client().run(request));
         assert_eq!(got.status, 405, "{method}");
     }
     assert!(c.stored().is_empty());
@@ -406,7 +406,7 @@ fn the_decision_feed_needs_the_bearer_token_and_pages_by_cursor() {
         assert!(!got.body.contains("v1."), "{}", got.body);
     }
     let got = answer(
-        agent()
+        client()
             .get(c.url("/decisions"))
             .header("Authorization", &format!("Basic {BEARER}"))
             .call(),

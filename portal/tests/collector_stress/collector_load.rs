@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use consent_portal::collector::{Inbox, BODY_LIMIT, REQUEST_TIMEOUT};
-use consent_testkit::press::agent;
+use consent_testkit::press::client;
 use consent_testkit::rng::{seed, Rng};
 
 use crate::one_at_a_time;
@@ -156,7 +156,7 @@ struct Load<'a> {
 impl Load<'_> {
     fn worker(&self, number: u64, seed: u64, quota: u64) -> Tally {
         let mut rng = Rng::new(seed.wrapping_add(number + 1));
-        let agent = agent();
+        let client = client();
         let base = format!("http://{}", self.addr);
         let decision_url = format!("{base}/decision");
         let mut tally = Tally::default();
@@ -167,7 +167,7 @@ impl Load<'_> {
             let kind = Kind::pick(&mut rng);
             let decision = if rng.chance(50) { "approve" } else { "decline" };
             let post_form = |body: String| {
-                agent
+                client
                     .post(&decision_url)
                     .content_type("application/x-www-form-urlencoded")
                     .send(body)
@@ -184,12 +184,12 @@ impl Load<'_> {
                 Kind::Garbage => {
                     let len = rng.range(0, 600) as usize;
                     let bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
-                    agent
+                    client
                         .post(&decision_url)
                         .content_type("application/x-www-form-urlencoded")
                         .send(&bytes[..])
                 }
-                Kind::Json => agent
+                Kind::Json => client
                     .post(&decision_url)
                     .content_type("application/json")
                     .send(format!(r#"{{"token":"v1.AAAA","decision":"{decision}"}}"#)),
@@ -220,10 +220,10 @@ impl Load<'_> {
                     self.count(&mut tally, kind, status);
                     continue;
                 }
-                Kind::Get => agent
+                Kind::Get => client
                     .get(&format!("{decision_url}?token=v1.AAAA&decision={decision}"))
                     .call(),
-                Kind::NotFound => agent.get(&format!("{base}/c/no-such-page.html")).call(),
+                Kind::NotFound => client.get(&format!("{base}/c/no-such-page.html")).call(),
             };
             let status = match response {
                 Ok(mut response) => {

@@ -23,7 +23,7 @@ use consent_portal::token::{self, Claims, CustomerId, Signer};
 use consent_portal::{keys, sync};
 use consent_testkit::gateway::{Answer, SmsGateway};
 use consent_testkit::host::output_text as text;
-use consent_testkit::press::{agent, token_of};
+use consent_testkit::press::{client, token_of};
 use consent_testkit::sample::{self, SetUp, BUSINESS_NAME, INFO_TEXT, KUNDER};
 use consent_testkit::site::{self, fixture};
 use consent_testkit::smtp::SmtpServer;
@@ -384,9 +384,9 @@ fn no_method_but_post_decides_and_the_register_is_unchanged() {
                     .header("content-type", "application/x-www-form-urlencoded")
                     .body(query.clone())
                     .expect("request");
-                agent().run(request)
+                client().run(request)
             } else {
-                agent().run(builder.body(()).expect("request"))
+                client().run(builder.body(()).expect("request"))
             };
             let status = answer.expect("an answer").status().as_u16();
             assert!(
@@ -1010,7 +1010,7 @@ fn no_secret_in_any_output_page_file_or_database_of_any_command() {
     let page = std::fs::read_to_string(d.dir.join(format!("site/c/{page_id}.html"))).expect("page");
     let anna = token_of(&page);
     let post = |token: &str| {
-        agent()
+        client()
             .post(&format!("{}/decision", serve.base))
             .send_form([("token", token), ("decision", "approve")])
             .expect("answer")
@@ -1019,7 +1019,7 @@ fn no_secret_in_any_output_page_file_or_database_of_any_command() {
     };
     assert_eq!(post(&anna), 303);
     assert_eq!(post("v1.forged"), 400);
-    let mut wrong = agent()
+    let mut wrong = client()
         .get(&format!("{}/decisions", serve.base))
         .header("Authorization", "Bearer not-the-token")
         .call()
@@ -1130,7 +1130,7 @@ fn a_signing_key_open_to_others_stops_every_command_that_signs_without_showing_i
     let secrets = d.secrets();
     std::fs::remove_file(&key).expect("move the key away");
     let serve = Serve::start(&d);
-    let answer = agent()
+    let answer = client()
         .post(&format!("{}/decision", serve.base))
         .send_form([("token", "v1.AAAA"), ("decision", "approve")])
         .expect("answer");
