@@ -644,7 +644,11 @@ fn throughput_against_smtplib() {
         let (_, summary) = send(&mailer, messages(1..=count as i64));
         let rust = count as f64 / started.elapsed().as_secs_f64();
         assert_eq!(summary.sent, count);
-        let sample = server.received()[0]["eml"].as_str().unwrap().to_owned();
+        // One message as sent, for smtplib to send again (the server's
+        // folder goes with it).
+        let sample_dir = Scratch::new("smtplib-sample");
+        let sample = sample_dir.join("sample.eml");
+        std::fs::copy(server.received()[0]["eml"].as_str().unwrap(), &sample).unwrap();
         drop(server);
 
         let server = SmtpServer::with_data_delay(delay_ms);
@@ -653,7 +657,8 @@ fn throughput_against_smtplib() {
             .args(["--port", &server.port.to_string()])
             .args(["--connections", &connections.to_string()])
             .args(["--messages", &count.to_string()])
-            .args(["--eml", &sample])
+            .arg("--eml")
+            .arg(&sample)
             .output()
             .expect("run smtplib_bench.py");
         let stdout = String::from_utf8_lossy(&output.stdout);
