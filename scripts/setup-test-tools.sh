@@ -90,7 +90,7 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     fi
 fi
 
-# --- cargo fuzz, for the bounded fuzz runs (portal/tests: fuzz)
+# --- cargo fuzz, for the bounded fuzz runs (portal/tests/fuzz.rs)
 if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
     say "installing cargo-fuzz $CARGO_FUZZ_VERSION (about 3 minutes)"
     if ! cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"; then

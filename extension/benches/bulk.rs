@@ -40,6 +40,9 @@ use std::{env, fs};
 use consent_extension::route;
 use consent_extension::time::{self, UnixSeconds};
 use consent_extension::Language;
+use consent_testkit::shim::try_libconsent;
+use consent_testkit::sql;
+use consent_testkit::{require, Scratch, Tool};
 use rusqlite::{params, Connection};
 
 /// The command that runs this benchmark, for the report.
@@ -90,7 +93,7 @@ fn main() {
 
     queue_in_process(&plan, &work, &base, &mut report);
     expire_in_process(&plan, &work, &base, &mut report);
-    let shell = match Shell::find() {
+    let shell = match Shell::find(plan.bench) {
         Ok(shell) => {
             queue_in_shell(&plan, &work, &base, &shell, &mut report);
             Some(shell)
@@ -178,8 +181,7 @@ fn open(path: &Path) -> Connection {
 }
 
 fn one(conn: &Connection, sql: &str) -> String {
-    conn.query_row(sql, [], |r| r.get::<_, String>(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    sql::text(conn, sql)
 }
 
 /// The SQLite settings the runs use (all defaults), for the report.
@@ -207,13 +209,11 @@ impl Settings {
 }
 
 /// A scratch folder for the fixture and its copies, removed at the end.
-struct WorkDir(PathBuf);
+struct WorkDir(Scratch);
 
 impl WorkDir {
     fn new() -> WorkDir {
-        let dir = env::temp_dir().join(format!("consent-bench-bulk-{}", std::process::id()));
-        fs::create_dir_all(&dir).expect("scratch folder");
-        WorkDir(dir)
+        WorkDir(Scratch::new("bench-bulk"))
     }
 
     fn file(&self, name: &str) -> PathBuf {
@@ -226,12 +226,6 @@ impl WorkDir {
         discard(&run);
         fs::copy(fixture, &run).expect("copy the fixture");
         run
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }
 
@@ -766,10 +760,16 @@ struct Shell {
 }
 
 impl Shell {
-    /// Finds the shell and builds the loadable extension with a separate,
-    /// nested cargo command: it turns on rusqlite's `loadable_extension`,
-    /// which must never be unified with this crate's bundled SQLite.
-    fn find() -> Result<Shell, String> {
+    /// Finds the shell and the real extension (built by the test kit with
+    /// its own cargo command). Checking itself (without `--bench`), a
+    /// missing shell is a skipped test (see consent_testkit::skip).
+    fn find(bench: bool) -> Result<Shell, String> {
+        if let Some(missing) = Tool::Sqlite3Shell.missing() {
+            if !bench {
+                require(&[Tool::Sqlite3Shell]);
+            }
+            return Err(format!("no {}", missing.what));
+        }
         let version = Command::new("sqlite3")
             .arg("--version")
             .stdin(Stdio::null())
@@ -781,38 +781,8 @@ impl Shell {
             .next()
             .unwrap_or_default()
             .to_owned();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("the extension crate lives in the repository")
-            .to_path_buf();
         progress(format_args!("building libconsent.so (cargo extension)"));
-        let built = Command::new(env!("CARGO"))
-            .current_dir(&root)
-            .args([
-                "build",
-                "--release",
-                "--manifest-path",
-                "extension/loadable/Cargo.toml",
-                "--target-dir",
-                "target",
-            ])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("could not run cargo to build libconsent.so ({e})"))?;
-        if !built.status.success() {
-            return Err(format!(
-                "building libconsent.so failed: {}",
-                String::from_utf8_lossy(&built.stderr).trim()
-            ));
-        }
-        let extension = root.join("target").join("release").join(format!(
-            "{}consent{}",
-            env::consts::DLL_PREFIX,
-            env::consts::DLL_SUFFIX
-        ));
-        if !extension.is_file() {
-            return Err(format!("no {} after building it", extension.display()));
-        }
+        let extension = try_libconsent()?.to_path_buf();
         Ok(Shell {
             extension,
             version,

@@ -2,13 +2,16 @@
 //! their comments promise.
 
 use consent_extension::register;
+use consent_testkit::repo_root;
+use consent_testkit::sample::{SetUp, CUSTOMERS};
+use consent_testkit::sql::{self, shown};
 use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::types::Value;
 use rusqlite::{Batch, Connection};
 
 fn script(name: &str) -> String {
-    let path = format!("{}/../sql/scripts/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let path = repo_root().join("sql/scripts").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Runs every statement of a script; returns each statement's rows as
@@ -22,12 +25,7 @@ fn run(conn: &Connection, sql: &str) -> Vec<Vec<String>> {
         let mut lines = Vec::new();
         while let Some(row) = rows.next().expect("row") {
             let cells: Vec<String> = (0..columns)
-                .map(|i| match row.get::<_, Value>(i).expect("cell") {
-                    Value::Null => "NULL".to_owned(),
-                    Value::Integer(n) => n.to_string(),
-                    Value::Text(t) => t,
-                    other => format!("{other:?}"),
-                })
+                .map(|i| shown(row.get::<_, Value>(i).expect("cell")))
                 .collect();
             lines.push(cells.join("|"));
         }
@@ -36,30 +34,12 @@ fn run(conn: &Connection, sql: &str) -> Vec<Vec<String>> {
     results
 }
 
+/// The sample register, set up, nobody asked yet.
 fn register_db() -> Connection {
     let conn = Connection::open_in_memory().expect("open");
-    conn.execute_batch(
-        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, mobile TEXT);
-         INSERT INTO customers VALUES
-           (1, 'Anna Andersson', 'anna@example.se', NULL),
-           (2, 'Bo Berg', NULL, '070-123 45 67'),
-           (3, 'Cecilia Carlsson', NULL, NULL),
-           (4, 'David Dahl', 'david@example.se', '0709876543');",
-    )
-    .expect("fixture");
+    conn.execute_batch(CUSTOMERS).expect("the sample register");
     register(&conn).expect("register");
-    conn.query_row(
-        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
-        [],
-        |_| Ok(()),
-    )
-    .expect("init");
-    conn.query_row(
-        "SELECT consent_setting('info_text', 'Vi sparar dina uppgifter.')",
-        [],
-        |_| Ok(()),
-    )
-    .expect("info text");
+    SetUp::customers().apply(&conn);
     conn
 }
 
@@ -84,8 +64,7 @@ fn queue_missing_queues_everyone_not_yet_asked_and_is_safe_to_repeat() {
 fn requeue_errors_retries_the_failed_and_lists_who_is_left() {
     let conn = register_db();
     run(&conn, &script("queue_missing.sql"));
-    conn.query_row("SELECT consent_setting('sms_enabled', 1)", [], |_| Ok(()))
-        .expect("sms");
+    sql::call(&conn, "SELECT consent_setting('sms_enabled', 1)");
     let out = run(&conn, &script("requeue_errors.sql"));
     assert_eq!(out[0], ["1"], "Bo can be reached by SMS now");
     assert_eq!(
@@ -112,8 +91,7 @@ fn status_report_counts_every_status_with_its_swedish_label() {
         ]
     );
     run(&conn, &script("queue_missing.sql"));
-    conn.query_row("SELECT consent_approve(1)", [], |_| Ok(()))
-        .expect("approve");
+    sql::call(&conn, "SELECT consent_approve(1)");
     let out = run(&conn, &script("status_report.sql"));
     assert_eq!(out[0][1], "Begäran om samtycke är köad|1");
     assert_eq!(out[0][3], "Samtycke är godkänt|1");
@@ -124,12 +102,8 @@ fn status_report_counts_every_status_with_its_swedish_label() {
         "both customers in error are listed: {:?}",
         out[1]
     );
-    let before: i64 = conn
-        .query_row("SELECT count(*) FROM consent_event", [], |r| r.get(0))
-        .expect("count");
+    let before = sql::int(&conn, "SELECT count(*) FROM consent_event");
     run(&conn, &script("status_report.sql"));
-    let after: i64 = conn
-        .query_row("SELECT count(*) FROM consent_event", [], |r| r.get(0))
-        .expect("count");
+    let after = sql::int(&conn, "SELECT count(*) FROM consent_event");
     assert_eq!(before, after, "the report writes nothing");
 }

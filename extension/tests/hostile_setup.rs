@@ -6,6 +6,7 @@
 //! stored exactly as given.
 
 use consent_extension::register;
+use consent_testkit::sql::{self, dump as rows, error_with as failure, int};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection};
 
@@ -29,8 +30,7 @@ fn quote(name: &str) -> String {
 }
 
 fn one(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Value {
-    conn.query_row(sql, params, |r| r.get::<_, Value>(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    sql::value(conn, sql, params)
 }
 
 fn text(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> String {
@@ -40,46 +40,14 @@ fn text(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> String {
     }
 }
 
-fn int(conn: &Connection, sql: &str) -> i64 {
-    match one(conn, sql, []) {
-        Value::Integer(i) => i,
-        other => panic!("{sql}: not an integer: {other:?}"),
-    }
-}
-
-fn failure(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> String {
-    match conn.query_row(sql, params, |r| r.get::<_, Value>(0)) {
-        Ok(v) => panic!("{sql} should fail, returned {v:?}"),
-        Err(e) => e.to_string(),
-    }
-}
-
 /// Every object of the schema, with its SQL: what must not change.
 fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
-    let mut stmt = conn
-        .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
-        .expect("prepare");
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .expect("query");
-    rows.collect::<Result<_, _>>().expect("rows")
-}
-
-/// Every row of a table, as text.
-fn rows(conn: &Connection, table: &str) -> Vec<String> {
-    let mut stmt = conn
-        .prepare(&format!("SELECT * FROM {} ORDER BY 1", quote(table)))
-        .expect("prepare");
-    let n = stmt.column_count();
-    let mut q = stmt.query([]).expect("query");
-    let mut out = Vec::new();
-    while let Some(r) = q.next().expect("row") {
-        let cells: Vec<String> = (0..n)
-            .map(|i| format!("{:?}", r.get::<_, Value>(i).expect("cell")))
-            .collect();
-        out.push(cells.join("|"));
-    }
-    out
+    sql::rows(
+        conn,
+        "SELECT type, name, sql FROM sqlite_master ORDER BY type, name",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
 }
 
 fn assert_victim_intact(conn: &Connection, context: &str) {
@@ -88,6 +56,19 @@ fn assert_victim_intact(conn: &Connection, context: &str) {
         ["Text(\"still here\")"],
         "{context}: the other table was touched"
     );
+}
+
+/// The id, e-mail, mobile and name columns of [`hostile_register`].
+const HOSTILE_COLUMNS: [&str; 4] = ["k\"id", "e post`", "mob\"il; DROP TABLE victim", "na'me]"];
+
+/// `consent_init` on [`hostile_register`]'s table and columns.
+fn init_hostile(conn: &Connection, table: &str) -> Value {
+    let [id, email, mobile, name] = HOSTILE_COLUMNS;
+    one(
+        conn,
+        "SELECT consent_init(?1, ?2, ?3, ?4, ?5)",
+        params![table, id, email, mobile, name],
+    )
 }
 
 /// A register in `table` whose id, e-mail, mobile and name columns carry
@@ -99,10 +80,10 @@ fn hostile_register(conn: &Connection, table: &str) {
         "CREATE TABLE {t} ({id} INTEGER PRIMARY KEY, {name} TEXT, {email} TEXT, {mobile} TEXT);
          INSERT INTO {t} VALUES (1, 'Anna', 'anna@example.se', NULL), (2, 'Bo', NULL, '0701234567');",
         t = quote(table),
-        id = quote("k\"id"),
-        name = quote("na'me]"),
-        email = quote("e post`"),
-        mobile = quote("mob\"il; DROP TABLE victim"),
+        id = quote(HOSTILE_COLUMNS[0]),
+        name = quote(HOSTILE_COLUMNS[3]),
+        email = quote(HOSTILE_COLUMNS[1]),
+        mobile = quote(HOSTILE_COLUMNS[2]),
     ))
     .expect("hostile register");
 }
@@ -114,17 +95,7 @@ fn hostile_table_and_column_names_work_through_every_function() {
         hostile_register(&conn, table);
         register(&conn).expect("register");
         let billing_before = rows(&conn, table);
-        let init = one(
-            &conn,
-            "SELECT consent_init(?1, ?2, ?3, ?4, ?5)",
-            params![
-                table,
-                "k\"id",
-                "e post`",
-                "mob\"il; DROP TABLE victim",
-                "na'me]"
-            ],
-        );
+        let init = init_hostile(&conn, table);
         assert_eq!(init, Value::Text("ok".into()), "{table}");
         // Recorded exactly as the schema spells them.
         for (key, expected) in [
@@ -212,27 +183,14 @@ fn hostile_table_and_column_names_work_through_every_function() {
             ],
             "{table}"
         );
-        let one_row: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM consent_overview WHERE customer_id = 2",
-                [],
-                |r| r.get(0),
-            )
-            .expect("look-up");
+        let one_row = int(
+            &conn,
+            "SELECT count(*) FROM consent_overview WHERE customer_id = 2",
+        );
         assert_eq!(one_row, 1, "{table}");
 
         // Running init again with the same hostile names is a no-op.
-        let again = one(
-            &conn,
-            "SELECT consent_init(?1, ?2, ?3, ?4, ?5)",
-            params![
-                table,
-                "k\"id",
-                "e post`",
-                "mob\"il; DROP TABLE victim",
-                "na'me]"
-            ],
-        );
+        let again = init_hostile(&conn, table);
         assert_eq!(again, Value::Text("ok".into()), "{table}");
         assert_eq!(rows(&conn, table), billing_before, "{table}: billing rows");
         assert_victim_intact(&conn, table);

@@ -27,6 +27,8 @@ use std::path::PathBuf;
 
 use consent_extension::{register, FUNCTIONS, OVERVIEW, OVERVIEW_COLUMNS};
 use consent_extension::{Language, Status};
+use consent_testkit::sample::{SetUp, CUSTOMERS};
+use consent_testkit::{repo_root, sql, Scratch};
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
@@ -37,7 +39,7 @@ const PAGE: &str = "docs/reference.md";
 const HEADING: &str = "## Functions";
 
 fn page_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/reference.md")
+    repo_root().join(PAGE)
 }
 
 fn read_page() -> String {
@@ -207,33 +209,6 @@ fn matches(expected: &str, actual: &str) -> bool {
     expected == actual || (actual == consent_extension::VERSION && looks_like_version(expected))
 }
 
-/// A fresh database file for one run of the examples.
-struct TempDb(PathBuf);
-
-impl TempDb {
-    fn new() -> Self {
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("reference-{}.db", std::process::id()));
-        let db = TempDb(path);
-        db.remove();
-        db
-    }
-
-    fn remove(&self) {
-        for suffix in ["", "-journal", "-wal", "-shm"] {
-            let mut name = self.0.clone().into_os_string();
-            name.push(suffix);
-            let _ = std::fs::remove_file(name);
-        }
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        self.remove();
-    }
-}
-
 #[test]
 fn every_example_returns_what_the_reference_says() {
     let text = read_page();
@@ -244,8 +219,9 @@ fn every_example_returns_what_the_reference_says() {
         "{PAGE} has no ```sql examples under `{HEADING}`"
     );
 
-    let db = TempDb::new();
-    let conn = Connection::open(&db.0).expect("open the example database");
+    // A fresh database file for one run of the examples.
+    let dir = Scratch::new("reference");
+    let conn = Connection::open(dir.join("examples.db")).expect("open the example database");
     register(&conn).expect("register the consent functions");
     let actual: Vec<Vec<String>> = examples.iter().map(|ex| run(&conn, &ex.sql)).collect();
     // No statement of the extension may outlive the calls that made it.
@@ -457,23 +433,11 @@ fn the_documented_audit_log_columns_are_the_real_ones() {
         });
 
     let conn = Connection::open_in_memory().expect("open");
-    conn.execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT, mobile TEXT)")
-        .expect("fixture");
+    conn.execute_batch(CUSTOMERS).expect("the sample register");
     register(&conn).expect("register");
-    conn.query_row(
-        "SELECT consent_init('customers', 'id', 'email', 'mobile')",
-        [],
-        |_| Ok(()),
-    )
-    .expect("consent_init");
-    let mut stmt = conn
-        .prepare("SELECT name FROM pragma_table_info('consent_event')")
-        .expect("prepare");
-    let real: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+    SetUp::customers().apply(&conn);
+    let real: Vec<String> =
+        sql::column(&conn, "SELECT name FROM pragma_table_info('consent_event')");
     assert_eq!(
         documented_columns(body),
         real,
@@ -485,14 +449,10 @@ fn the_documented_audit_log_columns_are_the_real_ones() {
 fn the_connection_has_no_undocumented_consent_function() {
     let conn = Connection::open_in_memory().expect("open");
     register(&conn).expect("register");
-    let mut stmt = conn
-        .prepare("SELECT DISTINCT name FROM pragma_function_list WHERE name LIKE 'consent\\_%' ESCAPE '\\' ORDER BY name")
-        .expect("prepare");
-    let registered: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+    let registered: Vec<String> = sql::column(
+        &conn,
+        "SELECT DISTINCT name FROM pragma_function_list WHERE name LIKE 'consent\\_%' ESCAPE '\\' ORDER BY name",
+    );
     let mut listed: Vec<String> = FUNCTIONS.iter().map(|f| f.sig.name.to_owned()).collect();
     listed.sort();
     assert_eq!(

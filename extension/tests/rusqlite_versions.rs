@@ -5,14 +5,9 @@
 //! portal. And none may be 0.41 or newer: from 0.41 the loadable bindings
 //! need a host SQLite >= 3.45.3 and abort an older host while loading.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the extension crate lives in a folder of the repository")
-        .to_path_buf()
-}
+use consent_testkit::{repo_root, Scratch};
 
 /// The versions of `package` a Cargo.lock resolves.
 fn locked(lock: &Path, package: &str) -> Vec<String> {
@@ -73,8 +68,7 @@ fn the_shim_the_workspace_and_the_fuzz_crate_lock_the_same_rusqlite() {
 
 #[test]
 fn the_version_checker_reads_a_lock_file() {
-    let dir = std::env::temp_dir().join(format!("consent-lock-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = Scratch::new("lock");
     let lock = dir.join("Cargo.lock");
     std::fs::write(
         &lock,
@@ -84,5 +78,4 @@ fn the_version_checker_reads_a_lock_file() {
     assert_eq!(locked(&lock, "rusqlite"), ["0.43.1"]);
     assert!(minor("0.43.1") >= (0, 41));
     assert!(minor("0.37.0") < (0, 41));
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -2,89 +2,68 @@
 //! and the errors a DBA sees: each names the function, the value and the fix.
 
 use consent_extension::register;
+use consent_testkit::sample::{SetUp, CUSTOMERS};
+use consent_testkit::sql::{self, error};
+use consent_testkit::Scratch;
 use rusqlite::Connection;
 
+/// The sample register in a file, with two columns of the billing
+/// application's own that consent never records.
 fn billing(path: &std::path::Path) -> Connection {
     let conn = Connection::open(path).expect("open");
+    conn.execute_batch(CUSTOMERS).expect("the sample register");
     conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS customers (
-             id INTEGER PRIMARY KEY, name TEXT, email TEXT, mobile TEXT, notes TEXT, fax TEXT);
-         INSERT OR IGNORE INTO customers (id, name, email, mobile) VALUES
-           (1, 'Anna Andersson', 'anna@example.se', NULL),
-           (2, 'Bo Berg', NULL, '070-123 45 67');",
+        "ALTER TABLE customers ADD COLUMN notes TEXT; ALTER TABLE customers ADD COLUMN fax TEXT;",
     )
-    .expect("fixture");
+    .expect("the application's own columns");
     conn
 }
 
 fn with_consent(conn: &Connection) {
     register(conn).expect("register");
-    value(
-        conn,
-        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
-    );
-    value(
-        conn,
-        "SELECT consent_setting('info_text', 'Vi sparar dina uppgifter.')",
-    );
+    SetUp::customers().apply(conn);
 }
 
+/// The value of a statement, as `{:?}` of its rusqlite value.
 fn value(conn: &Connection, sql: &str) -> String {
-    conn.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
-        .map(|v| format!("{v:?}"))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-fn error(conn: &Connection, sql: &str) -> String {
-    match conn.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0)) {
-        Ok(v) => panic!("{sql} should fail, returned {v:?}"),
-        Err(e) => e.to_string(),
-    }
+    format!("{:?}", sql::value(conn, sql, []))
 }
 
 /// The schema version `consent_init` recorded (0: none yet).
 fn schema_version(conn: &Connection) -> i64 {
-    let has_meta: bool = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'consent_meta'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("sqlite_master");
-    if !has_meta {
+    let has_meta = sql::int(
+        conn,
+        "SELECT count(*) FROM sqlite_master WHERE name = 'consent_meta'",
+    );
+    if has_meta == 0 {
         return 0;
     }
-    conn.query_row(
+    sql::int(
+        conn,
         "SELECT value FROM consent_meta WHERE key = 'schema_version'",
-        [],
-        |r| r.get(0),
     )
-    .expect("schema version")
 }
 
-fn temp_db(name: &str) -> (tempdir::Dir, std::path::PathBuf) {
-    let dir = tempdir::Dir::new(name);
-    let path = dir.0.join("billing.db");
-    (dir, path)
+/// Each statement fails with a message holding every one of its fragments.
+fn assert_errors(conn: &Connection, cases: &[(&str, &[&str])]) {
+    for (sql, fragments) in cases {
+        let e = error(conn, sql);
+        for fragment in *fragments {
+            assert!(
+                e.contains(fragment),
+                "{sql}\n  message: {e}\n  lacks: {fragment}"
+            );
+        }
+    }
 }
 
-/// A temporary folder removed on drop (std only).
-mod tempdir {
-    pub struct Dir(pub std::path::PathBuf);
-    impl Dir {
-        pub fn new(name: &str) -> Dir {
-            let path =
-                std::env::temp_dir().join(format!("consent-test-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).expect("temp dir");
-            Dir(path)
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+/// [`billing`] in a scratch folder: the folder, the database's path and a
+/// connection to it.
+fn billing_db(name: &str) -> (Scratch, std::path::PathBuf, Connection) {
+    let dir = Scratch::new(name);
+    let path = dir.join("billing.db");
+    let conn = billing(&path);
+    (dir, path, conn)
 }
 
 #[test]
@@ -110,15 +89,7 @@ fn every_misuse_is_an_error_that_says_what_to_do() {
         ("SELECT consent_init('customers', 'id', 'email')", &["consent_init", "takes consent_init(table, id_column, email_column, mobile_column [, name_column]), got 3 arguments"]),
         ("SELECT consent_init('customers', NULL, 'email', 'mobile')", &["consent_init", "id_column is NULL"]),
     ];
-    for (sql, fragments) in before_setup {
-        let e = error(&conn, sql);
-        for fragment in *fragments {
-            assert!(
-                e.contains(fragment),
-                "{sql}\n  message: {e}\n  lacks: {fragment}"
-            );
-        }
-    }
+    assert_errors(&conn, before_setup);
     // Reading a setting before setup gives its default.
     assert_eq!(
         value(&conn, "SELECT consent_setting('expiry_days')"),
@@ -246,15 +217,7 @@ fn every_misuse_is_an_error_that_says_what_to_do() {
             &["consent_queue_all", "unknown status 'nobody'"],
         ),
     ];
-    for (sql, fragments) in after_setup {
-        let e = error(&conn, sql);
-        for fragment in *fragments {
-            assert!(
-                e.contains(fragment),
-                "{sql}\n  message: {e}\n  lacks: {fragment}"
-            );
-        }
-    }
+    assert_errors(&conn, after_setup);
     assert_eq!(
         value(&conn, "SELECT count(*) FROM consent_request"),
         "Integer(0)",
@@ -264,22 +227,24 @@ fn every_misuse_is_an_error_that_says_what_to_do() {
 
 #[test]
 fn a_renamed_or_dropped_recorded_column_or_table_is_named() {
-    let (_dir, path) = temp_db("renamed");
-    let conn = billing(&path);
+    let (_dir, path, conn) = billing_db("renamed");
     with_consent(&conn);
     value(&conn, "SELECT consent_queue(1)");
     // The billing application, on its own connection, renames a column.
     let app = Connection::open(&path).expect("open");
     app.execute_batch("ALTER TABLE customers RENAME COLUMN email TO e_mail")
         .expect("rename");
-    for sql in ["SELECT consent_status(1)", "SELECT consent_queue_all()"] {
-        let e = error(&conn, sql);
-        assert!(
-            e.contains("column \"email\" of table \"customers\"")
-                && e.contains("run consent_init again"),
-            "{sql}: {e}"
-        );
-    }
+    let renamed: &[&str] = &[
+        "column \"email\" of table \"customers\"",
+        "run consent_init again",
+    ];
+    assert_errors(
+        &conn,
+        &[
+            ("SELECT consent_status(1)", renamed),
+            ("SELECT consent_queue_all()", renamed),
+        ],
+    );
     value(
         &conn,
         "SELECT consent_init('customers', 'id', 'e_mail', 'mobile', 'name')",
@@ -291,23 +256,20 @@ fn a_renamed_or_dropped_recorded_column_or_table_is_named() {
     );
     app.execute_batch("ALTER TABLE customers RENAME TO clients")
         .expect("rename table");
-    for sql in [
-        "SELECT consent_status(1)",
-        "SELECT * FROM consent_overview",
-        "SELECT consent_queue_all()",
-    ] {
-        let e = error(&conn, sql);
-        assert!(
-            e.contains("table \"customers\"") && e.contains("no longer exists"),
-            "{sql}: {e}"
-        );
-    }
+    let gone: &[&str] = &["table \"customers\"", "no longer exists"];
+    assert_errors(
+        &conn,
+        &[
+            ("SELECT consent_status(1)", gone),
+            ("SELECT * FROM consent_overview", gone),
+            ("SELECT consent_queue_all()", gone),
+        ],
+    );
 }
 
 #[test]
 fn another_connection_re_running_init_is_noticed() {
-    let (_dir, path) = temp_db("reinit");
-    let conn = billing(&path);
+    let (_dir, path, conn) = billing_db("reinit");
     with_consent(&conn);
     assert_eq!(
         value(&conn, "SELECT consent_queue(2)"),
@@ -329,8 +291,7 @@ fn another_connection_re_running_init_is_noticed() {
 
 #[test]
 fn the_billing_application_can_still_alter_its_table() {
-    let (_dir, path) = temp_db("alter");
-    let conn = billing(&path);
+    let (_dir, path, conn) = billing_db("alter");
     with_consent(&conn);
     value(&conn, "SELECT consent_queue(1)");
     value(&conn, "SELECT count(*) FROM consent_overview");
@@ -349,21 +310,19 @@ fn the_billing_application_can_still_alter_its_table() {
     conn.execute_batch("ALTER TABLE customers DROP COLUMN remarks")
         .expect("drop on our connection");
     assert_eq!(value(&conn, "SELECT consent_status(1)"), "Text(\"queued\")");
-    // Nothing of ours is a view or trigger on the billing table.
-    let ours: i64 = conn
-        .query_row(
+    assert_eq!(
+        sql::int(
+            &conn,
             "SELECT count(*) FROM sqlite_master WHERE type IN ('view', 'trigger') AND tbl_name = 'customers'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
-    assert_eq!(ours, 0);
+        ),
+        0,
+        "nothing of ours is a view or trigger on the billing table"
+    );
 }
 
 #[test]
 fn a_failed_migration_leaves_the_schema_as_it_was() {
-    let (_dir, path) = temp_db("failed-migration");
-    let conn = billing(&path);
+    let (_dir, _, conn) = billing_db("failed-migration");
     // Someone made a table that migration 2 wants to create.
     conn.execute_batch("CREATE TABLE consent_text (x)")
         .expect("squatter");
@@ -377,14 +336,14 @@ fn a_failed_migration_leaves_the_schema_as_it_was() {
         "{e}"
     );
     assert_eq!(schema_version(&conn), 0, "nothing half-applied");
-    let ours: i64 = conn
-        .query_row(
+    assert_eq!(
+        sql::int(
+            &conn,
             "SELECT count(*) FROM sqlite_master WHERE name LIKE 'consent_request%'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
-    assert_eq!(ours, 0);
+        ),
+        0,
+        "no consent_request table or index"
+    );
 }
 
 #[test]
@@ -433,33 +392,22 @@ fn same_statements_give_the_same_rows_on_two_databases() {
         "SELECT consent_approve(2, 'manual', '2026-03-23')",
     ];
     let dump = |conn: &Connection| -> Vec<String> {
-        let mut rows = Vec::new();
-        let tables: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'consent%' ORDER BY name")
-            .expect("prepare")
-            .query_map([], |r| r.get(0))
-            .expect("tables")
-            .map(|t| t.expect("name"))
-            .collect();
+        let tables: Vec<String> = sql::column(
+            conn,
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'consent%' ORDER BY name",
+        );
         assert!(tables.len() >= 4, "{tables:?}");
-        for table in tables {
-            let mut stmt = conn
-                .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
-                .expect("prepare");
-            let n = stmt.column_count();
-            let mut q = stmt.query([]).expect("query");
-            while let Some(r) = q.next().expect("row") {
-                let cells: Vec<String> = (0..n)
-                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).expect("cell")))
-                    .collect();
-                rows.push(format!("{table}: {}", cells.join("|")));
-            }
-        }
-        rows
+        tables
+            .iter()
+            .flat_map(|table| {
+                sql::dump(conn, table)
+                    .into_iter()
+                    .map(move |row| format!("{table}: {row}"))
+            })
+            .collect()
     };
     let run = |name: &str| {
-        let (dir, path) = temp_db(name);
-        let conn = billing(&path);
+        let (dir, _, conn) = billing_db(name);
         with_consent(&conn);
         for sql in script {
             value(&conn, sql);

@@ -2,6 +2,8 @@
 //! bundled SQLite connection, with the audit rows each writes.
 
 use consent_extension::register;
+use consent_testkit::sample::{SetUp, CUSTOMERS};
+use consent_testkit::sql::{self, error, int as count, text as one};
 use rusqlite::{Connection, OptionalExtension};
 
 const T0: &str = "2026-11-02T09:00:00Z";
@@ -10,73 +12,30 @@ const T0: &str = "2026-11-02T09:00:00Z";
 /// mobile only (2), neither (3), both (4); plus blank and numeric contacts.
 fn register_db() -> Connection {
     let conn = Connection::open_in_memory().expect("open");
+    conn.execute_batch(CUSTOMERS).expect("the sample register");
     conn.execute_batch(
-        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, mobile);
-         INSERT INTO customers VALUES
-           (1, 'Anna Andersson', 'anna@example.se', NULL),
-           (2, 'Bo Berg', NULL, '070-123 45 67'),
-           (3, 'Cecilia Carlsson', NULL, NULL),
-           (4, 'David Dahl', 'david@example.se', '0709876543'),
-           (5, 'Eva Ek', '   ', ''),
-           (6, 'Filip Falk', NULL, 46701234567);",
+        "INSERT INTO customers VALUES (5, 'Eva Ek', '   ', ''), (6, 'Filip Falk', NULL, 46701234567);",
     )
-    .expect("fixture");
+    .expect("blank and numeric contacts");
     register(&conn).expect("register");
-    one(
-        &conn,
-        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
-    );
-    one(
-        &conn,
-        "SELECT consent_setting('info_text', 'Vi sparar namn och e-post för fakturering.')",
-    );
+    SetUp::customers().apply(&conn);
     conn
 }
 
-fn one(conn: &Connection, sql: &str) -> String {
-    conn.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
-        .map(|v| match v {
-            rusqlite::types::Value::Text(t) => t,
-            rusqlite::types::Value::Integer(i) => i.to_string(),
-            rusqlite::types::Value::Null => "NULL".into(),
-            other => format!("{other:?}"),
-        })
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-fn error(conn: &Connection, sql: &str) -> String {
-    match conn.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0)) {
-        Ok(v) => panic!("{sql} should fail, returned {v:?}"),
-        Err(e) => e.to_string(),
-    }
-}
-
 fn plan(conn: &Connection, sql: &str) -> String {
-    let mut stmt = conn
-        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-        .expect("explain");
-    let details: Vec<String> = stmt
-        .query_map([], |r| r.get(3))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+    let details: Vec<String> =
+        sql::rows(conn, &format!("EXPLAIN QUERY PLAN {sql}"), [], |r| r.get(3));
     details.join(" / ")
-}
-
-fn count(conn: &Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// (from, to, actor) of every audit row for a customer, oldest first.
 fn events(conn: &Connection, id: i64) -> Vec<(String, String, String)> {
-    let mut stmt = conn
-        .prepare("SELECT from_status, to_status, actor FROM consent_event WHERE customer_id = ?1 ORDER BY id")
-        .expect("prepare");
-    stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows")
+    sql::rows(
+        conn,
+        "SELECT from_status, to_status, actor FROM consent_event WHERE customer_id = ?1 ORDER BY id",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
 }
 
 /// A snapshot of everything the functions may write.
@@ -176,72 +135,69 @@ fn check(op: &str, from: &str, expect: Expect) {
     }
 }
 
+/// [`check`]s `op` from each status, expecting what `expect` says.
+fn from_every_status(op: &str, expect: impl Fn(&str) -> Expect) {
+    for from in STATUSES {
+        check(op, from, expect(from));
+    }
+}
+
 #[test]
 fn queue_from_every_status() {
-    let op = "consent_queue({id}, '2026-11-02')";
-    for from in STATUSES {
-        let expect = match from {
-            "missing" | "denied" | "error" => Expect::Becomes("queued", true),
-            _ => Expect::Unchanged,
-        };
-        check(op, from, expect);
-    }
+    from_every_status("consent_queue({id}, '2026-11-02')", |from| match from {
+        "missing" | "denied" | "error" => Expect::Becomes("queued", true),
+        _ => Expect::Unchanged,
+    });
 }
 
 #[test]
 fn approve_from_every_status() {
-    let op = "consent_approve({id}, 'signed:abc', '2026-11-02')";
-    for from in STATUSES {
-        let expect = match from {
+    from_every_status(
+        "consent_approve({id}, 'signed:abc', '2026-11-02')",
+        |from| match from {
             "queued" | "sent" => Expect::Becomes("approved", false),
             "missing" | "denied" | "error" => Expect::Becomes("approved", true),
             _ => Expect::Unchanged,
-        };
-        check(op, from, expect);
-    }
+        },
+    );
 }
 
 #[test]
 fn revoke_from_every_status() {
-    let op = "consent_revoke({id}, 'declined', '2026-11-02')";
-    for from in STATUSES {
-        let expect = match from {
+    from_every_status(
+        "consent_revoke({id}, 'declined', '2026-11-02')",
+        |from| match from {
             "queued" | "sent" | "approved" => Expect::Becomes("denied", false),
             _ => Expect::Unchanged,
-        };
-        check(op, from, expect);
-    }
+        },
+    );
 }
 
 #[test]
 fn mark_sent_from_every_status() {
-    let op = "consent_mark_sent({id}, 'email', 'AAAAAAAAAAAAAAAAAAAAAA', '2026-11-02')";
-    for from in STATUSES {
-        let expect = match from {
+    from_every_status(
+        "consent_mark_sent({id}, 'email', 'AAAAAAAAAAAAAAAAAAAAAA', '2026-11-02')",
+        |from| match from {
             "queued" => Expect::Becomes("sent", false),
             _ => Expect::Refused("only a queued request can be marked sent"),
-        };
-        check(op, from, expect);
-    }
+        },
+    );
 }
 
 #[test]
 fn mark_error_from_every_status() {
-    let op = "consent_mark_error({id}, 'mailbox full', '2026-11-02')";
-    for from in STATUSES {
-        let expect = match from {
+    from_every_status(
+        "consent_mark_error({id}, 'mailbox full', '2026-11-02')",
+        |from| match from {
             "queued" | "sent" => Expect::Becomes("error", false),
             _ => Expect::Refused("only a queued or sent request can be marked as failed"),
-        };
-        check(op, from, expect);
-    }
+        },
+    );
 }
 
 #[test]
 fn status_reads_and_writes_nothing() {
-    for from in STATUSES {
-        check("consent_status({id})", from, Expect::Unchanged);
-    }
+    from_every_status("consent_status({id})", |_| Expect::Unchanged);
 }
 
 #[test]

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use consent_portal::collector::{Decision, StoredDecision};
 use consent_portal::sync::apply;
 use consent_portal::token::{self, Claims, CustomerId, Signer, Verifier};
+use consent_testkit::sample::{self, numbered_customers, SetUp};
+use consent_testkit::{env_or, sql, Scratch};
 use rusqlite::{params, Connection};
 
 const SENT_AT: i64 = 1_796_000_000;
@@ -23,21 +25,13 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 /// A register of `n` customers, each with a sent request.
 fn fixture(path: &Path, n: usize) {
-    let conn = Connection::open(path).expect("open");
-    conn.execute_batch(&format!(
-        "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT, mobile TEXT);
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
-         INSERT INTO customers SELECT i, 'k' || i || '@example.se', NULL FROM n;"
-    ))
-    .expect("customers");
-    consent_extension::register(&conn).expect("register");
-    for sql in [
-        "SELECT consent_init('customers', 'id', 'email', 'mobile')",
-        "SELECT consent_setting('info_text', 'x')",
-        "SELECT consent_queue_all()",
-    ] {
-        conn.query_row(sql, [], |_| Ok(())).expect(sql);
-    }
+    let conn = sample::open(path);
+    conn.execute_batch(&numbered_customers(n))
+        .expect("customers");
+    SetUp::init("customers", "id", "email", "mobile", None)
+        .info_text("x")
+        .queue_all()
+        .apply(&conn);
     conn.execute(
         "UPDATE consent_request SET status = 'sent', channel = 'email', sent_at = ?1, \
          page_id = printf('page%018d', id), actor = 'bench', updated_at = ?1",
@@ -47,13 +41,8 @@ fn fixture(path: &Path, n: usize) {
 }
 
 fn main() {
-    let n: usize = std::env::var("BENCH_DECISIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let root = std::env::temp_dir().join(format!("consent-apply-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).expect("root");
+    let n: usize = env_or("BENCH_DECISIONS", 100_000);
+    let root = Scratch::new("apply-bench");
     let template = root.join("template.db");
     eprintln!("setting up {n} sent requests and their signed decisions");
     fixture(&template, n);
@@ -128,9 +117,10 @@ fn main() {
             "every decision applied: {:?}",
             applied.refused.first()
         );
-        let events: i64 = conn
-            .query_row("SELECT count(*) FROM consent_event WHERE actor IN ('consent_approve', 'consent_revoke')", [], |r| r.get(0))
-            .expect("events");
+        let events = sql::int(
+            &conn,
+            "SELECT count(*) FROM consent_event WHERE actor IN ('consent_approve', 'consent_revoke')",
+        );
         assert_eq!(events as usize, n);
         eprintln!("round {} done", round + 1);
     }
@@ -149,5 +139,4 @@ fn main() {
         ours.as_secs_f64() * 1e6 / n as f64,
         ours.as_secs_f64() / base.as_secs_f64()
     );
-    let _ = std::fs::remove_dir_all(&root);
 }

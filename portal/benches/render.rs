@@ -6,12 +6,14 @@
 //!
 //! BENCH_PAGES overrides the number of requests (default 100 000).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use consent_portal::config::{self, Config};
-use consent_portal::keys;
 use consent_portal::sync::render;
+use consent_testkit::sample::{self, numbered_customers, SetUp, BUSINESS_NAME};
+use consent_testkit::site::key_pair;
+use consent_testkit::{env_or, Scratch};
 use rusqlite::Connection;
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -19,23 +21,15 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn setup(dir: &Path, n: usize) -> (Connection, Config, consent_portal::token::Signer) {
-    let conn = Connection::open(dir.join("billing.db")).expect("open");
-    conn.execute_batch(&format!(
-        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, mobile TEXT);
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
-         INSERT INTO customers SELECT i, 'Kund ' || i, 'kund' || i || '@example.se', NULL FROM n;"
-    ))
-    .expect("customers");
-    consent_extension::register(&conn).expect("register");
-    for sql in [
-        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
-        "SELECT consent_setting('business_name', 'Dahls Rör AB')",
-        "SELECT consent_setting('info_text', 'Vi sparar ditt namn, din adress och din e-postadress för att kunna fakturera dig och påminna dig om service.')",
-        "SELECT consent_queue_all()",
-    ] {
-        conn.query_row(sql, [], |_| Ok(())).expect(sql);
-    }
+fn setup(dir: &Scratch, n: usize) -> (Connection, Config, consent_portal::token::Signer) {
+    let conn = sample::open(&dir.join("billing.db"));
+    conn.execute_batch(&numbered_customers(n))
+        .expect("customers");
+    SetUp::init("customers", "id", "email", "mobile", Some("name"))
+        .business_name(BUSINESS_NAME)
+        .info_text("Vi sparar ditt namn, din adress och din e-postadress för att kunna fakturera dig och påminna dig om service.")
+        .queue_all()
+        .apply(&conn);
     std::fs::write(
         dir.join("consent.toml"),
         config::template(
@@ -45,39 +39,36 @@ fn setup(dir: &Path, n: usize) -> (Connection, Config, consent_portal::token::Si
         ),
     )
     .expect("config");
-    keys::write_new_key_pair(
-        &dir.join("consent-signing.key"),
-        &dir.join("consent-verifying.key"),
-    )
-    .expect("keys");
     let config = Config::load(&dir.join("consent.toml")).expect("config");
-    let signer = keys::load_signer(&dir.join("consent-signing.key")).expect("signer");
+    let (signer, _) = key_pair(dir);
     (conn, config, signer)
 }
 
-/// The baseline: create and write `n` files of `size` bytes, nothing else.
-fn plain_write(dir: &Path, n: usize, size: usize) -> Duration {
+/// Creates and writes `n` files of `size` bytes in a fresh `dir` with
+/// `write`, nothing else; how long the writes took.
+fn timed_writes(dir: &Path, n: usize, size: usize, write: impl Fn(&Path, &[u8])) -> Duration {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).expect("dir");
     let bytes = vec![b'x'; size];
     let started = Instant::now();
     for i in 0..n {
-        std::fs::write(dir.join(format!("{i:022}.html")), &bytes).expect("write");
+        write(&dir.join(format!("{i:022}.html")), &bytes);
     }
     started.elapsed()
+}
+
+/// The baseline: a plain write of each file.
+fn plain_write(dir: &Path, n: usize, size: usize) -> Duration {
+    timed_writes(dir, n, size, |path, bytes| {
+        std::fs::write(path, bytes).expect("write")
+    })
 }
 
 /// The same files written as render writes them: temporary file, rename.
 fn atomic_write(dir: &Path, n: usize, size: usize) -> Duration {
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).expect("dir");
-    let bytes = vec![b'x'; size];
-    let started = Instant::now();
-    for i in 0..n {
-        consent_portal::site::write_atomically(&dir.join(format!("{i:022}.html")), &bytes)
-            .expect("write");
-    }
-    started.elapsed()
+    timed_writes(dir, n, size, |path, bytes| {
+        consent_portal::site::write_atomically(path, bytes).expect("write")
+    })
 }
 
 /// Signing `n` decision tokens on one thread.
@@ -96,14 +87,8 @@ fn sign_only(signer: &consent_portal::token::Signer, n: usize) -> Duration {
 }
 
 fn main() {
-    let n: usize = std::env::var("BENCH_PAGES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let root: PathBuf =
-        std::env::temp_dir().join(format!("consent-render-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).expect("root");
+    let n: usize = env_or("BENCH_PAGES", 100_000);
+    let root = Scratch::new("render-bench");
     eprintln!("setting up {n} pending requests in {}", root.display());
     let (conn, config, signer) = setup(&root, n);
     let now = consent_extension::time::now();
@@ -183,5 +168,4 @@ fn main() {
         again.as_secs_f64(),
         100.0 * again.as_secs_f64() / first.as_secs_f64()
     );
-    let _ = std::fs::remove_dir_all(&root);
 }

@@ -25,31 +25,27 @@
 //! always at least 60). Without /usr/bin/python3 or aiosmtpd the tests say
 //! why on stderr and pass, except with CI=true, where they fail.
 
-// Only the SMTP server harness of the shared test support.
-mod support {
-    #![allow(dead_code)]
-    pub mod collector;
-    pub mod smtp;
-}
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use consent_portal::collector::{CollectorApp, Inbox};
 use consent_portal::config::{self, Config};
 use consent_portal::keys;
+use consent_testkit::collector::RunningCollector;
+use consent_testkit::host::run_ok;
+use consent_testkit::press::{find_token, press};
+use consent_testkit::shim::libconsent;
+use consent_testkit::skip::in_ci;
+use consent_testkit::smtp::{consent_message_id, message_id_of, SmtpServer};
+use consent_testkit::tools::PYTHON_THAT_LOADS_EXTENSIONS as PYTHON;
+use consent_testkit::world::smtp_email;
+use consent_testkit::{repo_root, require, sql, Scratch, Tool};
 use rusqlite::Connection;
 use serde_json::Value;
-use support::collector::RunningCollector;
-use support::smtp::{smtp_server_available, SmtpServer};
 
-/// Debian's interpreter: its sqlite3 module can load extensions.
-const PYTHON: &str = "/usr/bin/python3";
 /// The billing application's busy timeout, in seconds: a legacy
 /// application's usual few seconds.
 const APP_BUSY_TIMEOUT: &str = "2";
@@ -69,44 +65,34 @@ fn the_billing_application_and_sync_share_a_wal_database() {
 }
 
 fn scenario(journal: &str) {
-    if !debian_python_available() || !smtp_server_available() {
+    if !require(&[Tool::DebianPython, Tool::Aiosmtpd]) {
         return;
     }
     let seconds = run_seconds();
     let begun = Instant::now();
     let lib = libconsent();
-    let dir = Scratch::new(journal);
-    let db = dir.path.join("billing.db");
+    let dir = Scratch::new(&format!("billing-app-{journal}"));
+    let db = dir.join("billing.db");
 
     // The billing application makes its register, in its journal mode.
-    let created = Command::new(PYTHON)
-        .arg(script())
-        .arg("create")
-        .arg(lib)
-        .arg(&db)
-        .args(["--journal", journal])
-        .output()
-        .expect("run billing_app.py create");
-    assert!(
-        created.status.success(),
-        "billing_app.py create: {}\n{}",
-        created.status,
-        String::from_utf8_lossy(&created.stderr)
+    run_ok(
+        Command::new(PYTHON)
+            .arg(script())
+            .arg("create")
+            .arg(lib)
+            .arg(&db)
+            .args(["--journal", journal]),
+        "billing_app.py create",
     );
 
     // The portal's side: keys, an SMTP relay, the collector, consent.toml.
     keys::write_new_key_pair(
-        &dir.path.join("consent-signing.key"),
-        &dir.path.join("consent-verifying.key"),
+        &dir.join("consent-signing.key"),
+        &dir.join("consent-verifying.key"),
     )
     .expect("keys");
-    let smtp_dir = dir.path.join("smtp");
-    std::fs::create_dir_all(&smtp_dir).expect("smtp folder");
     let server_seconds = (seconds + 300.0).to_string();
-    let server = SmtpServer::start(
-        &smtp_dir,
-        &["--delay", SMTP_DATA_DELAY, "--max-seconds", &server_seconds],
-    );
+    let server = SmtpServer::start(&["--delay", SMTP_DATA_DELAY, "--max-seconds", &server_seconds]);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let mut text = config::template("billing.db", &base, &format!("{base}/decision"))
@@ -115,19 +101,15 @@ fn scenario(journal: &str) {
             "per_address_per_minute = 60",
             "per_address_per_minute = 100000",
         );
-    text.push_str(&format!(
-        "[email]\nfrom = \"Dahls Rör AB <samtycke@example.se>\"\ntransport = \"smtp\"\n\
-         smtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nconcurrency = 1\n",
-        server.port
-    ));
-    let config_path = dir.path.join("consent.toml");
+    text.push_str(&smtp_email(server.port, 1, None));
+    let config_path = dir.join("consent.toml");
     std::fs::write(&config_path, text).expect("consent.toml");
     let config = Config::load(&config_path).expect("config");
-    let _collector = start_collector(&config, listener, &dir.path);
+    let _collector = RunningCollector::for_config(&config, listener, None, |_| {});
 
     // The application works for `seconds`; sync runs until it has stopped,
     // and once more.
-    let log = dir.path.join("app.jsonl");
+    let log = dir.join("app.jsonl");
     let mut app = App(Some(
         Command::new(PYTHON)
             .arg(script())
@@ -139,8 +121,8 @@ fn scenario(journal: &str) {
             .args(["--seconds", &seconds.to_string()])
             .args(["--busy-timeout", APP_BUSY_TIMEOUT])
             .stdin(Stdio::null())
-            .stdout(File::create(dir.path.join("app.stdout")).expect("app.stdout"))
-            .stderr(File::create(dir.path.join("app.stderr")).expect("app.stderr"))
+            .stdout(File::create(dir.join("app.stdout")).expect("app.stdout"))
+            .stderr(File::create(dir.join("app.stderr")).expect("app.stderr"))
             .spawn()
             .expect("start billing_app.py run"),
     ));
@@ -161,13 +143,13 @@ fn scenario(journal: &str) {
             Instant::now() < deadline,
             "the billing application ran past its {seconds} s and more"
         );
-        decisions.press_some(&reader, &dir.path, &base, runs.len());
+        decisions.press_some(&reader, dir.path(), &base, runs.len());
         std::thread::sleep(Duration::from_millis(100));
     };
     let elapsed = begun.elapsed();
 
-    let app_stdout = std::fs::read_to_string(dir.path.join("app.stdout")).unwrap_or_default();
-    let app_stderr = std::fs::read_to_string(dir.path.join("app.stderr")).unwrap_or_default();
+    let app_stdout = std::fs::read_to_string(dir.join("app.stdout")).unwrap_or_default();
+    let app_stderr = std::fs::read_to_string(dir.join("app.stderr")).unwrap_or_default();
     let summary: Value = app_stdout
         .lines()
         .last()
@@ -247,10 +229,8 @@ fn scenario(journal: &str) {
             .cloned()
             .collect::<Vec<_>>()
             .join("\n"),
-        dir.path.display()
+        dir.path().display()
     );
-    drop(server);
-    dir.remove();
 }
 
 /// CONSENT_CONCURRENCY_SECONDS, default 60; never less than 60 in CI.
@@ -259,121 +239,14 @@ fn run_seconds() -> f64 {
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
         .filter(|s| *s > 0.0);
-    let ci = std::env::var("CI").as_deref() == Ok("true");
     match asked {
-        Some(s) if !ci || s >= 60.0 => s,
+        Some(s) if !in_ci() || s >= 60.0 => s,
         _ => 60.0,
     }
 }
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("portal/ has a parent")
-        .to_owned()
-}
-
 fn script() -> PathBuf {
     repo_root().join("tests/python/billing_app.py")
-}
-
-/// Whether Debian's python3 is here and can load extensions; prints why
-/// not. Fails under CI.
-fn debian_python_available() -> bool {
-    static WHY_NOT: OnceLock<Option<String>> = OnceLock::new();
-    let why_not = WHY_NOT.get_or_init(|| {
-        let probe = Command::new(PYTHON)
-            .args([
-                "-c",
-                "import sqlite3, sys; sys.exit(0 if hasattr(sqlite3.Connection, 'enable_load_extension') else 3)",
-            ])
-            .output();
-        match probe {
-            Ok(out) if out.status.success() => None,
-            Ok(out) => Some(format!(
-                "{PYTHON}'s sqlite3 module cannot load extensions ({}); install Debian's python3 (apt-get install python3)",
-                out.status
-            )),
-            Err(e) => Some(format!(
-                "{PYTHON} is not there ({e}); install Debian's python3 (apt-get install python3)"
-            )),
-        }
-    });
-    let Some(reason) = why_not else {
-        return true;
-    };
-    let test = std::thread::current().name().unwrap_or("test").to_owned();
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test}: {reason} (CI=true, so a missing host fails the test)"
-    );
-    let _ = writeln!(std::io::stderr(), "skipping {test}: {reason}");
-    false
-}
-
-/// libconsent.so, built once per test binary by its own cargo command
-/// (`cargo extension`): the shim must never share a build with the
-/// portal's bundled SQLite (see extension/loadable/Cargo.toml).
-fn libconsent() -> &'static Path {
-    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let built = BUILT.get_or_init(|| {
-        let root = repo_root();
-        let target = root.join("target");
-        let manifest = root.join("extension/loadable/Cargo.toml");
-        let out = Command::new(env!("CARGO"))
-            .args(["build", "--release", "--manifest-path"])
-            .arg(&manifest)
-            .arg("--target-dir")
-            .arg(&target)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run cargo to build libconsent: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "building libconsent failed ({}):\n{}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let lib = target.join("release").join(format!(
-            "{}consent{}",
-            std::env::consts::DLL_PREFIX,
-            std::env::consts::DLL_SUFFIX
-        ));
-        if lib.is_file() {
-            Ok(lib)
-        } else {
-            Err(format!(
-                "cargo built the shim but {} is not there",
-                lib.display()
-            ))
-        }
-    });
-    match built {
-        Ok(lib) => lib,
-        Err(message) => panic!("{message}"),
-    }
-}
-
-/// A scratch folder, kept when the test fails.
-struct Scratch {
-    path: PathBuf,
-}
-
-impl Scratch {
-    fn new(label: &str) -> Scratch {
-        let path = std::env::temp_dir().join(format!(
-            "consent-billing-app-{label}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("scratch folder");
-        Scratch { path }
-    }
-
-    fn remove(self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
 }
 
 /// The billing application's process, killed if the test stops early.
@@ -396,23 +269,6 @@ impl Drop for App {
             let _ = child.wait();
         }
     }
-}
-
-/// The collector over the test's inbox, serving on its own thread until
-/// dropped.
-fn start_collector(
-    config: &Config,
-    listener: std::net::TcpListener,
-    dir: &Path,
-) -> RunningCollector {
-    let app = CollectorApp::from_config(
-        config,
-        keys::load_verifier(&[dir.join("consent-verifying.key")]).expect("verifier"),
-        Inbox::open(&config.resolve(&config.collector.inbox)).expect("inbox"),
-        None,
-    )
-    .expect("collector");
-    RunningCollector::start(app, listener)
 }
 
 /// One run of the real `consent-portal sync`.
@@ -466,26 +322,11 @@ struct Decisions {
 
 impl Decisions {
     fn press_some(&mut self, reader: &Connection, dir: &Path, base: &str, round: usize) {
-        let sent: Vec<String> = {
-            let mut stmt = reader
-                .prepare(
-                    "SELECT page_id FROM consent_request WHERE status = 'sent' \
-                     AND page_id IS NOT NULL ORDER BY random() LIMIT 2",
-                )
-                .expect("prepare");
-            let rows = stmt
-                .query_map([], |r| r.get(0))
-                .expect("sent requests")
-                .collect::<Result<_, _>>()
-                .expect("read sent requests");
-            rows
-        };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .build()
-            .into();
+        let sent: Vec<String> = sql::column(
+            reader,
+            "SELECT page_id FROM consent_request WHERE status = 'sent' \
+             AND page_id IS NOT NULL ORDER BY random() LIMIT 2",
+        );
         for (i, page_id) in sent.iter().enumerate() {
             // The page is gone when the clerk changed the request meanwhile.
             let Ok(html) =
@@ -493,11 +334,7 @@ impl Decisions {
             else {
                 continue;
             };
-            let Some(token) = html
-                .split("name=\"token\" value=\"")
-                .nth(1)
-                .and_then(|r| r.split('"').next())
-            else {
+            let Some(token) = find_token(&html) else {
                 continue;
             };
             let decision = if (round + i) % 3 == 0 {
@@ -505,12 +342,7 @@ impl Decisions {
             } else {
                 "approve"
             };
-            let status = agent
-                .post(&format!("{base}/decision"))
-                .send_form([("token", token), ("decision", decision)])
-                .expect("the collector answers")
-                .status()
-                .as_u16();
+            let status = press(base, token, decision);
             assert_eq!(status, 303, "the collector refused a {decision}");
             self.pressed += 1;
         }
@@ -555,14 +387,14 @@ struct Check<'a> {
 
 impl<'a> Check<'a> {
     fn new(db: &Path, ops: &'a [Value], server: &SmtpServer) -> Check<'a> {
-        let conn = Connection::open(db).expect("open");
+        let conn = consent_testkit::sample::open(db);
         conn.busy_timeout(Duration::from_secs(10))
             .expect("busy timeout");
-        consent_extension::register(&conn).expect("register");
-        let events = query(
+        let events = sql::rows(
             &conn,
             "SELECT id, customer_id, request_id, from_status, to_status, actor, detail \
              FROM consent_event ORDER BY id",
+            [],
             |r| {
                 Ok(Event {
                     id: r.get(0)?,
@@ -575,9 +407,10 @@ impl<'a> Check<'a> {
                 })
             },
         );
-        let requests = query(
+        let requests = sql::rows(
             &conn,
             "SELECT id, status, channel, page_id FROM consent_request",
+            [],
             |r| {
                 Ok((
                     r.get(0)?,
@@ -591,9 +424,10 @@ impl<'a> Check<'a> {
         )
         .into_iter()
         .collect();
-        let statuses = query(
+        let statuses = sql::rows(
             &conn,
             "SELECT customer_id, status FROM consent_overview",
+            [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .into_iter()
@@ -603,8 +437,8 @@ impl<'a> Check<'a> {
             .iter()
             .map(|record| {
                 let path = record["eml"].as_str().expect("eml path");
-                let eml = std::fs::read_to_string(path).expect("read message");
-                message_request(&eml).unwrap_or_else(|| panic!("no consent Message-ID in {path}"))
+                consent_message_id(&message_id_of(Path::new(path)))
+                    .unwrap_or_else(|| panic!("no consent Message-ID in {path}"))
             })
             .collect();
         Check {
@@ -619,17 +453,11 @@ impl<'a> Check<'a> {
 
     fn database(&self, journal: &str) -> Vec<String> {
         let mut problems = Vec::new();
-        let integrity: String = self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .expect("integrity_check");
+        let integrity = sql::text(&self.conn, "PRAGMA integrity_check");
         if integrity != "ok" {
             problems.push(format!("integrity_check: {integrity}"));
         }
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .expect("journal_mode");
+        let mode = sql::text(&self.conn, "PRAGMA journal_mode");
         if mode != journal {
             problems.push(format!(
                 "the journal mode is {mode}; the billing application chose {journal}"
@@ -757,7 +585,7 @@ impl<'a> Check<'a> {
     fn billing_rows(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let rows: BTreeMap<i64, Option<String>> =
-            query(&self.conn, "SELECT id, address FROM customers", |r| {
+            sql::rows(&self.conn, "SELECT id, address FROM customers", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .into_iter()
@@ -871,30 +699,4 @@ impl<'a> Check<'a> {
         }
         problems
     }
-}
-
-fn query<T>(
-    conn: &Connection,
-    sql: &str,
-    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> Vec<T> {
-    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let rows = stmt
-        .query_map([], row)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .collect::<Result<Vec<T>, _>>()
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    rows
-}
-
-/// The request id and page id of `Message-ID: <consent-{id}-{page}@domain>`.
-fn message_request(eml: &str) -> Option<(i64, String)> {
-    let line = eml
-        .lines()
-        .take_while(|l| !l.is_empty())
-        .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))?;
-    let rest = line.split_once("<consent-")?.1;
-    let (request, rest) = rest.split_once('-')?;
-    let page = rest.split_once('@')?.0;
-    Some((request.parse().ok()?, page.to_owned()))
 }

@@ -14,8 +14,6 @@
 //! At the end, one run without a kill: no request is left queued, and every
 //! decision in the inbox has been applied.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -24,31 +22,19 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use consent_portal::collector::{Decision, Inbox};
+use consent_testkit::billing::Register;
+use consent_testkit::press::token_of;
+use consent_testkit::rng::Rng;
+use consent_testkit::smtp::SmtpServer;
+use consent_testkit::world::smtp_email;
+use consent_testkit::{require, sql, Tool};
 use rusqlite::Connection;
-use support::billing::{self, accepted_messages, Register};
-use support::smtp::{smtp_server_available, SmtpServer};
 
 const SEED: u64 = 0x5eed_c0de_2026_1129;
 /// Customers queued at the start, and added whenever little is left to do.
 const FIRST_BATCH: usize = 2000;
 const LATER_BATCH: usize = 500;
 const STEPS: [&str; 5] = ["collecting", "applying", "expiring", "rendering", "sending"];
-
-/// xorshift64*: enough randomness for kill times, the same every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// How one run ended.
 enum Ended {
@@ -122,8 +108,7 @@ fn add_customers(conn: &Connection, n: usize) {
         [n as i64],
     )
     .expect("add customers");
-    conn.query_row("SELECT consent_queue_all()", [], |_| Ok(()))
-        .expect("queue");
+    sql::call(conn, "SELECT consent_queue_all()");
 }
 
 /// Customers decide on up to `n` sent requests that have no decision yet:
@@ -135,26 +120,21 @@ fn decide(
     rng: &mut Rng,
     n: usize,
 ) {
-    let conn = register.conn();
-    let mut stmt = conn
-        .prepare("SELECT customer_id, id, page_id FROM consent_request WHERE status = 'sent'")
-        .expect("prepare");
-    let sent: Vec<(i64, i64, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .expect("sent")
-        .map(|r| r.expect("row"))
-        .filter(|(customer, _, _)| !decided.contains_key(customer))
-        .take(n)
-        .collect();
+    let sent: Vec<(i64, i64, String)> = sql::rows(
+        &register.conn(),
+        "SELECT customer_id, id, page_id FROM consent_request WHERE status = 'sent'",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .into_iter()
+    .filter(|(customer, _, _)| !decided.contains_key(customer))
+    .take(n)
+    .collect();
     for (customer, request, page_id) in sent {
         let html =
             std::fs::read_to_string(register.dir.join("site/c").join(format!("{page_id}.html")))
                 .expect("the page of a sent request");
-        let token = html
-            .split("name=\"token\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .expect("token on the page");
+        let token = token_of(&html);
         let decision = if rng.below(4) == 0 {
             Decision::Decline
         } else {
@@ -164,7 +144,7 @@ fn decide(
             .record(
                 request,
                 decision,
-                token,
+                &token,
                 &consent_extension::time::format(consent_extension::time::now()),
             )
             .expect("store a decision");
@@ -175,7 +155,7 @@ fn decide(
 /// What the server accepted: Message-IDs per request id.
 fn accepted(server: &SmtpServer) -> BTreeMap<i64, Vec<String>> {
     let mut by_request: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for (request, id) in accepted_messages(server) {
+    for (request, id) in server.accepted_requests() {
         by_request.entry(request).or_default().push(id);
     }
     by_request
@@ -191,21 +171,14 @@ fn check_after(
 ) {
     assert_eq!(register.integrity(), "ok", "register after {kills} kills");
     let inbox = Connection::open(inbox_path).expect("inbox");
-    let ok: String = inbox
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("inbox integrity");
+    let ok = sql::text(&inbox, "PRAGMA integrity_check");
     assert_eq!(ok, "ok", "inbox after {kills} kills");
 
     let accepted = accepted(server);
-    let conn = register.conn();
-    let mut stmt = conn
-        .prepare("SELECT id FROM consent_request WHERE sent_at IS NOT NULL")
-        .expect("prepare");
-    let marked: Vec<i64> = stmt
-        .query_map([], |r| r.get(0))
-        .expect("sent requests")
-        .map(|r| r.expect("row"))
-        .collect();
+    let marked: Vec<i64> = sql::column(
+        &register.conn(),
+        "SELECT id FROM consent_request WHERE sent_at IS NOT NULL",
+    );
     for request in &marked {
         assert!(
             accepted.contains_key(request),
@@ -238,24 +211,20 @@ fn with_three_connections_a_kill_resends_at_most_one_message_per_connection() {
 }
 
 fn killed_again_and_again(name: &str, connections: usize, kills_wanted: usize, seed: u64) {
-    if !smtp_server_available() {
+    if !require(&[Tool::Aiosmtpd]) {
         return;
     }
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("crash-{name}"));
-    let out = base.join("smtp");
-    let _ = std::fs::remove_dir_all(&base);
-    std::fs::create_dir_all(&out).expect("server dir");
-    let server = SmtpServer::start(&out, &["--max-seconds", "900"]);
+    let server = SmtpServer::start(&["--max-seconds", "900"]);
     let register = Register::create(
-        &base.join("register"),
+        &format!("crash-{name}"),
         FIRST_BATCH,
         0,
-        &billing::smtp_section(server.port, connections, 10),
+        &smtp_email(server.port, connections, Some(10)),
         &[],
     );
     let inbox_path = register.dir.join("consent-inbox.db");
     let inbox = Inbox::open_existing(&inbox_path).expect("inbox");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::from_state(seed);
     let mut decided = BTreeMap::new();
     let (mut kills, mut runs, mut finished_runs) = (0, 0, 0);
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
@@ -265,14 +234,10 @@ fn killed_again_and_again(name: &str, connections: usize, kills_wanted: usize, s
         runs += 1;
         assert!(runs < 400, "{kills} kills in {runs} runs");
         // Keep work waiting: messages to send, decisions to apply.
-        let queued: i64 = register
-            .conn()
-            .query_row(
-                "SELECT count(*) FROM consent_request WHERE status = 'queued'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("count");
+        let queued = sql::int(
+            &register.conn(),
+            "SELECT count(*) FROM consent_request WHERE status = 'queued'",
+        );
         if queued < 100 {
             add_customers(&register.conn(), LATER_BATCH);
         }
@@ -311,13 +276,10 @@ fn killed_again_and_again(name: &str, connections: usize, kills_wanted: usize, s
     }
     check_after(&register, &inbox_path, &server, kills, connections);
     let conn = register.conn();
-    let stuck: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM consent_request WHERE status = 'queued'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
+    let stuck = sql::int(
+        &conn,
+        "SELECT count(*) FROM consent_request WHERE status = 'queued'",
+    );
     assert_eq!(stuck, 0, "requests still queued after a clean run");
     for (customer, (request, decision)) in &decided {
         let (status, current): (String, i64) = conn
@@ -337,9 +299,7 @@ fn killed_again_and_again(name: &str, connections: usize, kills_wanted: usize, s
             "customer {customer}'s decision in the inbox was not applied"
         );
     }
-    let requests: i64 = conn
-        .query_row("SELECT count(*) FROM consent_request", [], |r| r.get(0))
-        .expect("count");
+    let requests = sql::int(&conn, "SELECT count(*) FROM consent_request");
     let accepted = accepted(&server);
     let extra: usize = accepted.values().map(|ids| ids.len() - 1).sum();
     eprintln!(
@@ -349,5 +309,4 @@ fn killed_again_and_again(name: &str, connections: usize, kills_wanted: usize, s
         accepted.len(),
         decided.len()
     );
-    let _ = std::fs::remove_dir_all(&base);
 }

@@ -4,15 +4,20 @@
 //! targets' fixed key signs.
 //!
 //! Needs `cargo fuzz` (`cargo install cargo-fuzz --locked`); skipped without
-//! it, except under CI (`CI=true`), where that is a failure. The fuzz build
+//! it (a note and a line in the skip list, see consent_testkit::skip),
+//! except under CI (`CI=true`), where that is a failure. The fuzz build
 //! goes to portal/fuzz/target and takes minutes the first time; only the
 //! fuzzing is bounded: `CONSENT_FUZZ_SECONDS` per target (default 20).
 //! `CONSENT_FUZZ_WRITE_SEEDS=1` rewrites the seed corpus.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::Instant;
+
+use consent_testkit::host::output_text as text;
+use consent_testkit::tools::cargo;
+use consent_testkit::{require, Tool};
 
 // The fixed key pair and the seeds, as the fuzz targets have them.
 #[allow(dead_code)]
@@ -32,8 +37,7 @@ static FUZZING: Mutex<()> = Mutex::new(());
 /// `cargo fuzz` with the toolchain's nightly features unlocked, building
 /// into portal/fuzz/target whatever target dir the outer cargo uses.
 fn cargo_fuzz() -> Command {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut command = Command::new(cargo);
+    let mut command = Command::new(cargo());
     command
         .arg("fuzz")
         .current_dir(fuzz_dir())
@@ -44,22 +48,6 @@ fn cargo_fuzz() -> Command {
     command
 }
 
-/// Whether `cargo fuzz` is installed; prints why not. Fails under CI.
-fn cargo_fuzz_available() -> bool {
-    let ok = cargo_fuzz()
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        let why = "cargo fuzz is not installed: install with cargo install cargo-fuzz --locked";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
-        eprintln!("skipped: {why}");
-    }
-    ok
-}
-
 fn seconds() -> u64 {
     match std::env::var("CONSENT_FUZZ_SECONDS") {
         Ok(s) => s
@@ -68,14 +56,6 @@ fn seconds() -> u64 {
             .unwrap_or_else(|_| panic!("CONSENT_FUZZ_SECONDS={s:?} is not a number of seconds")),
         Err(_) => DEFAULT_SECONDS,
     }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn tail(text: &str, lines: usize) -> String {
@@ -112,7 +92,7 @@ fn done_line(output: &str) -> Option<(u64, u64)> {
 
 fn fuzz(target: &str) {
     let _one_at_a_time = FUZZING.lock().unwrap_or_else(|e| e.into_inner());
-    if !cargo_fuzz_available() {
+    if !require(&[Tool::CargoFuzz]) {
         return;
     }
     let seconds = seconds();

@@ -27,8 +27,7 @@
 import { createRequire } from 'node:module';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
+import { httpUrl, keepToOrigin, launch, newContext, runScript } from './chromium.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -57,14 +56,7 @@ function parseArgs(argv) {
     } else if (arg.startsWith('-')) {
       usage(`unknown option ${arg}`);
     } else {
-      let url;
-      try {
-        url = new URL(arg);
-      } catch {
-        usage(`not a URL: ${arg}`);
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') usage(`not an http URL: ${arg}`);
-      urls.push(url);
+      urls.push(httpUrl(arg, usage));
     }
   }
   if (!out) usage('missing --out DIR');
@@ -94,31 +86,14 @@ async function checkAtWidth(browser, url, viewport, out, axeSource) {
   const requests = [];
   const foreign = [];
   const consoleErrors = [];
-  const context = await browser.newContext({
-    viewport,
-    deviceScaleFactor: 1,
-    locale: 'sv-SE',
-    serviceWorkers: 'block',
-  });
+  const context = await newContext(browser, viewport);
   try {
     await context.addInitScript(recordCspViolations);
     // Everything the page asks for is recorded; nothing may leave for
     // another origin, so such requests are aborted here and reported.
-    await context.route('**/*', (route) => {
-      const request = route.request();
-      const target = request.url();
-      let origin = null;
-      try {
-        origin = new URL(target).origin;
-      } catch {
-        // data: and similar URLs have no origin of their own.
-      }
-      requests.push(`${request.method()} ${target}`);
-      if (origin !== null && origin !== 'null' && origin !== url.origin) {
-        foreign.push(`${request.method()} ${target}`);
-        return route.abort('blockedbyclient');
-      }
-      return route.continue();
+    await keepToOrigin(context, url.origin, {
+      onRequest: (line) => requests.push(line),
+      onForeign: (line) => foreign.push(line),
     });
     const page = await context.newPage();
     page.on('console', (msg) => {
@@ -228,18 +203,7 @@ async function main() {
   await mkdir(out, { recursive: true });
   const axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
 
-  let browser;
-  try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 30000,
-    });
-  } catch (err) {
-    process.stderr.write(`check_page: cannot start Chromium at ${CHROMIUM}: ${err.message}\n`);
-    process.exit(2);
-  }
+  const browser = await launch('check_page');
 
   const summary = {
     chromium: browser.version(),
@@ -286,13 +250,4 @@ async function main() {
   }
 }
 
-const timer = setTimeout(() => {
-  process.stderr.write(`check_page: gave up after ${TIMEOUT_MS} ms\n`);
-  process.exit(2);
-}, TIMEOUT_MS);
-timer.unref();
-
-main().catch((err) => {
-  process.stderr.write(`check_page: ${err.stack || err}\n`);
-  process.exit(2);
-});
+runScript('check_page', main, TIMEOUT_MS, 2);

@@ -26,8 +26,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
+import { httpUrl, keepToOrigin, launch, newContext, runScript } from './chromium.mjs';
 
 const TIMEOUT_MS = Number(process.env.PRESS_TIMEOUT_MS || 60000);
 const STEP_TIMEOUT_MS = 20000;
@@ -46,13 +45,7 @@ function fail(message) {
 function parseArgs(argv) {
   if (argv.length !== 3) usage(`expected 3 arguments, got ${argv.length}`);
   const [href, button, out] = argv;
-  let url;
-  try {
-    url = new URL(href);
-  } catch {
-    usage(`not a URL: ${href}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') usage(`not an http URL: ${href}`);
+  const url = httpUrl(href, usage);
   if (button.trim() === '') usage('the button text is empty');
   if (!out.toLowerCase().endsWith('.png')) usage(`the screenshot must be a .png file: ${out}`);
   return { url, button, out };
@@ -60,28 +53,9 @@ function parseArgs(argv) {
 
 async function press(browser, url, buttonText, out) {
   const blocked = [];
-  const context = await browser.newContext({
-    viewport: VIEWPORT,
-    deviceScaleFactor: 1,
-    locale: 'sv-SE',
-    serviceWorkers: 'block',
-  });
+  const context = await newContext(browser, VIEWPORT);
   try {
-    await context.route('**/*', (route) => {
-      const request = route.request();
-      const target = request.url();
-      let origin = null;
-      try {
-        origin = new URL(target).origin;
-      } catch {
-        // data: and similar URLs have no origin of their own.
-      }
-      if (origin !== null && origin !== 'null' && origin !== url.origin) {
-        blocked.push(`${request.method()} ${target}`);
-        return route.abort('blockedbyclient');
-      }
-      return route.continue();
-    });
+    await keepToOrigin(context, url.origin, { onForeign: (line) => blocked.push(line) });
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
 
@@ -141,18 +115,7 @@ async function press(browser, url, buttonText, out) {
 
 async function main() {
   const { url, button, out } = parseArgs(process.argv.slice(2));
-  let browser;
-  try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 30000,
-    });
-  } catch (err) {
-    process.stderr.write(`press: cannot start Chromium at ${CHROMIUM}: ${err.message}\n`);
-    process.exit(2);
-  }
+  const browser = await launch('press');
   try {
     const { result, problems } = await press(browser, url, button, out);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -171,13 +134,4 @@ async function main() {
   }
 }
 
-const timer = setTimeout(() => {
-  process.stderr.write(`press: gave up after ${TIMEOUT_MS} ms\n`);
-  process.exit(1);
-}, TIMEOUT_MS);
-timer.unref();
-
-main().catch((err) => {
-  process.stderr.write(`press: ${err.stack || err}\n`);
-  process.exit(2);
-});
+runScript('press', main, TIMEOUT_MS, 1);

@@ -1,0 +1,257 @@
+//! The real tools the tests drive, found once per test program.
+//!
+//! A test names what it needs and returns when [`require`] says no:
+//!
+//! ```text
+//! if !require(&[Tool::Sqlite3Shell]) {
+//!     return;
+//! }
+//! ```
+//!
+//! [`require`] goes through [`crate::skip::skip`]: the note on stderr, the
+//! line in the skip list, or the failure under `CI=true`.
+//! `scripts/setup-test-tools.sh` installs every one of them.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use crate::scratch::{repo_root, Scratch};
+use crate::skip::skip;
+
+/// Debian's python3, whose sqlite3 module can load extensions (the pyenv
+/// python3 first on PATH cannot).
+pub const PYTHON_THAT_LOADS_EXTENSIONS: &str = "/usr/bin/python3";
+
+/// The interpreter that runs the SMTP test server: the python3 first on
+/// PATH (the one pip installs aiosmtpd into), or `CONSENT_TEST_PYTHON`.
+pub fn smtp_python() -> String {
+    std::env::var("CONSENT_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+/// The Chromium the browser scripts start: `CHROMIUM_PATH`, default
+/// Debian's `/usr/bin/chromium`.
+pub fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// `tests/browser`: the browser scripts and their npm packages.
+pub fn browser_dir() -> PathBuf {
+    repo_root().join("tests").join("browser")
+}
+
+/// The Nu Html Checker, from tests/browser's npm packages.
+pub fn vnu_jar() -> PathBuf {
+    browser_dir().join("node_modules/vnu-jar/build/dist/vnu.jar")
+}
+
+/// The cargo that runs the tests (`CARGO`), for `cargo fuzz`.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// A tool some tests cannot do without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// Debian's `sqlite3` shell, first on PATH.
+    Sqlite3Shell,
+    /// [`PYTHON_THAT_LOADS_EXTENSIONS`].
+    DebianPython,
+    /// A C compiler (`cc`) with SQLite's headers, for the stand-in hosts.
+    CCompiler,
+    /// aiosmtpd on [`smtp_python`], for tests/smtp/smtp_server.py.
+    Aiosmtpd,
+    /// Chromium, Node.js, python3 (to serve pages) and tests/browser's npm
+    /// packages.
+    Browser,
+    /// Java and the Nu Html Checker's jar.
+    HtmlChecker,
+    /// `cargo fuzz`.
+    CargoFuzz,
+}
+
+const ALL: [Tool; 7] = [
+    Tool::Sqlite3Shell,
+    Tool::DebianPython,
+    Tool::CCompiler,
+    Tool::Aiosmtpd,
+    Tool::Browser,
+    Tool::HtmlChecker,
+    Tool::CargoFuzz,
+];
+
+/// What is missing and the command that installs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    pub what: String,
+    pub fix: String,
+}
+
+impl Tool {
+    /// Why the tool is not usable here, or None; looked at once per test
+    /// program.
+    pub fn missing(self) -> Option<&'static Missing> {
+        static FOUND: [OnceLock<Option<Missing>>; ALL.len()] =
+            [const { OnceLock::new() }; ALL.len()];
+        let index = ALL
+            .iter()
+            .position(|t| *t == self)
+            .expect("every tool is in ALL");
+        FOUND[index].get_or_init(|| self.probe()).as_ref()
+    }
+
+    fn probe(self) -> Option<Missing> {
+        let missing = |what: String, fix: &str| {
+            Some(Missing {
+                what,
+                fix: fix.to_owned(),
+            })
+        };
+        match self {
+            Tool::Sqlite3Shell => match runs("sqlite3", &["-version"]) {
+                Ok(()) => None,
+                Err(why) => missing(
+                    format!("the sqlite3 shell ({why})"),
+                    "apt-get install sqlite3",
+                ),
+            },
+            Tool::DebianPython => {
+                let check = "import sqlite3, sys; \
+                     sys.exit(0 if hasattr(sqlite3.Connection, 'enable_load_extension') else 3)";
+                match runs(PYTHON_THAT_LOADS_EXTENSIONS, &["-c", check]) {
+                    Ok(()) => None,
+                    Err(why) => missing(
+                        format!(
+                            "{PYTHON_THAT_LOADS_EXTENSIONS} with a sqlite3 module that can \
+                             load extensions ({why})"
+                        ),
+                        "apt-get install python3",
+                    ),
+                }
+            }
+            Tool::CCompiler => match compiles_against_sqlite() {
+                Ok(()) => None,
+                Err(why) => missing(
+                    format!("a C compiler with SQLite's headers ({why})"),
+                    "apt-get install gcc libsqlite3-dev",
+                ),
+            },
+            Tool::Aiosmtpd => match runs(&smtp_python(), &["-c", "import aiosmtpd"]) {
+                Ok(()) => None,
+                Err(why) => missing(
+                    format!("aiosmtpd on {} ({why})", smtp_python()),
+                    "python3 -m pip install --require-hashes -r tests/smtp/requirements.txt",
+                ),
+            },
+            Tool::Browser => {
+                let chromium = chromium();
+                if !chromium.is_file() {
+                    return missing(
+                        format!("Chromium at {}", chromium.display()),
+                        "apt-get install chromium chromium-driver",
+                    );
+                }
+                if let Err(why) = runs("node", &["--version"]) {
+                    return missing(format!("Node.js ({why})"), "install Node.js 20 or newer");
+                }
+                if let Err(why) = runs("python3", &["--version"]) {
+                    return missing(
+                        format!("python3 on PATH, which serves the pages ({why})"),
+                        "apt-get install python3",
+                    );
+                }
+                let modules = browser_dir().join("node_modules");
+                for needed in ["playwright-core/package.json", "axe-core/axe.min.js"] {
+                    if !modules.join(needed).is_file() {
+                        return missing(
+                            format!("{}", modules.join(needed).display()),
+                            "cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci",
+                        );
+                    }
+                }
+                None
+            }
+            Tool::HtmlChecker => {
+                if let Err(why) = runs("java", &["-version"]) {
+                    return missing(
+                        format!("java, which runs the Nu Html Checker ({why})"),
+                        "apt-get install default-jre-headless",
+                    );
+                }
+                if !vnu_jar().is_file() {
+                    return missing(
+                        format!("the Nu Html Checker, {}", vnu_jar().display()),
+                        "cd tests/browser && npm ci",
+                    );
+                }
+                None
+            }
+            Tool::CargoFuzz => {
+                let fuzz = Command::new(cargo())
+                    .args(["fuzz", "--version"])
+                    .env("RUSTC_BOOTSTRAP", "1")
+                    .stdin(Stdio::null())
+                    .output();
+                match fuzz {
+                    Ok(out) if out.status.success() => None,
+                    Ok(out) => missing(
+                        format!("cargo fuzz ({})", out.status),
+                        "cargo install cargo-fuzz --locked",
+                    ),
+                    Err(e) => missing(
+                        format!("cargo fuzz ({e})"),
+                        "cargo install cargo-fuzz --locked",
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// Whether every tool in `tools` is here. When one is not, the test is
+/// skipped (see [`crate::skip`]): the caller returns.
+#[track_caller]
+pub fn require(tools: &[Tool]) -> bool {
+    let missing: Vec<&Missing> = tools.iter().filter_map(|t| t.missing()).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let what: Vec<&str> = missing.iter().map(|m| m.what.as_str()).collect();
+    let fix: Vec<&str> = missing.iter().map(|m| m.fix.as_str()).collect();
+    skip(&what.join(" and "), &fix.join(", then "));
+    false
+}
+
+/// Runs `program args` and says why it failed.
+fn runs(program: &str, args: &[&str]) -> Result<(), String> {
+    match Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+    {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(format!(
+            "`{program}` exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => Err(format!("`{program}`: {e}")),
+    }
+}
+
+/// Compiles a program that includes SQLite's header and links libdl.
+fn compiles_against_sqlite() -> Result<(), String> {
+    let dir = Scratch::new("cc-probe");
+    let source = dir.join("probe.c");
+    std::fs::write(
+        &source,
+        "#include <sqlite3.h>\n#include <dlfcn.h>\nint main(void) { return SQLITE_OK; }\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let binary = dir.join("probe");
+    let binary = binary.to_string_lossy();
+    let source = source.to_string_lossy();
+    runs("cc", &["-o", &binary, &source, "-ldl"])
+}
