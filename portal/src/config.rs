@@ -88,12 +88,12 @@ pub struct Email {
     pub reply_to: Option<String>,
     #[serde(default)]
     pub transport: EmailTransport,
+    /// With `transport = "file"`: the folder the messages are written to.
+    pub file_dir: Option<PathBuf>,
     pub smtp_host: Option<String>,
     pub smtp_port: Option<u16>,
     #[serde(default)]
     pub tls: Tls,
-    /// With `transport = "file"`: the folder the messages are written to.
-    pub file_dir: Option<PathBuf>,
     /// SMTP connections used at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
@@ -133,6 +133,7 @@ pub struct Sms {
     pub from: String,
     #[serde(default)]
     pub transport: SmsTransport,
+    /// With `transport = "http"`: where the form is posted.
     pub gateway_url: Option<String>,
     /// With `transport = "file"`: the folder the messages are written to.
     pub file_dir: Option<PathBuf>,

@@ -257,7 +257,7 @@ fn keep_syncing(config: &Config, every: Duration) -> Result<()> {
             return Ok(());
         }
         let summary = super::sync::run_once(config, false, &quiet)?;
-        if summary.collected > 0 || summary.sent.sent_email + summary.sent.sent_sms > 0 {
+        if summary.decisions.collected > 0 || summary.sent.sent_email + summary.sent.sent_sms > 0 {
             print!("{}", sync::to_text(&summary));
         }
         let table = status_text(config)?;

@@ -9,14 +9,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use consent_extension::Language;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{FileTransport, Message, Transport as _};
 
 use super::smtp::{self, Target};
 use super::texts::EmailTexts;
 use super::{
-    is_loopback, output_dir, Channel, Credentials, ErrorClass, Outcomes, Problem, SendError,
+    is_loopback, output_dir, Channel, Credentials, ErrorClass, Job, Outcomes, Problem, SendError,
+    Texts,
 };
 use crate::config::{Email, EmailTransport, Tls};
 
@@ -41,21 +41,6 @@ pub struct EmailMessage {
     pub message_id: String,
 }
 
-/// What [`compose`] needs to know about one request.
-#[derive(Debug, Clone, Copy)]
-pub struct Compose<'a> {
-    pub language: Language,
-    pub business_name: &'a str,
-    /// The consent page: `<site url>/c/<page id>.html`.
-    pub link: &'a str,
-    pub expiry_days: i64,
-    pub request_id: i64,
-    pub page_id: &'a str,
-    /// The domain of `email.from` ([`Mailer::from_domain`]).
-    pub from_domain: &'a str,
-    pub to: &'a str,
-}
-
 /// The Message-ID of a request's e-mail: the same for every send of it.
 pub fn message_id(request_id: i64, page_id: &str, from_domain: &str) -> String {
     format!("<consent-{request_id}-{page_id}@{from_domain}>")
@@ -63,13 +48,14 @@ pub fn message_id(request_id: i64, page_id: &str, from_domain: &str) -> String {
 
 /// The e-mail asking for consent: who asks, the link, how long it is
 /// valid. No images, no tracking.
-pub fn compose(input: &Compose<'_>) -> EmailMessage {
-    let texts = EmailTexts::new(input.language, input.business_name, input.expiry_days);
+/// `from_domain` is the domain of `email.from` ([`Mailer::from_domain`]).
+pub fn compose(run: &Texts, job: &Job, from_domain: &str) -> EmailMessage {
+    let texts = EmailTexts::new(run.language, &run.business_name, run.expiry_days);
     let text = format!(
         "{}\n\n{}\n\n{}\n\n{}\n\n{}\n",
-        texts.greeting, texts.asks, input.link, texts.expiry, texts.why
+        texts.greeting, texts.asks, job.link, texts.expiry, texts.why
     );
-    let link = escape(input.link);
+    let link = escape(&job.link);
     let html = format!(
         "<!DOCTYPE html>\n\
          <html lang=\"{lang}\">\n\
@@ -96,12 +82,12 @@ pub fn compose(input: &Compose<'_>) -> EmailMessage {
         why = escape(&texts.why),
     );
     EmailMessage {
-        request_id: input.request_id,
-        to: input.to.to_owned(),
+        request_id: job.request_id,
+        to: job.to.clone(),
         subject: texts.subject,
         text,
         html,
-        message_id: message_id(input.request_id, input.page_id, input.from_domain),
+        message_id: message_id(job.request_id, &job.page_id, from_domain),
     }
 }
 
@@ -166,10 +152,6 @@ enum Transport {
     File(PathBuf),
 }
 
-fn setup(setting: &'static str, detail: impl Into<String>) -> SendError {
-    SendError::config(Channel::Email, setting, detail.into())
-}
-
 impl Mailer {
     /// From `[email]`, with the SMTP login (see [`super::Transports`]);
     /// `base_dir` resolves a relative `file_dir`.
@@ -180,7 +162,8 @@ impl Mailer {
     ) -> Result<Mailer, SendError> {
         let mailbox = |setting: &'static str, value: &str| {
             value.trim().parse::<Mailbox>().map_err(|e| {
-                setup(
+                SendError::config(
+                    Channel::Email,
                     setting,
                     format!("\"{value}\" is not an address like Name <name@example.se>: {e}"),
                 )
@@ -202,10 +185,15 @@ impl Mailer {
                     .clone()
                     .filter(|h| !h.trim().is_empty())
                     .ok_or_else(|| {
-                        setup("email.smtp_host", "is needed with transport = \"smtp\"")
+                        SendError::config(
+                            Channel::Email,
+                            "email.smtp_host",
+                            "is needed with transport = \"smtp\"",
+                        )
                     })?;
                 if config.tls == Tls::None && credentials.is_some() && !is_loopback(&host) {
-                    return Err(setup(
+                    return Err(SendError::config(
+                        Channel::Email,
                         "email.tls",
                         "is \"none\" but a login is set: it would go in clear; use \"starttls\" or \"tls\"",
                     ));
@@ -325,19 +313,22 @@ impl Mailer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use consent_extension::Language;
 
     #[test]
     fn html_escapes_everything_it_embeds() {
-        let message = compose(&Compose {
+        let texts = Texts {
             language: Language::En,
-            business_name: "Bröd & <Salt> \"AB\"",
-            link: "https://s.example.se/c/a\"b.html",
+            business_name: "Bröd & <Salt> \"AB\"".to_owned(),
             expiry_days: 7,
+        };
+        let job = Job {
             request_id: 1,
-            page_id: "p",
-            from_domain: "example.se",
-            to: "a@example.se",
-        });
+            page_id: "p".to_owned(),
+            to: "a@example.se".to_owned(),
+            link: "https://s.example.se/c/a\"b.html".to_owned(),
+        };
+        let message = compose(&texts, &job, "example.se");
         assert!(message
             .html
             .contains("Bröd &amp; &lt;Salt&gt; &quot;AB&quot;"));

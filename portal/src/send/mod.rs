@@ -146,7 +146,13 @@ impl SendError {
         }
     }
 
-    pub(crate) fn config(channel: Channel, setting: &'static str, detail: String) -> SendError {
+    /// A setting is missing or wrong; `setting` names it (`email.from`).
+    pub(crate) fn config(
+        channel: Channel,
+        setting: &'static str,
+        detail: impl Into<String>,
+    ) -> SendError {
+        let detail = detail.into();
         SendError::new(
             channel,
             ErrorClass::Setup,

@@ -163,10 +163,6 @@ impl fmt::Debug for SmsSender {
     }
 }
 
-fn setup(setting: &'static str, detail: impl Into<String>) -> SendError {
-    SendError::config(Channel::Sms, setting, detail.into())
-}
-
 impl SmsSender {
     /// From `[sms]`, with the gateway's login (see [`super::Transports`]);
     /// `base_dir` resolves a relative `file_dir`.
@@ -183,15 +179,20 @@ impl SmsSender {
             }
             SmsTransport::Http => {
                 let url = config.gateway_url.clone().ok_or_else(|| {
-                    setup("sms.gateway_url", "is needed with transport = \"http\"")
+                    SendError::config(
+                        Channel::Sms,
+                        "sms.gateway_url",
+                        "is needed with transport = \"http\"",
+                    )
                 })?;
-                let origin =
-                    crate::config::origin(&url).map_err(|m| setup("sms.gateway_url", m))?;
+                let origin = crate::config::origin(&url)
+                    .map_err(|m| SendError::config(Channel::Sms, "sms.gateway_url", m))?;
                 if credentials.is_some()
                     && origin.starts_with("http://")
                     && !is_loopback(origin_host(&origin))
                 {
-                    return Err(setup(
+                    return Err(SendError::config(
+                        Channel::Sms,
                         "sms.gateway_url",
                         "must start with https:// when credentials are set: they would go in clear",
                     ));
@@ -374,7 +375,8 @@ fn check_sender(from: &str) -> Result<(), SendError> {
     if valid {
         Ok(())
     } else {
-        Err(setup(
+        Err(SendError::config(
+            Channel::Sms,
             "sms.from",
             format!("\"{from}\" must be at most 11 letters A-Z and digits, or a number like +46701234567"),
         ))

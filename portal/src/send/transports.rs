@@ -2,7 +2,7 @@
 //! e-mail over SMTP or into `.eml` files, SMS through an HTTP gateway or
 //! into JSON files. A section left out means that channel is not used.
 
-use super::email::{self, Compose, Mailer};
+use super::email::{self, Mailer};
 use super::sms::{self, SmsSender};
 use super::{Channel, Credentials, Job, Outcomes, SendError, Texts};
 use crate::config::Config;
@@ -50,18 +50,9 @@ impl Transports {
             return;
         };
         let from_domain = mailer.from_domain().to_owned();
-        let messages = jobs.iter().map(|job| {
-            email::compose(&Compose {
-                language: texts.language,
-                business_name: &texts.business_name,
-                link: &job.link,
-                expiry_days: texts.expiry_days,
-                request_id: job.request_id,
-                page_id: &job.page_id,
-                from_domain: &from_domain,
-                to: &job.to,
-            })
-        });
+        let messages = jobs
+            .iter()
+            .map(|job| email::compose(texts, job, &from_domain));
         mailer.send_all(messages, outcomes);
     }
 

@@ -41,6 +41,16 @@ pub struct Applied {
     pub refused: Vec<Refusal>,
 }
 
+impl Applied {
+    /// Adds another source's decisions to these.
+    pub fn add(&mut self, other: Applied) {
+        self.collected += other.collected;
+        self.approved += other.approved;
+        self.declined += other.declined;
+        self.refused.extend(other.refused);
+    }
+}
+
 /// The register refused a read or write while decisions were applied.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -28,7 +28,7 @@ use crate::config::Config;
 use crate::send::Transports;
 use crate::token::{Signer, Verifier};
 
-pub use apply::Refusal;
+pub use apply::{Applied, Refusal};
 pub use send::Sent;
 pub use summary::to_text;
 
@@ -52,11 +52,10 @@ pub struct Run<'a> {
 /// What one run did, for the terminal or as JSON.
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
+    /// The decisions of every source, together.
+    #[serde(flatten)]
+    pub decisions: Applied,
     pub dry_run: bool,
-    pub collected: usize,
-    pub approved: usize,
-    pub declined: usize,
-    pub refused: Vec<Refusal>,
     /// Decision sources that could not be read, with the reason.
     pub source_errors: Vec<String>,
     /// None when expiry was skipped (a source could not be read).
@@ -121,10 +120,7 @@ impl Run<'_> {
             };
             self.progress.start("applying", batch.len() as u64);
             let applied = apply::apply(self.conn, &source, &batch, self.verifier, self.dry_run)?;
-            summary.collected += applied.collected;
-            summary.approved += applied.approved;
-            summary.declined += applied.declined;
-            summary.refused.extend(applied.refused);
+            summary.decisions.add(applied);
         }
 
         if summary.source_errors.is_empty() {

@@ -11,12 +11,12 @@ pub fn to_text(summary: &Summary) -> String {
     }
     out.push_str(&format!(
         "decisions: {} collected, {} approved, {} declined, {} refused\n",
-        summary.collected,
-        summary.approved,
-        summary.declined,
-        summary.refused.len()
+        summary.decisions.collected,
+        summary.decisions.approved,
+        summary.decisions.declined,
+        summary.decisions.refused.len()
     ));
-    for r in &summary.refused {
+    for r in &summary.decisions.refused {
         out.push_str(&format!(
             "  refused (request {}, from {}): {}\n",
             r.request_id, r.source, r.reason

@@ -114,7 +114,11 @@ const PAYLOAD_LEN: usize = 66;
 
 fn assert_refusals(summary: &sync::Summary, expected: &[(i64, &str)]) {
     let text = sync::to_text(summary);
-    assert_eq!(summary.refused.len(), expected.len(), "refusals:\n{text}");
+    assert_eq!(
+        summary.decisions.refused.len(),
+        expected.len(),
+        "refusals:\n{text}"
+    );
     assert!(
         text.contains(&format!("{} refused", expected.len())),
         "{text}"
@@ -122,6 +126,7 @@ fn assert_refusals(summary: &sync::Summary, expected: &[(i64, &str)]) {
     for (request_id, reason) in expected {
         assert!(
             summary
+                .decisions
                 .refused
                 .iter()
                 .any(|r| r.request_id == *request_id && r.reason.contains(reason)),
@@ -134,7 +139,11 @@ fn assert_refusals(summary: &sync::Summary, expected: &[(i64, &str)]) {
             "{line}...{reason} not shown in:\n{text}"
         );
     }
-    assert_eq!((summary.approved, summary.declined), (0, 0), "{text}");
+    assert_eq!(
+        (summary.decisions.approved, summary.decisions.declined),
+        (0, 0),
+        "{text}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -173,11 +182,16 @@ fn a_page_token_altered_in_any_byte_is_refused_by_the_collector_and_changes_noth
     assert!(refused > 260);
     assert_eq!(w.stored(), 0, "a refused decision was stored");
     let summary = w.sync(w.t0 + 120);
-    assert_eq!(summary.collected, 0, "{}", sync::to_text(&summary));
+    assert_eq!(
+        summary.decisions.collected,
+        0,
+        "{}",
+        sync::to_text(&summary)
+    );
     assert_eq!(record_of(&w, 1), before, "the register changed");
     // The genuine token still works: the refusals were for the alterations.
     assert_eq!(w.press(&genuine, "approve"), 303);
-    assert_eq!(w.sync(w.t0 + 180).approved, 1);
+    assert_eq!(w.sync(w.t0 + 180).decisions.approved, 1);
     assert_eq!(w.status(1), "approved");
 }
 
@@ -222,7 +236,7 @@ fn one_customers_token_presented_for_another_is_refused_at_the_collector() {
         }
     }
     assert_eq!(w.stored(), 0);
-    assert_eq!(w.sync(w.t0 + 120).collected, 0);
+    assert_eq!(w.sync(w.t0 + 120).decisions.collected, 0);
     assert_eq!([record_of(&w, 1), record_of(&w, 2)], records);
 }
 
@@ -280,7 +294,12 @@ fn forged_inbox_rows_are_refused_by_sync_and_reported() {
     forge_inbox_row(&w, req_d, "decline", &token_from(&d), now);
 
     let summary = w.sync(now + 60);
-    assert_eq!(summary.collected, 6, "{}", sync::to_text(&summary));
+    assert_eq!(
+        summary.decisions.collected,
+        6,
+        "{}",
+        sync::to_text(&summary)
+    );
     assert_refusals(
         &summary,
         &[
@@ -310,7 +329,7 @@ fn replays_after_revoke_expiry_or_requeue_are_refused_and_reported() {
     // decline and an approve, so that the inbox takes both), does not
     // approve her again.
     assert_eq!(w.press(&anna, "approve"), 303);
-    assert_eq!(w.sync(w.t0 + 120).approved, 1);
+    assert_eq!(w.sync(w.t0 + 120).decisions.approved, 1);
     w.sql(&format!(
         "SELECT consent_revoke(1, 'clerk', {})",
         w.t0 + 130
@@ -344,7 +363,12 @@ fn replays_after_revoke_expiry_or_requeue_are_refused_and_reported() {
     assert_eq!(w.press(&bo, "approve"), 303);
     assert_eq!(w.press(&cia, "decline"), 303);
     let summary = w.sync(w.t0 + 60 + 7 * DAY + 60);
-    assert_eq!(summary.collected, 4, "{}", sync::to_text(&summary));
+    assert_eq!(
+        summary.decisions.collected,
+        4,
+        "{}",
+        sync::to_text(&summary)
+    );
     assert_refusals(
         &summary,
         &[
@@ -396,7 +420,7 @@ fn no_method_but_post_decides_and_the_register_is_unchanged() {
         }
     }
     assert_eq!(w.stored(), 0, "a request other than POST stored a decision");
-    assert_eq!(w.sync(w.t0 + 120).collected, 0);
+    assert_eq!(w.sync(w.t0 + 120).decisions.collected, 0);
     assert_eq!(record_of(&w, 1), before);
 }
 

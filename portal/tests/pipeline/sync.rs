@@ -67,7 +67,11 @@ fn queue_send_decide_and_collect() {
     assert_eq!(w.press(&w.token(2), "decline"), 303);
     let second = w.sync(T0 + 120);
     assert_eq!(
-        (second.collected, second.approved, second.declined),
+        (
+            second.decisions.collected,
+            second.decisions.approved,
+            second.decisions.declined
+        ),
         (2, 1, 1),
         "{}",
         sync::to_text(&second)
@@ -92,7 +96,7 @@ fn queue_send_decide_and_collect() {
     assert_eq!(w.press(&anna, "approve"), 303);
     let third = w.sync(T0 + 180);
     assert_eq!(
-        (third.collected, third.approved),
+        (third.decisions.collected, third.decisions.approved),
         (0, 0),
         "{}",
         sync::to_text(&third)
@@ -106,7 +110,7 @@ fn queue_send_decide_and_collect() {
         w.press(&String::from_utf8(tampered).expect("ascii"), "approve"),
         400
     );
-    assert_eq!(w.sync(T0 + 240).collected, 0);
+    assert_eq!(w.sync(T0 + 240).decisions.collected, 0);
     assert_eq!(w.status(3), "sent");
 
     // Expiry: Cia never answers; at day 8 she is denied.
@@ -138,9 +142,9 @@ fn stale_and_changed_minds() {
     w.sql(&format!("SELECT consent_queue(1, {})", T0 + 110));
     assert_eq!(w.press(&old, "approve"), 303);
     let summary = w.sync(T0 + 200);
-    assert_eq!(summary.approved, 0);
+    assert_eq!(summary.decisions.approved, 0);
     assert!(
-        summary.refused.iter().any(|r| r
+        summary.decisions.refused.iter().any(|r| r
             .reason
             .contains("no longer the customer's current request")),
         "{}",
@@ -159,7 +163,7 @@ fn stale_and_changed_minds() {
     assert_eq!(w.press(&cia, "decline"), 303);
     let summary = w.sync(T0 + 300);
     assert_eq!(
-        (summary.approved, summary.declined),
+        (summary.decisions.approved, summary.decisions.declined),
         (0, 1),
         "{}",
         sync::to_text(&summary)

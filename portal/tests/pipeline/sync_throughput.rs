@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use consent_extension::Language;
 use consent_portal::config::Config;
-use consent_portal::send::email::{compose, Compose, Mailer};
+use consent_portal::send::email::{compose, Mailer};
+use consent_portal::send::{Job, Texts};
 use consent_testkit::billing::{portal_program, Register};
 use consent_testkit::smtp::{SmtpServer, THROUGHPUT_CASES};
 use consent_testkit::world::smtp_email;
@@ -44,16 +45,18 @@ fn recording_each_send_against_the_mailer_alone() {
         .expect("mailer");
         let messages: Vec<_> = (1..=count as i64)
             .map(|id| {
-                compose(&Compose {
+                let texts = Texts {
                     language: Language::Sv,
-                    business_name: "Dahls Rör AB",
-                    link: &format!("https://samtycke.example.se/c/Page{id}.html"),
+                    business_name: "Dahls Rör AB".to_owned(),
                     expiry_days: 7,
+                };
+                let job = Job {
                     request_id: id,
-                    page_id: &format!("Page{id}"),
-                    from_domain: "example.se",
-                    to: &format!("kund{id}@example.se"),
-                })
+                    page_id: format!("Page{id}"),
+                    to: format!("kund{id}@example.se"),
+                    link: format!("https://samtycke.example.se/c/Page{id}.html"),
+                };
+                compose(&texts, &job, "example.se")
             })
             .collect();
         let started = Instant::now();

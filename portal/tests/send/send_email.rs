@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use consent_extension::Language;
 use consent_portal::config::{Email, EmailTransport, Tls};
-use consent_portal::send::email::{compose, Compose, EmailMessage, Mailer, Summary};
-use consent_portal::send::{Channel, Credentials, ErrorClass, SendError};
+use consent_portal::send::email::{compose, EmailMessage, Mailer, Summary};
+use consent_portal::send::{Channel, Credentials, ErrorClass, Job, SendError, Texts};
 use consent_testkit::smtp::{SmtpServer, THROUGHPUT_CASES};
 use consent_testkit::tools::smtp_python as python;
 use consent_testkit::{repo_root, require, Scratch, Tool};
@@ -78,16 +78,18 @@ fn smtp_config(port: u16, tls: Tls, concurrency: usize, timeout_seconds: u64) ->
 }
 
 fn message(id: i64, to: &str, language: Language) -> EmailMessage {
-    compose(&Compose {
+    let texts = Texts {
         language,
-        business_name: BUSINESS,
-        link: &format!("https://s.example.se/c/Page{id}.html"),
+        business_name: BUSINESS.to_owned(),
         expiry_days: 7,
+    };
+    let job = Job {
         request_id: id,
-        page_id: &format!("Page{id}"),
-        from_domain: "example.se",
-        to,
-    })
+        page_id: format!("Page{id}"),
+        to: to.to_owned(),
+        link: format!("https://s.example.se/c/Page{id}.html"),
+    };
+    compose(&texts, &job, "example.se")
 }
 
 fn messages(ids: std::ops::RangeInclusive<i64>) -> Vec<EmailMessage> {
