@@ -23,7 +23,14 @@ skips="${CARGO_TARGET_DIR:-target}/test-skips.txt"
 mkdir -p "$(dirname "$skips")"
 rm -f "$skips"
 
-cargo test --workspace "$@"
+# The whole workspace, unless the arguments pick packages themselves.
+scope=(--workspace)
+for arg in "$@"; do
+    case "$arg" in
+        -p | --package | --package=* | --manifest-path | --manifest-path=*) scope=() ;;
+    esac
+done
+cargo test "${scope[@]}" "$@"
 status=$?
 
 echo
@@ -37,7 +44,7 @@ if [ -s "$skips" ]; then
     fi
     [ "$status" -eq 0 ] && status=3
 elif [ "$status" -eq 0 ]; then
-    echo "Every test ran; nothing was skipped."
+    echo "Nothing was skipped: every selected test ran."
 fi
 [ "$setup" -ne 0 ] && echo "(scripts/setup-test-tools.sh could not install everything: see its messages above)"
 exit "$status"
