@@ -182,12 +182,7 @@ fn a_page_token_altered_in_any_byte_is_refused_by_the_collector_and_changes_noth
     assert!(refused > 260);
     assert_eq!(w.stored(), 0, "a refused decision was stored");
     let summary = w.sync(w.t0 + 120);
-    assert_eq!(
-        summary.decisions.collected,
-        0,
-        "{}",
-        sync::to_text(&summary)
-    );
+    assert_collected(&summary, 0);
     assert_eq!(record_of(&w, 1), before, "the register changed");
     // The genuine token still works: the refusals were for the alterations.
     assert_eq!(w.press(&genuine, "approve"), 303);
@@ -294,12 +289,7 @@ fn forged_inbox_rows_are_refused_by_sync_and_reported() {
     forge_inbox_row(&w, req_d, "decline", &token_from(&d), now);
 
     let summary = w.sync(now + 60);
-    assert_eq!(
-        summary.decisions.collected,
-        6,
-        "{}",
-        sync::to_text(&summary)
-    );
+    assert_collected(&summary, 6);
     assert_refusals(
         &summary,
         &[
@@ -363,12 +353,7 @@ fn replays_after_revoke_expiry_or_requeue_are_refused_and_reported() {
     assert_eq!(w.press(&bo, "approve"), 303);
     assert_eq!(w.press(&cia, "decline"), 303);
     let summary = w.sync(w.t0 + 60 + 7 * DAY + 60);
-    assert_eq!(
-        summary.decisions.collected,
-        4,
-        "{}",
-        sync::to_text(&summary)
-    );
+    assert_collected(&summary, 4);
     assert_refusals(
         &summary,
         &[
@@ -1208,4 +1193,9 @@ fn an_sms_gateway_echoing_the_login_in_any_form_does_not_leak_it() {
             );
         }
     }
+}
+
+/// The run collected `n` decisions; else the whole summary.
+fn assert_collected(summary: &sync::Summary, n: usize) {
+    assert_eq!(summary.decisions.collected, n, "{}", sync::to_text(summary));
 }

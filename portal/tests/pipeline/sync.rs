@@ -95,8 +95,9 @@ fn queue_send_decide_and_collect() {
     let anna = evidence_token(&evidence);
     assert_eq!(w.press(&anna, "approve"), 303);
     let third = w.sync(T0 + 180);
+    let d = &third.decisions;
     assert_eq!(
-        (third.decisions.collected, third.decisions.approved),
+        (d.collected, d.approved),
         (0, 0),
         "{}",
         sync::to_text(&third)
@@ -162,8 +163,9 @@ fn stale_and_changed_minds() {
     assert_eq!(w.press(&cia, "approve"), 303);
     assert_eq!(w.press(&cia, "decline"), 303);
     let summary = w.sync(T0 + 300);
+    let d = &summary.decisions;
     assert_eq!(
-        (summary.decisions.approved, summary.decisions.declined),
+        (d.approved, d.declined),
         (0, 1),
         "{}",
         sync::to_text(&summary)
