@@ -155,9 +155,10 @@ pub(crate) fn sql_expire(a: &Args<'_>, conn: &Connection, state: &ConnState) -> 
 /// Returns how many.
 fn expire(conn: &Connection, state: &ConnState, now: UnixSeconds) -> Result<i64> {
     state.setup(conn, EXPIRE)?;
-    let days = settings::read_expiry_days(conn).in_function(EXPIRE)?;
+    let settings = settings::Settings::read(conn).in_function(EXPIRE)?;
+    let days = settings.expiry_days;
     let cutoff = time::format(now - days * 86_400);
-    let detail = match (settings::read_language(conn).in_function(EXPIRE)?, days) {
+    let detail = match (settings.language, days) {
         (Language::Sv, 1) => "inget svar inom 1 dag".to_owned(),
         (Language::Sv, _) => format!("inget svar inom {days} dagar"),
         (Language::En, 1) => "no answer within 1 day".to_owned(),

@@ -234,11 +234,6 @@ pub(crate) fn read_language(conn: &Connection) -> rusqlite::Result<Language> {
     Ok(language(stored(conn, "language")?.as_deref()))
 }
 
-/// The `expiry_days` setting.
-pub(crate) fn read_expiry_days(conn: &Connection) -> rusqlite::Result<i64> {
-    Ok(expiry_days(stored(conn, "expiry_days")?.as_deref()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

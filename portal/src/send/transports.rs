@@ -19,19 +19,21 @@ impl Transports {
     /// CONSENT_SMS_USERNAME and CONSENT_SMS_PASSWORD (each pair both or
     /// neither).
     pub fn from_config(config: &Config) -> Result<Transports, SendError> {
-        let login = |channel, username_var, password_var| {
-            Credentials::from_env(channel, username_var, password_var)
-        };
         let mailer = match &config.email {
             Some(email) => {
-                let login = login(Channel::Email, email::USERNAME_VAR, email::PASSWORD_VAR)?;
+                let login = Credentials::from_env(
+                    Channel::Email,
+                    email::USERNAME_VAR,
+                    email::PASSWORD_VAR,
+                )?;
                 Some(Mailer::new(email, &config.dir, login)?)
             }
             None => None,
         };
         let sms = match &config.sms {
             Some(sms) => {
-                let login = login(Channel::Sms, sms::USERNAME_VAR, sms::PASSWORD_VAR)?;
+                let login =
+                    Credentials::from_env(Channel::Sms, sms::USERNAME_VAR, sms::PASSWORD_VAR)?;
                 Some(SmsSender::new(sms, &config.dir, login)?)
             }
             None => None,
