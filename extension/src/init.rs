@@ -319,4 +319,112 @@ mod tests {
         value(&conn, init);
         assert_eq!(schema_sql(&conn), before);
     }
+
+    /// A register of the release before the hash chain: its events get
+    /// their hashes in id order when consent_init upgrades it, and the
+    /// chain then goes on from them.
+    #[test]
+    fn init_chains_the_events_of_a_version_2_register() {
+        use crate::log::{self, Verdict};
+        use rusqlite::types::ValueRef;
+        use sha2::{Digest, Sha256};
+
+        let conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, mobile TEXT);
+             INSERT INTO customers (id, name, email) VALUES
+               (1, 'Anna Andersson', 'anna@example.se'), (2, 'Bo Berg', NULL), (3, 'Cia', 'cia@example.se');",
+        )
+        .expect("billing table");
+        let request = InitRequest {
+            table: "customers",
+            id_column: "id",
+            email_column: "email",
+            mobile_column: "mobile",
+            name_column: Some("name"),
+        };
+        init_to(&conn, &ConnState::default(), &request, 2).expect("init at version 2");
+        // What the functions of that release wrote; its triggers wrote the
+        // events, without ids of their own choosing and without hashes.
+        let text_hash = log::hex(&Sha256::digest("Godkänner du?".as_bytes()).into());
+        conn.execute_batch(&format!(
+            "INSERT INTO consent_request (customer_id, supersedes, status, prev_status, actor, created_at, updated_at)
+               VALUES (1, 0, 'queued', 'missing', 'consent_queue', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+             INSERT INTO consent_request (customer_id, supersedes, status, prev_status, reason, actor, detail, created_at, updated_at)
+               VALUES (2, 0, 'error', 'missing', 'no contact', 'consent_queue', 'no contact', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+             UPDATE consent_request SET status = 'sent', channel = 'email', actor = 'consent_mark_sent', detail = 'email',
+               sent_at = '2026-01-01T01:00:00Z', updated_at = '2026-01-01T01:00:00Z' WHERE customer_id = 1;
+             UPDATE consent_request SET status = 'approved', evidence = 'signed', actor = 'consent_approve', detail = 'signed',
+               decided_at = '2026-01-02T00:00:00Z', updated_at = '2026-01-02T00:00:00Z' WHERE customer_id = 1;
+             INSERT INTO consent_text (hash, language, body, created_at)
+               VALUES ('{text_hash}', 'sv', 'Godkänner du?', '2026-01-01T00:00:00Z');"
+        ))
+        .expect("a version-2 history");
+
+        crate::register(&conn).expect("register");
+        let init = "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')";
+        assert_eq!(value(&conn, init), Value::Text("ok".to_owned()));
+        assert_eq!(
+            schema::current_version(&conn).expect("version"),
+            SCHEMA_VERSION
+        );
+        // Every event hashed, chained in id order from the first.
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, customer_id, request_id, from_status, to_status, actor, detail, at, hash \
+                 FROM consent_event ORDER BY id",
+            )
+            .expect("events");
+        let mut rows = stmt.query([]).expect("events");
+        let mut previous: Option<log::Hash> = None;
+        let mut events = 0;
+        while let Some(row) = rows.next().expect("an event") {
+            let fields: Vec<ValueRef<'_>> =
+                (0..8).map(|i| row.get_ref(i).expect("a field")).collect();
+            let expected = log::event_hash(previous.as_ref(), &fields).expect("hash");
+            let stored: String = row.get(8).expect("a hash");
+            assert_eq!(stored, log::hex(&expected), "event {events}");
+            previous = Some(expected);
+            events += 1;
+        }
+        drop(rows);
+        drop(stmt);
+        assert_eq!(events, 4);
+        assert_eq!(log::verify(&conn).expect("verify"), Verdict::Ok);
+
+        // The chain goes on from the sealed rows.
+        assert_eq!(
+            value(&conn, "SELECT consent_revoke(1, 'withdrawn', '2026-01-03')"),
+            Value::Text("denied".to_owned())
+        );
+        value(
+            &conn,
+            "SELECT consent_setting('info_text', 'Vi sparar din e-post.')",
+        );
+        assert_eq!(
+            value(&conn, "SELECT consent_queue(3, '2026-01-03')"),
+            Value::Text("queued".to_owned())
+        );
+        assert_eq!(log::head(&conn).expect("head").last_id, 6);
+        assert_eq!(
+            value(&conn, "SELECT consent_verify_log()"),
+            Value::Text("ok".to_owned())
+        );
+        // Sealing was the one update: the events refuse it again, even to
+        // the extension's own code, and are never replaced.
+        for sql in [
+            "UPDATE consent_event SET detail = 'manual' WHERE id = 3",
+            "INSERT OR REPLACE INTO consent_event SELECT * FROM consent_event WHERE id = 3",
+            "DELETE FROM consent_event WHERE id = 3",
+        ] {
+            let e = crate::guard::allow(|| conn.execute(sql, []))
+                .expect_err(sql)
+                .to_string();
+            assert!(e.contains("consent_event is append-only"), "{sql}: {e}");
+        }
+        assert_eq!(
+            value(&conn, "SELECT consent_verify_log()"),
+            Value::Text("ok".to_owned())
+        );
+    }
 }

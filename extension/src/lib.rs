@@ -8,17 +8,22 @@
 //! This file is the list: [`FUNCTIONS`] names every SQL function with its
 //! signature and the module its body lives in, and drives registration,
 //! argument checks and the messages that quote a signature back to the
-//! user. Beside the SQL functions the crate exposes the register's rules
-//! the portal needs (settings, the channel rule, requests as sync sees
-//! them), so that the portal asks and never restates them.
+//! user. Beside them, [`TRIGGER_FUNCTIONS`] are the two functions the
+//! schema's own triggers call (the write guard and the event hash). Beside
+//! the SQL functions the crate exposes the register's rules the portal
+//! needs (settings, the channel rule, requests as sync sees them, page ids,
+//! the log's verification and head), so that the portal asks and never
+//! restates them.
 
 mod args;
 mod bulk;
 mod channel;
 mod customer;
 mod error;
+mod guard;
 mod init;
 mod language;
+pub mod log;
 mod overview;
 mod quoting;
 pub mod requests;
@@ -49,6 +54,7 @@ pub use overview::{COLUMNS as OVERVIEW_COLUMNS, NAME as OVERVIEW};
 pub use schema::SCHEMA_VERSION;
 pub use settings::Settings;
 pub use status::Status;
+pub use transitions::page_id_is_valid;
 
 /// The extension's version, as `consent_version()` returns it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -87,8 +93,16 @@ pub const FUNCTIONS: &[Function] = &[
     function!("consent_mark_sent" ("id", "channel", "page_id", "at") required 2, writes: true, transitions::sql_mark_sent),
     function!("consent_mark_error" ("id", "reason", "at") required 2, writes: true, transitions::sql_mark_error),
     function!("consent_expire" ("now") required 0, writes: true, bulk::sql_expire),
+    function!("consent_verify_log" () required 0, writes: false, log::sql_verify_log),
     function!("consent_label" ("status", "language") required 1, writes: false, status::sql_label),
 ];
+
+/// The functions the schema's triggers call, registered beside
+/// [`FUNCTIONS`]: `consent_guard()` (1 while the extension itself writes,
+/// see `guard.rs`) and `consent_event_hash(...)` (the audit log's chain,
+/// see [`log`]). They are innocuous, so the triggers may call them under
+/// `PRAGMA trusted_schema=OFF`, and not part of the SQL contract.
+pub const TRIGGER_FUNCTIONS: [&str; 2] = [guard::GUARD_FUNCTION, log::HASH_FUNCTION];
 
 // consent_version()
 fn sql_version(_: &Args<'_>, _: &Connection, _: &ConnState) -> Result<Value> {
@@ -97,6 +111,8 @@ fn sql_version(_: &Args<'_>, _: &Connection, _: &ConnState) -> Result<Value> {
 
 /// Adds every consent function and `consent_overview` to the connection.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+    guard::register(conn)?;
+    log::register(conn)?;
     let state = Arc::new(ConnState::default());
     for function in FUNCTIONS {
         let mut flags = FunctionFlags::SQLITE_UTF8;
@@ -111,12 +127,15 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     overview::register(conn)
 }
 
+/// Runs one call of a function. Its writes pass the guard triggers
+/// (`guard.rs`) while it runs, and only then.
 fn call(function: &'static Function, ctx: &Context<'_>, state: &ConnState) -> Result<Value> {
     let args = Args::new(ctx, &function.sig)?;
-    statement_cache::with_connection(ctx, |conn| (function.handler)(&args, conn, state)).map_err(
-        |source| ConsentError::Sqlite {
-            function: function.sig.name,
-            source,
-        },
-    )?
+    guard::allow(|| {
+        statement_cache::with_connection(ctx, |conn| (function.handler)(&args, conn, state))
+    })
+    .map_err(|source| ConsentError::Sqlite {
+        function: function.sig.name,
+        source,
+    })?
 }

@@ -92,6 +92,7 @@ pub fn pending(conn: &Connection) -> rusqlite::Result<Vec<Pending>> {
 /// Records the page id of a queued request that has none yet; false when
 /// the request has a page already or is no longer queued.
 pub fn assign_page_id(conn: &Connection, request_id: i64, page_id: &str) -> rusqlite::Result<bool> {
+    let _writing = crate::guard::enter(); // the consent tables admit only our writes
     let changed = conn
         .prepare_cached(
             "UPDATE main.consent_request SET page_id = ?1 \
@@ -119,6 +120,7 @@ pub fn record_text(
     body: &str,
     at: UnixSeconds,
 ) -> rusqlite::Result<()> {
+    let _writing = crate::guard::enter(); // the consent tables admit only our writes
     conn.execute(
         "INSERT OR IGNORE INTO main.consent_text (hash, language, body, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![hash, language.code(), body, time::format(at)],

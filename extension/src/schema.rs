@@ -4,17 +4,33 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
+/// One migration: its SQL, and what must be done in Rust right after it,
+/// in the same savepoint (work that SQL alone cannot do, such as hashing).
+pub struct Migration {
+    pub name: &'static str,
+    pub sql: &'static str,
+    pub after: Option<fn(&Connection) -> rusqlite::Result<()>>,
+}
+
 /// The migrations in order; migration `n` (1-based) brings the schema to
 /// version `n`. Add new ones at the end; never edit one that has shipped.
-pub const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "consent tables",
-        include_str!("../../sql/migrations/0001_consent_tables.sql"),
-    ),
-    (
-        "texts and pages",
-        include_str!("../../sql/migrations/0002_texts_and_pages.sql"),
-    ),
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "consent tables",
+        sql: include_str!("../../sql/migrations/0001_consent_tables.sql"),
+        after: None,
+    },
+    Migration {
+        name: "texts and pages",
+        sql: include_str!("../../sql/migrations/0002_texts_and_pages.sql"),
+        after: None,
+    },
+    Migration {
+        name: "evidence",
+        sql: include_str!("../../sql/migrations/0003_evidence.sql"),
+        // The events written before the chain existed get their hashes.
+        after: Some(crate::log::seal_existing),
+    },
 ];
 
 /// The schema version this build creates and expects.
@@ -54,12 +70,20 @@ pub fn migrate(conn: &Connection, id_affinity: Affinity, target: i64) -> rusqlit
     }
     conn.execute_batch("SAVEPOINT consent_migrate")?;
     let result = (|| {
-        for (index, (_name, sql)) in MIGRATIONS.iter().enumerate().take(target as usize) {
+        for (index, migration) in MIGRATIONS.iter().enumerate().take(target as usize) {
             let version = index as i64 + 1;
             if version <= from {
                 continue;
             }
-            conn.execute_batch(&sql.replace(PLACEHOLDER, id_affinity.as_sql()))?;
+            let applied = conn
+                .execute_batch(&migration.sql.replace(PLACEHOLDER, id_affinity.as_sql()))
+                .and_then(|()| match migration.after {
+                    // The step rewrites consent tables whose triggers admit
+                    // only the extension's own writes.
+                    Some(after) => crate::guard::allow(|| after(conn)),
+                    None => Ok(()),
+                });
+            applied.map_err(|e| in_migration(e, version, migration.name))?;
             conn.execute(
                 "INSERT OR REPLACE INTO main.consent_meta (key, value) VALUES ('schema_version', ?1)",
                 [version],
@@ -77,6 +101,20 @@ pub fn migrate(conn: &Connection, id_affinity: Affinity, target: i64) -> rusqlit
             let _ = conn.execute_batch("ROLLBACK TO consent_migrate; RELEASE consent_migrate");
             Err(e)
         }
+    }
+}
+
+/// Names the migration in a failure of SQLite, keeping its result code.
+fn in_migration(e: rusqlite::Error, version: i64, name: &str) -> rusqlite::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, message) => rusqlite::Error::SqliteFailure(
+            code,
+            Some(format!(
+                "migration {version} ({name}): {}",
+                message.unwrap_or_else(|| code.to_string())
+            )),
+        ),
+        other => other,
     }
 }
 

@@ -215,6 +215,21 @@ pub(crate) fn sql_revoke(a: &Args<'_>, conn: &Connection, state: &ConnState) -> 
     })
 }
 
+/// How many characters a page id has: 128 random bits in base64url
+/// without padding, as the portal draws it.
+pub const PAGE_ID_LENGTH: usize = 22;
+
+/// Whether `page_id` has the form the portal draws: exactly
+/// [`PAGE_ID_LENGTH`] characters of base64url (`A-Z`, `a-z`, `0-9`, `-`,
+/// `_`). Anything that builds a path or a URL from a page id checks this
+/// first; the schema checks the same (migration 3).
+pub fn page_id_is_valid(page_id: &str) -> bool {
+    page_id.len() == PAGE_ID_LENGTH
+        && page_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 // consent_mark_sent(id, channel [, page_id [, at]])
 pub(crate) fn sql_mark_sent(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let f = a.function();
@@ -226,17 +241,14 @@ pub(crate) fn sql_mark_sent(a: &Args<'_>, conn: &Connection, state: &ConnState) 
         )
     })?;
     let page_id = a.optional_text(2)?;
-    if let Some(page) = &page_id {
-        let valid = (16..=64).contains(&page.len())
-            && page
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !valid {
-            return Err(ConsentError::bad_argument(
-                f,
-                "page_id must be 16 to 64 characters of A-Z, a-z, 0-9, '-' and '_' (base64url), as the portal draws it",
-            ));
-        }
+    if page_id
+        .as_deref()
+        .is_some_and(|page| !page_id_is_valid(page))
+    {
+        return Err(ConsentError::bad_argument(
+            f,
+            "page_id must be 22 characters of A-Z, a-z, 0-9, '-' and '_' (base64url), as the portal draws it",
+        ));
     }
     transition(a, conn, state, 3, |c| match c.status() {
         Status::Queued => Ok(Write::Update {

@@ -19,7 +19,7 @@ use consent_testkit::{repo_root, require, Scratch, Tool};
 use suite::{fixture, run_check_file, run_error_file, sql_dir, sql_files};
 
 /// The functions the extension adds: the SQL contract in docs/reference.md.
-const CONTRACT: [&str; 12] = [
+const CONTRACT: [&str; 13] = [
     "consent_approve",
     "consent_expire",
     "consent_init",
@@ -31,8 +31,19 @@ const CONTRACT: [&str; 12] = [
     "consent_revoke",
     "consent_setting",
     "consent_status",
+    "consent_verify_log",
     "consent_version",
 ];
+
+/// The contract, and the two functions the schema's triggers call
+/// (`consent_extension::TRIGGER_FUNCTIONS`).
+fn everything_added() -> BTreeSet<String> {
+    CONTRACT
+        .iter()
+        .chain(consent_extension::TRIGGER_FUNCTIONS.iter())
+        .map(|s| (*s).to_owned())
+        .collect()
+}
 
 /// A scratch folder for a test that drives the sqlite3 shell; None when
 /// the shell is not here (the test is skipped).
@@ -86,8 +97,9 @@ fn sql_error_suites_fail_as_expected() {
     );
 }
 
-/// `.load` adds exactly the contract's functions and the overview table,
-/// writers are direct-only, and `consent_extension::FUNCTIONS` lists the same.
+/// `.load` adds exactly the contract's functions, the two the triggers call
+/// and the overview table; writers are direct-only, the trigger functions
+/// innocuous; and `consent_extension::FUNCTIONS` lists the contract.
 #[test]
 fn load_adds_exactly_the_contract_functions() {
     let Some(tmp) = with_the_shell("functions") else {
@@ -97,6 +109,8 @@ fn load_adds_exactly_the_contract_functions() {
                 SELECT DISTINCT '{tag}-module', name FROM pragma_module_list ORDER BY name;\n";
     let script = format!(
         "{}{load}{}SELECT DISTINCT 'direct-only', name, flags & 524288 != 0 FROM pragma_function_list \
+         WHERE name LIKE 'consent%' ORDER BY name;\n\
+         SELECT DISTINCT 'innocuous', name, flags & 2097152 != 0 FROM pragma_function_list \
          WHERE name LIKE 'consent%' ORDER BY name;\n{load}{}",
         list.replace("{tag}", "before"),
         list.replace("{tag}", "after"),
@@ -121,6 +135,7 @@ fn load_adds_exactly_the_contract_functions() {
             .collect()
     };
     let contract: BTreeSet<String> = CONTRACT.iter().map(|s| (*s).to_owned()).collect();
+    let everything = everything_added();
     let (before, after) = (names("before"), names("after"));
     assert!(
         before.len() > 20,
@@ -132,11 +147,11 @@ fn load_adds_exactly_the_contract_functions() {
         BTreeSet::new(),
         "consent functions before .load"
     );
-    assert_eq!(consent(&after), contract, "consent functions after .load");
+    assert_eq!(consent(&after), everything, "consent functions after .load");
     let added: BTreeSet<String> = after.difference(&before).cloned().collect();
     assert_eq!(
-        added, contract,
-        ".load must add exactly the contract's functions"
+        added, everything,
+        ".load must add exactly the contract's functions and the trigger functions"
     );
     assert!(before.is_subset(&after), ".load removed functions");
 
@@ -175,6 +190,19 @@ fn load_adds_exactly_the_contract_functions() {
             "expected `{line}` in:\n{}",
             run.stdout
         );
+    }
+    // The triggers call these, also under PRAGMA trusted_schema=OFF.
+    for name in consent_extension::TRIGGER_FUNCTIONS {
+        for line in [
+            format!("direct-only|{name}|0"),
+            format!("innocuous|{name}|1"),
+        ] {
+            assert!(
+                run.stdout.lines().any(|l| l == line),
+                "expected `{line}` in:\n{}",
+                run.stdout
+            );
+        }
     }
 }
 

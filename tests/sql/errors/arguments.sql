@@ -93,10 +93,14 @@ select consent_queue_all('pending');
 select 'queue', consent_queue(1, '2026-01-01T00:00:00Z') = 'queued';
 -- expect-error: consent_mark_sent: unknown channel 'fax'; pass 'email' or 'sms'
 select consent_mark_sent(1, 'fax');
--- expect-error: consent_mark_sent: page_id must be 16 to 64 characters
+-- expect-error: consent_mark_sent: page_id must be 22 characters of A-Z, a-z, 0-9, '-' and '_' (base64url), as the portal draws it
 select consent_mark_sent(1, 'email', 'short');
--- expect-error: consent_mark_sent: page_id must be 16 to 64 characters
-select consent_mark_sent(1, 'email', 'has spaces and is long enough');
+-- expect-error: consent_mark_sent: page_id must be 22 characters
+select consent_mark_sent(1, 'email', 'has spaces, 22 long...');
+-- expect-error: consent_mark_sent: page_id must be 22 characters
+select consent_mark_sent(1, 'email', 'AbCdEfGhIjKlMnOpQrStUvW');
+-- expect-error: consent_mark_sent: page_id must be 22 characters
+select consent_mark_sent(1, 'email', 'AbCdEfGhIjKlMnOpQrStU=');
 -- expect-error: consent_mark_sent: channel is NULL
 select consent_mark_sent(1, NULL);
 -- expect-error: consent_mark_error: reason is NULL
