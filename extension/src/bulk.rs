@@ -45,13 +45,15 @@ fn queue_all(conn: &Connection, state: &ConnState, from: Status, at: UnixSeconds
         "?3",
     );
     let reachable = &route.reachable;
+    let reason = &route.reason;
     let id = quote_identifier(&setup.id_column);
     let table = setup.quoted_table();
     // Which customers are in `from`: none of their requests exist, or their
     // newest one is in that status. A row without an id (a UNIQUE column
     // allows NULLs) cannot be addressed by any function and is left out. An
-    // error that would stay an error is left alone, as consent_queue leaves
-    // it.
+    // error that would stay an error for the reason it records is left
+    // alone, as consent_queue leaves it; one whose reason is no longer
+    // true gets a new error request with the reason that holds now.
     let source = match from {
         Status::Missing => format!(
             "FROM {table} AS c WHERE c.{id} IS NOT NULL AND NOT EXISTS \
@@ -61,7 +63,7 @@ fn queue_all(conn: &Connection, state: &ConnState, from: Status, at: UnixSeconds
             "FROM {table} AS c JOIN main.consent_request AS r ON r.id = {newest} \
              WHERE r.status = ?5{}",
             if from == Status::Error {
-                format!(" AND {reachable}")
+                format!(" AND ({reachable} OR r.reason IS NOT ({reason}))")
             } else {
                 String::new()
             },
@@ -118,7 +120,6 @@ fn queue_all(conn: &Connection, state: &ConnState, from: Status, at: UnixSeconds
         )
         .in_function(QUEUE_ALL)?;
     let supersedes = if from == Status::Missing { "0" } else { "r.id" };
-    let reason = &route.reason;
     let mut insert = prepare(&format!(
         "INSERT INTO main.consent_request \
            (customer_id, supersedes, status, prev_status, reason, actor, detail, created_at, updated_at) \

@@ -2,7 +2,7 @@
 //! their current request, and the settings a transition needs, in one
 //! statement step.
 
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::channel::has_contact;
@@ -23,6 +23,8 @@ pub struct Customer {
     pub has_mobile: bool,
     /// The newest request (id and status), None when there never was one.
     pub request: Option<(i64, Status)>,
+    /// The newest request's reason (why it is in error or denied).
+    pub reason: Option<String>,
     pub sms_enabled: bool,
     pub info_text_set: bool,
     pub language: Language,
@@ -46,7 +48,8 @@ pub fn lookup_sql(setup: &Setup) -> String {
            (SELECT value FROM main.consent_meta WHERE key = 'generation'), \
            (SELECT value FROM main.consent_settings WHERE key = 'sms_enabled'), \
            (SELECT 1 FROM main.consent_settings WHERE key = 'info_text'), \
-           (SELECT value FROM main.consent_settings WHERE key = 'language') \
+           (SELECT value FROM main.consent_settings WHERE key = 'language'), \
+           r.reason \
          FROM {table} AS c \
          LEFT JOIN main.consent_request AS r ON r.id = {newest} \
          WHERE c.{id} = ?1",
@@ -89,6 +92,10 @@ pub fn find(
                         ),
                         info_text_set: r.get::<_, Option<i64>>(7)?.is_some(),
                         language: settings::language(r.get::<_, Option<String>>(8)?.as_deref()),
+                        reason: match r.get_ref(9)? {
+                            ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                            _ => None,
+                        },
                     },
                 ))
             })

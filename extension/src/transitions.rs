@@ -159,8 +159,13 @@ pub(crate) fn sql_queue(a: &Args<'_>, conn: &Connection, state: &ConnState) -> R
         }
         let (status, reason) =
             match channel::route(c.has_email, c.has_mobile, c.sms_enabled, c.language) {
-                // Still unreachable: an error stays an error, with no new row.
-                Err(_) if now == Status::Error => return Ok(Write::Nothing),
+                // Still unreachable for the reason already recorded: nothing
+                // to write. For another reason (an old SMTP failure, and the
+                // address has been removed since), a new error request
+                // records the reason that holds now.
+                Err(reason) if now == Status::Error && c.reason.as_deref() == Some(reason) => {
+                    return Ok(Write::Nothing)
+                }
                 Err(reason) => (Status::Error, Some(reason)),
                 Ok(_) if !c.info_text_set => {
                     return Err(ConsentError::InfoTextUnset {

@@ -463,6 +463,119 @@ fn queue_all_matches_queue() {
     );
 }
 
+/// A customer in error who is queued again and still cannot be reached
+/// shows the reason that holds now, recorded by an event; while that
+/// reason holds, queueing again writes nothing.
+#[test]
+fn an_error_reason_that_no_longer_holds_is_replaced() {
+    let conn = register_db();
+    let smtp = "SMTP 550 5.1.1: mailbox unavailable";
+    one(&conn, &format!("SELECT consent_queue(1, '{T0}')"));
+    one(
+        &conn,
+        &format!("SELECT consent_mark_error(1, '{smtp}', '2026-11-02T10:00:00Z')"),
+    );
+    let reason = |c: &Connection| {
+        one(
+            c,
+            "SELECT reason FROM consent_overview WHERE customer_id = 1",
+        )
+    };
+    assert_eq!(reason(&conn), smtp);
+    // The clerk removes the dead address; Anna has no mobile number.
+    conn.execute("UPDATE customers SET email = NULL WHERE id = 1", [])
+        .expect("update");
+    let requests_before = count(&conn, "SELECT count(*) FROM consent_request");
+    assert_eq!(
+        one(&conn, "SELECT consent_queue(1, '2026-11-03T08:00:00Z')"),
+        "error"
+    );
+    let now = "Kunden saknar både e-postadress och mobilnummer";
+    assert_eq!(reason(&conn), now);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM consent_request"),
+        requests_before + 1,
+        "a new request records the new reason"
+    );
+    assert_eq!(
+        sql::cells(
+            &conn,
+            "SELECT from_status, to_status, actor, detail, at FROM consent_event WHERE customer_id = 1 ORDER BY id DESC LIMIT 1",
+            [],
+        ),
+        [format!(
+            "Text(\"error\")|Text(\"error\")|Text(\"consent_queue\")|Text(\"{now}\")|Text(\"2026-11-03T08:00:00Z\")"
+        )]
+    );
+    // The same reason again: nothing is written, by either form.
+    let before = snapshot(&conn);
+    assert_eq!(one(&conn, "SELECT consent_queue(1, '2026-11-04')"), "error");
+    assert_eq!(
+        one(&conn, "SELECT consent_queue_all('error', '2026-11-04')"),
+        "0"
+    );
+    assert_eq!(snapshot(&conn), before);
+    assert_eq!(one(&conn, "SELECT consent_verify_log()"), "ok");
+}
+
+/// `consent_queue_all('error')` replaces a reason that no longer holds,
+/// exactly as `consent_queue` does, and still returns only how many were
+/// queued.
+#[test]
+fn queue_all_replaces_error_reasons_that_no_longer_hold() {
+    let run = |per_row: bool| {
+        let conn = register_db();
+        for id in [1, 4] {
+            one(&conn, &format!("SELECT consent_queue({id}, '{T0}')"));
+            one(
+                &conn,
+                &format!(
+                    "SELECT consent_mark_error({id}, 'SMTP 550 5.1.1', '2026-11-02T10:00:00Z')"
+                ),
+            );
+        }
+        // Anna's address removed (nothing left); David keeps his, and his
+        // mobile number, so he can be reached again.
+        conn.execute("UPDATE customers SET email = NULL WHERE id = 1", [])
+            .expect("update");
+        let at = "2026-11-03T08:00:00Z";
+        if per_row {
+            for id in [1, 4] {
+                one(&conn, &format!("SELECT consent_queue({id}, '{at}')"));
+            }
+        } else {
+            assert_eq!(
+                one(&conn, &format!("SELECT consent_queue_all('error', '{at}')")),
+                "1",
+                "only David is queued"
+            );
+        }
+        let before = snapshot(&conn);
+        assert_eq!(
+            one(&conn, &format!("SELECT consent_queue_all('error', '{at}')")),
+            "0"
+        );
+        assert_eq!(snapshot(&conn), before, "a second run writes nothing");
+        assert_eq!(one(&conn, "SELECT consent_verify_log()"), "ok");
+        sql::cells(
+            &conn,
+            "SELECT customer_id, status, prev_status, reason, created_at FROM consent_request \
+             WHERE customer_id IN (1, 4) ORDER BY customer_id, supersedes",
+            [],
+        )
+    };
+    let set_based = run(false);
+    assert_eq!(
+        set_based,
+        run(true),
+        "consent_queue_all agrees with consent_queue"
+    );
+    assert!(
+        set_based.iter().any(|row| row.starts_with("Integer(1)|Text(\"error\")|Text(\"error\")|Text(\"Kunden saknar både e-postadress och mobilnummer\")")),
+        "{set_based:#?}"
+    );
+}
+
 #[test]
 fn the_audit_log_is_append_only() {
     let conn = register_db();

@@ -59,3 +59,17 @@ select 'revoke_5', consent_revoke(5, NULL, '2026-01-08T00:00:00Z') = 'denied';
 UPDATE customers SET email = NULL WHERE id = 5;
 select 'denied_unreachable', consent_queue(5, '2026-01-09T00:00:00Z') = 'error';
 select 'denied_unreachable_reason', (select reason from consent_overview where customer_id = 5) = 'The customer has neither an e-mail address nor a mobile number';
+
+-- A send that failed, and the address removed since: queued again, the
+-- customer is still unreachable (SMS is off, so his mobile number does not
+-- serve), and the reason recorded is the one that holds now, with its
+-- event. Queued again, nothing is written.
+select 'filip_sms_off', consent_setting('sms_enabled', 0) = 0;
+select 'filip_queued', consent_queue(6, '2026-01-10T00:00:00Z') = 'queued';
+select 'filip_bounced', consent_mark_error(6, 'SMTP 550 5.1.1: mailbox unavailable', '2026-01-10T01:00:00Z') = 'error';
+UPDATE customers SET email = NULL WHERE id = 6;
+select 'filip_requeued', consent_queue(6, '2026-01-11T00:00:00Z') = 'error';
+select 'filip_reason_now', (select reason from consent_overview where customer_id = 6) = 'The customer has no e-mail address, and SMS is not enabled (sms_enabled = 0)';
+select 'filip_event', (select from_status || '>' || to_status || ' ' || detail from consent_event where customer_id = 6 order by id desc limit 1) = 'error>error The customer has no e-mail address, and SMS is not enabled (sms_enabled = 0)';
+select 'filip_again_writes_nothing', consent_queue(6, '2026-01-12T00:00:00Z') = 'error' and consent_queue_all('error', '2026-01-12T00:00:00Z') = 0 and (select count(*) from consent_event where customer_id = 6) = 3;
+select 'log_verifies', consent_verify_log() = 'ok';
