@@ -42,3 +42,4 @@ select 'info_text', consent_setting('info_text', 'Vi vill skicka nyheter per e-p
 select 'queue_anna', consent_queue(1, '2026-01-01T00:00:00Z') = 'queued';
 select 'register_labels', (select group_concat(consent_label(consent_status(id)), ';') from (select id from customers where id in (1, 5) order by id)) = 'Begäran om samtycke är köad;Samtycke saknas';
 select 'overview_label_matches', (select count(*) from consent_overview where label = consent_label(status)) = 6;
+select 'log_verifies', consent_verify_log() = 'ok';

@@ -22,3 +22,4 @@ select 'queued', consent_status('K-001') = 'queued';
 select 'error', consent_status('K-003') = 'error';
 select 'one_event_per_customer', (select count(*) from consent_event) = 2;
 select 'nothing_left', consent_queue_all('missing', '2026-01-02T00:00:00Z') = 0;
+select 'log_verifies', consent_verify_log() = 'ok';

@@ -33,3 +33,4 @@ select 'new_customer', (select status from consent_overview where customer_id = 
 -- Without a recorded name column the name is NULL.
 select 'init_without_name', consent_init('customers', 'id', 'email', 'mobile') = 'ok';
 select 'no_names', (select count(*) from consent_overview where name is null) = 7;
+select 'log_verifies', consent_verify_log() = 'ok';

@@ -54,3 +54,4 @@ select 'denied_unreachable_error', consent_status(7) = 'error';
 -- One event per change, no more.
 select 'events_total', (select count(*) from consent_event) = 19;
 select 'events_match_requests', (select count(*) from consent_request r where r.status = (select to_status from consent_event e where e.request_id = r.id order by e.id desc limit 1)) = (select count(*) from consent_request);
+select 'log_verifies', consent_verify_log() = 'ok';

@@ -22,3 +22,4 @@ select 'overview_text_ids', (select group_concat(customer_id || ':' || status, '
 select 'overview_look_up', (select namn from kunder where kundnr = (select customer_id from consent_overview where customer_id = 'K-002')) = 'Bertil';
 select 'number_finds_text_id', consent_status(100) = 'queued';
 select 'queue_all_text_ids', consent_queue_all('missing', '2026-01-02T00:00:00Z') = 0;
+select 'log_verifies', consent_verify_log() = 'ok';

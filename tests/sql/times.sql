@@ -31,3 +31,4 @@ select 'null_skips_optional', consent_mark_sent(5, 'email', NULL, NULL) = 'sent'
 select 'expire_now_leaves_fresh', consent_expire() = 0 and consent_expire(NULL) = 0;
 select 'expire_unix_far_future', consent_expire(4102444800) = 1;
 select 'stored_times_sort_as_text', (select count(*) from consent_event where at not glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z') = 0;
+select 'log_verifies', consent_verify_log() = 'ok';

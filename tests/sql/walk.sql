@@ -99,3 +99,4 @@ select 'approve_from_error_is_a_new_request', (select from_status || '>' || to_s
 -- Every change wrote exactly one event; the requests agree with the events.
 select 'events_total', (select count(*) from consent_event) = 22;
 select 'events_match_requests', (select count(*) from consent_request r where r.status = (select to_status from consent_event e where e.request_id = r.id order by e.id desc limit 1)) = (select count(*) from consent_request);
+select 'log_verifies', consent_verify_log() = 'ok';
