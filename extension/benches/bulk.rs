@@ -16,14 +16,21 @@
 //!   the customers due.
 //!
 //! The baselines are plain SQL writing the same rows into `consent_request`
-//! and `consent_event` with the same indexes present: (a) one INSERT ...
-//! SELECT into `consent_request`, the audit trigger writing the events; (b)
-//! the trigger dropped, and two set-based INSERTs (requests, then events)
-//! in one transaction. Ratios are against the faster of the two.
+//! and `consent_event`, hash chain included, with the same indexes present,
+//! as a DBA could if the guard triggers did not refuse every write but the
+//! extension's (so they are dropped first, untimed: refusing costs the
+//! extension, not the baseline): (a) one INSERT ... SELECT into
+//! `consent_request`, the chaining audit trigger writing the events; (b)
+//! every trigger on `consent_request` dropped, and two set-based INSERTs in
+//! one transaction: the requests, then the events with their chain
+//! computed in one sequential pass (a recursive query calling
+//! `consent_event_hash` row after row). Ratios are against the faster of
+//! the two.
 //!
 //! Every timed run starts from a fresh copy of the fixture, baseline and
 //! consent runs alternate, and each run is checked afterwards (rows per
-//! status and reason, one matching event per change), so a run that wrote
+//! status and reason, one matching event per change, and
+//! `consent_verify_log()` finding the chain whole), so a run that wrote
 //! nothing cannot pass as fast. The queue cases are measured twice: in
 //! process on the bundled SQLite, and through the `sqlite3` shell with the
 //! real `libconsent.so` (skipped with a note when either is missing).
@@ -93,6 +100,7 @@ fn main() {
 
     queue_in_process(&plan, &work, &base, &mut report);
     expire_in_process(&plan, &work, &base, &mut report);
+    verify_in_process(&plan, &work, &base, &mut report);
     let shell = match Shell::find(plan.bench) {
         Ok(shell) => {
             queue_in_shell(&plan, &work, &base, &shell, &mut report);
@@ -292,11 +300,18 @@ impl Baseline {
         }
     }
 
-    /// Untimed preparation of the copy.
-    fn setup(self) -> &'static str {
+    /// Untimed preparation of the copy: the guards refuse any write but
+    /// the extension's, so a hand-written one needs them gone.
+    fn setup(self) -> String {
+        let guards = "DROP TRIGGER consent_request_guard_insert;\n\
+                      DROP TRIGGER consent_request_guard_update;\n\
+                      DROP TRIGGER consent_request_guard_delete;\n\
+                      DROP TRIGGER consent_event_guard_insert;\n";
         match self {
-            Baseline::Trigger => "",
-            Baseline::TwoInserts => "DROP TRIGGER consent_request_created;",
+            Baseline::Trigger => guards.to_owned(),
+            Baseline::TwoInserts => format!(
+                "{guards}DROP TRIGGER consent_request_created;\nDROP TRIGGER consent_request_changed;\n"
+            ),
         }
     }
 
@@ -304,13 +319,24 @@ impl Baseline {
     fn sql(self, actor: &str) -> String {
         match self {
             Baseline::Trigger => format!("{};\n", baseline_requests(actor)),
-            // The consent tables of the fixture are empty, so every request
-            // is new; a DBA would write `id > <the highest id before>`.
+            // The consent tables of the fixture are empty, so the new
+            // requests are 1, 2, 3, ... and so are their events; a DBA would
+            // start from the highest id and hash before. The chain is one
+            // sequential pass: each step looks the next request up by id
+            // and hashes it onto the step before.
             Baseline::TwoInserts => format!(
                 "BEGIN;\n{};\n\
-                 INSERT INTO consent_event (customer_id, request_id, from_status, to_status, actor, detail, at) \
-                 SELECT customer_id, id, prev_status, status, actor, detail, updated_at \
-                 FROM consent_request WHERE id > 0;\n\
+                 WITH RECURSIVE chain (id, customer_id, from_status, to_status, actor, detail, at, hash) AS (\
+                   SELECT 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+                   UNION ALL \
+                   SELECT r.id, r.customer_id, r.prev_status, r.status, r.actor, r.detail, r.updated_at, \
+                          consent_event_hash(chain.hash, r.id, r.customer_id, r.id, r.prev_status, r.status, \
+                                             r.actor, r.detail, r.updated_at) \
+                   FROM chain JOIN consent_request AS r ON r.id = chain.id + 1) \
+                 INSERT INTO consent_event \
+                   (id, customer_id, request_id, from_status, to_status, actor, detail, at, hash) \
+                 SELECT id, customer_id, id, from_status, to_status, actor, detail, at, hash \
+                 FROM chain WHERE id > 0;\n\
                  COMMIT;\n",
                 baseline_requests(actor)
             ),
@@ -350,10 +376,10 @@ impl QueueCase {
         }
     }
 
-    fn setup(self) -> &'static str {
+    fn setup(self) -> String {
         match self {
             QueueCase::Baseline(b) => b.setup(),
-            _ => "",
+            _ => String::new(),
         }
     }
 
@@ -371,7 +397,7 @@ impl QueueCase {
 
 /// Runs one queue case in process on `conn`; returns the time taken.
 fn run_queue_in_process(conn: &Connection, case: QueueCase, customers: i64) -> Duration {
-    conn.execute_batch(case.setup()).expect("setup");
+    conn.execute_batch(&case.setup()).expect("setup");
     let start = Instant::now();
     match case {
         QueueCase::Baseline(b) => conn.execute_batch(&b.sql(case.actor())).expect("baseline"),
@@ -425,7 +451,7 @@ impl Expected {
 /// Checks the rows a queue case wrote: one request per customer with the
 /// right status, reason and actor, and one matching event per request.
 fn check_queue(path: &Path, case: QueueCase, customers: i64) {
-    let conn = Connection::open(path).expect("open for the check");
+    let conn = open(path);
     let expected = Expected::of(customers);
     let (no_sms, neither) = reasons();
     let actor = case.actor();
@@ -480,6 +506,13 @@ fn check_queue(path: &Path, case: QueueCase, customers: i64) {
         ),
         customers,
         "{}: events matching their request",
+        case.name()
+    );
+    // Every side writes the same chain: whole, and one hash per event.
+    assert_eq!(
+        one(&conn, "SELECT consent_verify_log()"),
+        "ok",
+        "{}: the chain",
         case.name()
     );
 }
@@ -548,7 +581,7 @@ fn queue_in_process(plan: &Plan, work: &WorkDir, base: &Path, report: &mut Repor
 
 fn queue_in_shell(plan: &Plan, work: &WorkDir, base: &Path, shell: &Shell, report: &mut Report) {
     let runs = rotate_queue_cases(plan, work, base, "sqlite3 shell", |copy, case| {
-        let (took, output) = shell.run(copy, case.setup(), &case.sql());
+        let (took, output) = shell.run(copy, &case.setup(), &case.sql());
         let want = match case {
             QueueCase::Baseline(_) => String::new(),
             QueueCase::QueueAll => format!("{}\n", Expected::of(plan.customers).queued),
@@ -610,6 +643,11 @@ fn check_expired(conn: &Connection, due: i64, what: &str) -> Vec<String> {
         )),
         due,
         "{what}: expiry events"
+    );
+    assert_eq!(
+        one(conn, "SELECT consent_verify_log()"),
+        "ok",
+        "{what}: the chain"
     );
     let mut stmt = conn
         .prepare(
@@ -703,6 +741,13 @@ fn expire_in_process(plan: &Plan, work: &WorkDir, base: &Path, report: &mut Repo
             let copy = work.fresh(&fixture);
             let conn = open(&copy);
             let consent_side = (side + round) % 2 == 1;
+            if !consent_side {
+                // A hand-written UPDATE passes only without the guard.
+                conn.execute_batch(
+                    "DROP TRIGGER consent_request_guard_update; DROP TRIGGER consent_event_guard_insert;",
+                )
+                .expect("drop the guards");
+            }
             let start = Instant::now();
             let changed = if consent_side {
                 consent_expire(&conn, T0)
@@ -747,6 +792,76 @@ fn expire_in_process(plan: &Plan, work: &WorkDir, base: &Path, report: &mut Repo
     );
     report.detail("in process", "expiry, 1% due: baseline UPDATE", &baseline);
     report.detail("in process", "expiry, 1% due: consent_expire", &consent);
+}
+
+/// `consent_verify_log()` over the log `consent_queue_all()` wrote (one
+/// event and one request per customer), against a plain scan reading every
+/// column of every event.
+fn verify_in_process(plan: &Plan, work: &WorkDir, base: &Path, report: &mut Report) {
+    progress(format_args!("building the register to verify"));
+    let fixture = work.file("verify.db");
+    fs::copy(base, &fixture).expect("copy the register");
+    let queued: i64 = sql::int(&open(&fixture), "SELECT consent_queue_all()");
+    assert_eq!(queued, Expected::of(plan.customers).queued);
+    let conn = open(&fixture);
+    let events = sql::int(&conn, "SELECT count(*) FROM consent_event");
+    let scan =
+        "SELECT count(*), sum(length(customer_id) + length(request_id) + length(from_status) \
+                + length(to_status) + length(actor) + length(detail) + length(at) + length(hash)) \
+                FROM consent_event";
+    let (mut baseline, mut consent) = (Runs::default(), Runs::default());
+    for round in 0..plan.runs {
+        for side in 0..2 {
+            let consent_side = (side + round) % 2 == 1;
+            let start = Instant::now();
+            if consent_side {
+                assert_eq!(one(&conn, "SELECT consent_verify_log()"), "ok");
+            } else {
+                conn.query_row(scan, [], |_| Ok(())).expect("scan");
+            }
+            let took = start.elapsed();
+            progress(format_args!(
+                "verify: {} run {}: {}",
+                if consent_side {
+                    "consent_verify_log()"
+                } else {
+                    "scan"
+                },
+                round + 1,
+                show(took)
+            ));
+            if consent_side {
+                &mut consent
+            } else {
+                &mut baseline
+            }
+            .0
+            .push(took);
+        }
+    }
+    drop(conn);
+    discard(&fixture);
+    report.row(
+        &format!("`consent_verify_log()`, {events} events and as many requests"),
+        format!("{} scan", show(baseline.median())),
+        show(consent.median()),
+        ratio(consent.median(), baseline.median()),
+        format!(
+            "seconds, not minutes: {}",
+            if consent.median() < Duration::from_secs(30) {
+                "met"
+            } else {
+                "MISSED"
+            }
+        ),
+    );
+    report.note(format!(
+        "Verify: the baseline reads every column of every event once (`{scan}`); \
+         `consent_verify_log()` reads the events in id order recomputing the chain, then every \
+         request against its last event, then every stored text."
+    ));
+    report.detail("in process", "verify: scan", &baseline);
+    report.detail("in process", "verify: consent_verify_log()", &consent);
 }
 
 // ---------------------------------------------------------------------------
@@ -939,10 +1054,13 @@ impl Report {
         let _ = writeln!(w);
         let _ = writeln!(
             w,
-            "Baselines: (a) one INSERT ... SELECT into consent_request, the audit trigger writing \
-             consent_event; (b) the trigger dropped, two set-based INSERTs (requests, then events) in one \
-             transaction. Both write the same rows as the consent function, with the same indexes; the \
-             ratio is against the faster one, named in the baseline column."
+            "Baselines, with the guard triggers dropped (they refuse any write but the extension's): \
+             (a) one INSERT ... SELECT into consent_request, the chaining audit trigger writing \
+             consent_event; (b) the audit triggers dropped too, two set-based INSERTs in one transaction: \
+             the requests, then the events with their hash chain computed in one sequential pass (a \
+             recursive query calling consent_event_hash). Both write the same rows as the consent \
+             function, hashes included, with the same indexes; the ratio is against the faster one, \
+             named in the baseline column."
         );
         for note in &self.notes {
             let _ = writeln!(w, "\n{note}");
