@@ -281,10 +281,29 @@ fn baseline_requests(actor: &str) -> String {
     )
 }
 
+/// Migration 3's `consent_request_created` without the guard and the page
+/// id check it carries: the audit trigger a hand-written INSERT can pass,
+/// chaining each event exactly as the real one does.
+const AUDIT_TRIGGER_WITHOUT_GUARD: &str = "\
+CREATE TRIGGER consent_request_created AFTER INSERT ON consent_request
+BEGIN
+    INSERT INTO consent_event
+        (id, customer_id, request_id, from_status, to_status, actor, detail, at, hash)
+    VALUES (
+        coalesce((SELECT max(id) FROM consent_event), 0) + 1,
+        NEW.customer_id, NEW.id, NEW.prev_status, NEW.status, NEW.actor, NEW.detail,
+        NEW.updated_at,
+        consent_event_hash(
+            (SELECT hash FROM consent_event ORDER BY id DESC LIMIT 1),
+            coalesce((SELECT max(id) FROM consent_event), 0) + 1,
+            NEW.customer_id, NEW.id, NEW.prev_status, NEW.status, NEW.actor, NEW.detail,
+            NEW.updated_at));
+END;";
+
 /// The two baselines of the queue cases.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Baseline {
-    /// One INSERT ... SELECT; the audit trigger writes the events.
+    /// One INSERT ... SELECT; the chaining audit trigger writes the events.
     Trigger,
     /// The audit trigger dropped; two set-based INSERTs in one transaction.
     TwoInserts,
@@ -303,15 +322,15 @@ impl Baseline {
     /// Untimed preparation of the copy: the guards refuse any write but
     /// the extension's, so a hand-written one needs them gone.
     fn setup(self) -> String {
-        let guards = "DROP TRIGGER consent_request_guard_insert;\n\
-                      DROP TRIGGER consent_request_guard_update;\n\
+        // The insert guard lives in the audit trigger itself: the baseline
+        // keeps (a) or drops (b) the trigger's chaining, and loses its guard.
+        let guards = "DROP TRIGGER consent_request_guard_update;\n\
                       DROP TRIGGER consent_request_guard_delete;\n\
-                      DROP TRIGGER consent_event_guard_insert;\n";
+                      DROP TRIGGER consent_event_guard_insert;\n\
+                      DROP TRIGGER consent_request_created;\n";
         match self {
-            Baseline::Trigger => guards.to_owned(),
-            Baseline::TwoInserts => format!(
-                "{guards}DROP TRIGGER consent_request_created;\nDROP TRIGGER consent_request_changed;\n"
-            ),
+            Baseline::Trigger => format!("{guards}{AUDIT_TRIGGER_WITHOUT_GUARD}\n"),
+            Baseline::TwoInserts => format!("{guards}DROP TRIGGER consent_request_changed;\n"),
         }
     }
 

@@ -128,7 +128,8 @@ fn length(bytes: &[u8]) -> std::result::Result<[u8; 4], HashError> {
 pub fn hex(hash: &Hash) -> String {
     let mut out = [0u8; 64];
     hex_into(hash, &mut out);
-    out.iter().map(|&b| char::from(b)).collect()
+    // Hex digits only, so always ASCII: the fallback never happens.
+    String::from_utf8(out.to_vec()).unwrap_or_default()
 }
 
 /// [`hex`] into a buffer, for comparing without allocating.
