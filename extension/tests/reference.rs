@@ -25,7 +25,7 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use consent_extension::{register, FUNCTIONS, OVERVIEW, OVERVIEW_COLUMNS};
+use consent_extension::{register, FUNCTIONS, OVERVIEW, OVERVIEW_COLUMNS, TRIGGER_FUNCTIONS};
 use consent_extension::{Language, Status};
 use consent_testkit::sample::{SetUp, CUSTOMERS};
 use consent_testkit::{repo_root, sql, Scratch};
@@ -453,10 +453,31 @@ fn the_connection_has_no_undocumented_consent_function() {
         &conn,
         "SELECT DISTINCT name FROM pragma_function_list WHERE name LIKE 'consent\\_%' ESCAPE '\\' ORDER BY name",
     );
-    let mut listed: Vec<String> = FUNCTIONS.iter().map(|f| f.sig.name.to_owned()).collect();
+    let mut listed: Vec<String> = FUNCTIONS
+        .iter()
+        .map(|f| f.sig.name)
+        .chain(TRIGGER_FUNCTIONS)
+        .map(str::to_owned)
+        .collect();
     listed.sort();
     assert_eq!(
         registered, listed,
-        "every consent_ function on the connection must be in FUNCTIONS (and so in {PAGE})"
+        "every consent_ function on the connection must be in FUNCTIONS (and so in {PAGE}), \
+         or one of the TRIGGER_FUNCTIONS"
     );
+    // The trigger functions are not the contract, but the page says what
+    // they are, in the entry on the audit log.
+    let text = read_page();
+    let lines: Vec<&str> = text.lines().collect();
+    let entries = entries(&lines, section(&lines));
+    let (_, body) = entries
+        .iter()
+        .find(|(n, _)| *n == "consent_event")
+        .unwrap_or_else(|| panic!("{PAGE} needs a `### consent_event` entry"));
+    for name in TRIGGER_FUNCTIONS {
+        assert!(
+            body.iter().any(|l| l.contains(&format!("`{name}("))),
+            "the `### consent_event` entry of {PAGE} must say what `{name}(...)` is"
+        );
+    }
 }
