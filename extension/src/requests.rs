@@ -35,21 +35,31 @@ pub struct RequestState {
     /// Whether it is the customer's newest request, the one that holds
     /// their status. A decision on an older one no longer applies.
     pub current: bool,
+    pub page_id: Option<String>,
+    /// When the link went out; None before.
+    pub sent_at: Option<UnixSeconds>,
+    /// The hash (hex) of the text on its page, fixed when the page was made.
+    pub text_hash: Option<String>,
 }
 
 /// The request with this id, or None when there is none.
 pub fn find(conn: &Connection, request_id: i64) -> rusqlite::Result<Option<RequestState>> {
     let sql = format!(
-        "SELECT r.customer_id, r.status, {} = r.id FROM main.consent_request AS r WHERE r.id = ?1",
+        "SELECT r.customer_id, r.status, {} = r.id, r.page_id, r.sent_at, r.text_hash \
+         FROM main.consent_request AS r WHERE r.id = ?1",
         newest_request_sql("r.customer_id")
     );
     conn.prepare_cached(&sql)?
         .query_row([request_id], |r| {
             let status: String = r.get(1)?;
+            let sent_at: Option<String> = r.get(4)?;
             Ok(RequestState {
                 customer_id: r.get(0)?,
                 status: status.parse().unwrap_or(Status::Error),
                 current: r.get(2)?,
+                page_id: r.get(3)?,
+                sent_at: sent_at.as_deref().and_then(time::parse),
+                text_hash: r.get(5)?,
             })
         })
         .optional()
@@ -89,17 +99,57 @@ pub fn pending(conn: &Connection) -> rusqlite::Result<Vec<Pending>> {
     rows.collect()
 }
 
-/// Records the page id of a queued request that has none yet; false when
-/// the request has a page already or is no longer queued.
-pub fn assign_page_id(conn: &Connection, request_id: i64, page_id: &str) -> rusqlite::Result<bool> {
+/// Records the page id of a queued request that has none yet, and the
+/// hash of the text its page shows: the words are fixed from here on, and
+/// a later change of the information text applies to new requests only.
+/// False when the request has a page already or is no longer queued.
+pub fn assign_page_id(
+    conn: &Connection,
+    request_id: i64,
+    page_id: &str,
+    text_hash: &str,
+) -> rusqlite::Result<bool> {
     let _writing = crate::guard::enter(); // the consent tables admit only our writes
     let changed = conn
         .prepare_cached(
-            "UPDATE main.consent_request SET page_id = ?1 \
+            "UPDATE main.consent_request SET page_id = ?1, text_hash = ?3 \
              WHERE id = ?2 AND status = 'queued' AND page_id IS NULL",
         )?
-        .execute(params![page_id, request_id])?;
+        .execute(params![page_id, request_id, text_hash])?;
     Ok(changed == 1)
+}
+
+/// Gives a text hash to pending requests whose page was made before texts
+/// were recorded (schema version 1): the text of today is the best record
+/// there is of what their page shows. Returns how many.
+pub fn record_missing_text_hash(conn: &Connection, text_hash: &str) -> rusqlite::Result<usize> {
+    let _writing = crate::guard::enter(); // the consent tables admit only our writes
+    conn.execute(
+        "UPDATE main.consent_request SET text_hash = ?1 \
+         WHERE status IN ('queued', 'sent') AND page_id IS NOT NULL AND text_hash IS NULL",
+        [text_hash],
+    )
+}
+
+/// A text shown on consent pages, as `consent_text` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredText {
+    /// SHA-256 of `body` (hex).
+    pub hash: String,
+    pub language: Language,
+    /// The text exactly as a customer reads it on the page.
+    pub body: String,
+    /// What the page was made from, so that it can be made again with the
+    /// same words; None for texts stored before schema version 3.
+    pub inputs: Option<TextInputs>,
+}
+
+/// The settings a page's text is made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextInputs {
+    pub info_text: String,
+    pub business_name: String,
+    pub expiry_days: i64,
 }
 
 /// Whether a text with this SHA-256 (hex) is stored in `consent_text`.
@@ -111,24 +161,53 @@ pub fn text_known(conn: &Connection, hash: &str) -> rusqlite::Result<bool> {
     )
 }
 
-/// Stores a text shown on consent pages, once per hash, and records its
-/// hash with every pending request that has a page.
-pub fn record_text(
-    conn: &Connection,
-    hash: &str,
-    language: Language,
-    body: &str,
-    at: UnixSeconds,
-) -> rusqlite::Result<()> {
-    let _writing = crate::guard::enter(); // the consent tables admit only our writes
-    conn.execute(
-        "INSERT OR IGNORE INTO main.consent_text (hash, language, body, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![hash, language.code(), body, time::format(at)],
-    )?;
-    conn.execute(
-        "UPDATE main.consent_request SET text_hash = ?1 \
-         WHERE status IN ('queued', 'sent') AND page_id IS NOT NULL AND text_hash IS NOT ?1",
+/// The text with this hash (hex), if stored.
+pub fn text(conn: &Connection, hash: &str) -> rusqlite::Result<Option<StoredText>> {
+    conn.query_row(
+        "SELECT hash, language, body, info_text, business_name, expiry_days \
+         FROM main.consent_text WHERE hash = ?1",
         [hash],
+        |r| {
+            let language: String = r.get(1)?;
+            let info_text: Option<String> = r.get(3)?;
+            let business_name: Option<String> = r.get(4)?;
+            let expiry_days: Option<i64> = r.get(5)?;
+            Ok(StoredText {
+                hash: r.get(0)?,
+                language: language.parse().unwrap_or_default(),
+                body: r.get(2)?,
+                inputs: match (info_text, business_name, expiry_days) {
+                    (Some(info_text), Some(business_name), Some(expiry_days)) => Some(TextInputs {
+                        info_text,
+                        business_name,
+                        expiry_days,
+                    }),
+                    _ => None,
+                },
+            })
+        },
+    )
+    .optional()
+}
+
+/// Stores a text shown on consent pages, once per hash (`consent_text` is
+/// append-only: a stored text never changes).
+pub fn record_text(conn: &Connection, text: &StoredText, at: UnixSeconds) -> rusqlite::Result<()> {
+    let _writing = crate::guard::enter(); // the consent tables admit only our writes
+    let inputs = text.inputs.as_ref();
+    conn.execute(
+        "INSERT OR IGNORE INTO main.consent_text \
+           (hash, language, body, created_at, info_text, business_name, expiry_days) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            text.hash,
+            text.language.code(),
+            text.body,
+            time::format(at),
+            inputs.map(|i| &i.info_text),
+            inputs.map(|i| &i.business_name),
+            inputs.map(|i| i.expiry_days),
+        ],
     )?;
     Ok(())
 }

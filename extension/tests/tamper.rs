@@ -13,7 +13,8 @@
 use std::path::PathBuf;
 
 use consent_extension::log::{self, Verdict};
-use consent_extension::{page_id_is_valid, requests, Language};
+use consent_extension::requests::{self, StoredText};
+use consent_extension::{page_id_is_valid, Language};
 use consent_testkit::host::{assert_checks, sqlite3};
 use consent_testkit::sample::{self, numbered_customers, SetUp, CUSTOMERS};
 use consent_testkit::shim::load_line;
@@ -43,9 +44,14 @@ fn history(dir: &Scratch) -> (PathBuf, Connection) {
     SetUp::customers().apply(&conn);
     sql::call(&conn, &format!("SELECT consent_queue_all(NULL, '{T0}')"));
     let anna = request_of(&conn, 1);
-    assert!(requests::assign_page_id(&conn, anna, PAGE).expect("page id"));
-    requests::record_text(&conn, &sha256_hex(TEXT), Language::Sv, TEXT, 1_790_000_000)
-        .expect("the text shown");
+    let text = StoredText {
+        hash: sha256_hex(TEXT),
+        language: Language::Sv,
+        body: TEXT.to_owned(),
+        inputs: None,
+    };
+    requests::record_text(&conn, &text, 1_790_000_000).expect("the text shown");
+    assert!(requests::assign_page_id(&conn, anna, PAGE, &text.hash).expect("page id"));
     for statement in [
         "SELECT consent_mark_sent(1, 'email', NULL, '2026-11-02T10:00:00Z')".to_owned(),
         format!("SELECT consent_approve(1, '{EVIDENCE}', '2026-11-03T18:12:00Z')"),
@@ -399,7 +405,7 @@ fn the_schema_refuses_a_page_id_the_portal_would_never_draw() {
     // requests::assign_page_id does not check the form itself: the schema
     // does, for whatever writes the column.
     for (request, candidate) in (1_i64..).zip(candidates) {
-        let assigned = requests::assign_page_id(&conn, request, candidate);
+        let assigned = requests::assign_page_id(&conn, request, candidate, &sha256_hex(TEXT));
         match (page_id_is_valid(candidate), assigned) {
             (true, Ok(true)) => {}
             (false, Err(e)) => assert!(

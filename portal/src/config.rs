@@ -65,6 +65,10 @@ pub struct Collector {
     pub sources: Vec<String>,
     /// Decisions accepted per minute from one address.
     pub per_address_per_minute: u32,
+    /// How far a collector's clock may be off from sync's, in seconds:
+    /// `sync` refuses a decision received before its request was sent, or
+    /// after sync's own clock, by more than this.
+    pub clock_skew_seconds: u32,
 }
 
 impl Default for Collector {
@@ -74,6 +78,7 @@ impl Default for Collector {
             inbox: PathBuf::from("consent-inbox.db"),
             sources: Vec::new(),
             per_address_per_minute: 60,
+            clock_skew_seconds: 300,
         }
     }
 }
@@ -298,6 +303,9 @@ inbox = "consent-inbox.db"
 # Empty: the inbox above, on this machine.
 sources = []
 per_address_per_minute = 60
+# sync refuses a decision received before its request was sent, or after
+# sync's own clock, by more than this many seconds.
+clock_skew_seconds = 300
 
 # E-mail (SMTP). Credentials come from the environment, never from this file:
 # CONSENT_SMTP_USERNAME and CONSENT_SMTP_PASSWORD.

@@ -39,6 +39,9 @@ enum Command {
     /// Counts per status with the register's labels, and the customers in
     /// error with the reason.
     Status(cmd::status::Args),
+    /// Check that the consent log is intact and still holds every head
+    /// sync recorded outside the database; exits non-zero if not.
+    Verify(cmd::verify::Args),
     /// Walk a sample register through every consent status, printing each
     /// SQL statement and its result.
     Walkthrough(cmd::walkthrough::Args),
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Status(args) => cmd::status::run(&args),
         Command::Sync(args) => cmd::sync::run(&args),
+        Command::Verify(args) => cmd::verify::run(&args),
         Command::Walkthrough(args) => cmd::walkthrough::run(&args),
     };
     match result {

@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// The folder of consent pages inside the site.
@@ -47,6 +48,16 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, SiteError> {
 /// Writes through a temporary file in the same folder and renames it over
 /// `path`: the old or the new bytes, never a mix.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
+    write_atomically_with_mode(path, bytes, 0o644)
+}
+
+/// [`write_atomically`] for a file only its owner may read (mode 0600): one
+/// that holds page ids, which are as good as the links.
+pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
+    write_atomically_with_mode(path, bytes, 0o600)
+}
+
+fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SiteError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path
         .file_name()
@@ -54,7 +65,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}{TEMP_MARK}{}", std::process::id()));
     let result = (|| {
-        let mut file = fs::File::create(&temp).map_err(at("cannot create", &temp))?;
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&temp)
+            .map_err(at("cannot create", &temp))?;
         file.write_all(bytes).map_err(at("cannot write", &temp))?;
         fs::rename(&temp, path).map_err(at("cannot rename into", path))
     })();

@@ -1,22 +1,31 @@
 //! Decision tokens: what a consent page embeds so that the collector, holding
-//! only public keys, can tell a genuine decision form from a forged one.
+//! only public keys, can tell a genuine decision from a forged or altered one.
 //!
-//! A token binds the request id, the customer id, an expiry (the same for
-//! approve and decline) and the SHA-256 of the exact text the customer was
-//! shown, under the portal's Ed25519 signing key. On the wire:
+//! A page carries one token per button. Each binds its decision (approve or
+//! decline), the request id, the page it was made for, an expiry and the
+//! SHA-256 of the exact text the customer was shown, under the portal's
+//! Ed25519 signing key. The decision is read from the verified token and
+//! nowhere else, so no one between the customer and the register can turn a
+//! decline into an approval. No customer id or other personal data is in a
+//! token: the request id and the page binding tie it to one request of one
+//! register. On the wire:
 //!
 //! ```text
-//! v1.<base64url, no padding, of: payload || signature (64 bytes)>
+//! v2.<base64url, no padding, of: payload || signature (64 bytes)>
 //!
-//! payload = 0x01                  version
+//! payload = 0x02                  version
 //!         | key id       (8)      first 8 bytes of SHA-256(public key)
+//!         | decision     (1)      0x01 approve, 0x02 decline
 //!         | request id   (i64 BE)
+//!         | page binding (16)     first 16 bytes of SHA-256("consent-page\0" || page id)
 //!         | expires at   (i64 BE) unix seconds
 //!         | text hash    (32)     SHA-256 of the text shown
-//!         | customer id:  0x00 | i64 BE              (integer)
-//!                      or 0x01 | len (u8) | UTF-8    (text, <= 255 bytes)
-//! signature = Ed25519 over b"consent-decision-token-v1\0" || payload
+//! signature = Ed25519 over b"consent-decision-token-v2\0" || payload
 //! ```
+//!
+//! Version 1 tokens (one token for both buttons, with the customer id in
+//! clear) are refused as an unsupported version: the next `sync` renders
+//! every page again with version 2 tokens.
 //!
 //! Verification is strict: any change of any byte, an unknown key id, an
 //! expired token and malformed input of any length are errors, never panics.
@@ -27,54 +36,104 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use consent_extension::time::{self, UnixSeconds};
 use ed25519_dalek::{Signature, Signer as _};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 
 /// The text every token starts with; it names the format version.
-pub const PREFIX: &str = "v1.";
-/// The longest text customer id a token carries, in bytes.
-pub const MAX_TEXT_ID_LEN: usize = 255;
-/// Longer input is refused before decoding. The longest valid token (a
-/// 255-byte text id) is 507 characters.
+pub const PREFIX: &str = "v2.";
+/// Longer input is refused before decoding. Every valid token is
+/// [`TOKEN_LEN`] characters.
 pub const MAX_TOKEN_LEN: usize = 1024;
+/// The length of every version 2 token.
+pub const TOKEN_LEN: usize = PREFIX.len() + (4 * (PAYLOAD_LEN + SIGNATURE_LEN)).div_ceil(3);
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 /// Signatures made for tokens can never be mistaken for signatures over
-/// anything else the key might sign later.
-const DOMAIN: &[u8] = b"consent-decision-token-v1\0";
+/// anything else the key signs, or for the tokens of another version.
+const DOMAIN: &[u8] = b"consent-decision-token-v2\0";
+/// What the page binding hashes before the page id.
+const PAGE_DOMAIN: &[u8] = b"consent-page\0";
 const SIGNATURE_LEN: usize = 64;
-const TAG_INTEGER: u8 = 0;
-const TAG_TEXT: u8 = 1;
+const PAYLOAD_LEN: usize = 1 + 8 + 1 + 8 + 16 + 8 + 32;
 
-/// A billing customer id: registers key customers by integer or by text.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum CustomerId {
-    Integer(i64),
-    /// At most [`MAX_TEXT_ID_LEN`] bytes of UTF-8.
-    Text(String),
+/// What a customer answered: the button a token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Approve,
+    Decline,
 }
 
-impl fmt::Display for CustomerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Decision {
+    /// The word stored in the inbox and shown in reports.
+    pub fn as_str(self) -> &'static str {
         match self {
-            CustomerId::Integer(n) => write!(f, "{n}"),
-            CustomerId::Text(t) => f.write_str(t),
+            Decision::Approve => "approve",
+            Decision::Decline => "decline",
         }
+    }
+
+    /// `approve` or `decline`, exactly.
+    pub fn parse(word: &str) -> Option<Decision> {
+        match word {
+            "approve" => Some(Decision::Approve),
+            "decline" => Some(Decision::Decline),
+            _ => None,
+        }
+    }
+
+    fn byte(self) -> u8 {
+        match self {
+            Decision::Approve => 1,
+            Decision::Decline => 2,
+        }
+    }
+
+    fn from_byte(byte: u8) -> Option<Decision> {
+        match byte {
+            1 => Some(Decision::Approve),
+            2 => Some(Decision::Decline),
+            _ => None,
+        }
+    }
+}
+
+/// Ties a token to one page: a one-way hash of the page id, so the token
+/// names the page without revealing its address.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageBinding(pub [u8; 16]);
+
+impl PageBinding {
+    pub fn of(page_id: &str) -> PageBinding {
+        let mut h = Sha256::new();
+        h.update(PAGE_DOMAIN);
+        h.update(page_id.as_bytes());
+        let digest: [u8; 32] = h.finalize().into();
+        let mut binding = [0; 16];
+        binding.copy_from_slice(&digest[..16]);
+        PageBinding(binding)
+    }
+}
+
+impl fmt::Debug for PageBinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PageBinding({})", hex(&self.0))
     }
 }
 
 /// What a token says, and what verification gives back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claims {
+    pub decision: Decision,
     pub request_id: i64,
-    pub customer_id: CustomerId,
+    pub page: PageBinding,
     /// Unix seconds; the token is refused from this second on.
     pub expires_at: UnixSeconds,
     /// SHA-256 of the exact text shown (see [`text_hash`]).
     pub text_hash: [u8; 32],
 }
-
 /// Names a key pair: the first 8 bytes of SHA-256 of the 32-byte public key.
 /// Shown as 16 hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,22 +176,17 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// Why a token could not be made.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum SignError {
-    #[error(
-        "customer id is {len} bytes long; a decision token carries text ids of at most \
-         {MAX_TEXT_ID_LEN} bytes"
-    )]
-    CustomerIdTooLong { len: usize },
-}
-
 /// Why a token was refused. These reach logs and the sync summary.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TokenError {
     #[error("malformed decision token: {0}")]
     Malformed(&'static str),
-    #[error("decision token of an unsupported version (this program reads v1 tokens)")]
+    #[error(
+        "decision token of version 1, made before each button had its own signed token; \
+         the page has been made again since, and the customer can answer there"
+    )]
+    Version1,
+    #[error("decision token of an unsupported version (this program reads v2 tokens)")]
     UnsupportedVersion,
     #[error(
         "decision token signed with key {0}, which is not among the verifying keys; \
@@ -165,13 +219,14 @@ impl Signer {
         self.key.verifying_key()
     }
 
-    pub fn sign(&self, claims: &Claims) -> Result<String, SignError> {
-        let mut message = DOMAIN.to_vec();
-        encode_payload(&mut message, self.key_id, claims)?;
+    pub fn sign(&self, claims: &Claims) -> String {
+        let mut message = Vec::with_capacity(DOMAIN.len() + PAYLOAD_LEN + SIGNATURE_LEN);
+        message.extend_from_slice(DOMAIN);
+        encode_payload(&mut message, self.key_id, claims);
         let signature = self.key.sign(&message);
         let mut bytes = message.split_off(DOMAIN.len());
         bytes.extend_from_slice(&signature.to_bytes());
-        Ok(format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
     }
 }
 
@@ -244,26 +299,14 @@ impl fmt::Debug for Verifier {
     }
 }
 
-fn encode_payload(out: &mut Vec<u8>, key_id: KeyId, claims: &Claims) -> Result<(), SignError> {
+fn encode_payload(out: &mut Vec<u8>, key_id: KeyId, claims: &Claims) {
     out.push(VERSION);
     out.extend_from_slice(&key_id.0);
+    out.push(claims.decision.byte());
     out.extend_from_slice(&claims.request_id.to_be_bytes());
+    out.extend_from_slice(&claims.page.0);
     out.extend_from_slice(&claims.expires_at.to_be_bytes());
     out.extend_from_slice(&claims.text_hash);
-    match &claims.customer_id {
-        CustomerId::Integer(n) => {
-            out.push(TAG_INTEGER);
-            out.extend_from_slice(&n.to_be_bytes());
-        }
-        CustomerId::Text(text) => {
-            let len = u8::try_from(text.len())
-                .map_err(|_| SignError::CustomerIdTooLong { len: text.len() })?;
-            out.push(TAG_TEXT);
-            out.push(len);
-            out.extend_from_slice(text.as_bytes());
-        }
-    }
-    Ok(())
 }
 
 /// The bytes after the prefix. The engine is strict: no padding, only the
@@ -274,10 +317,12 @@ fn decode(token: &str) -> Result<Vec<u8>, TokenError> {
         return Err(TokenError::Malformed("longer than any token"));
     }
     let Some(body) = token.strip_prefix(PREFIX) else {
-        return Err(if looks_versioned(token) {
+        return Err(if token.starts_with("v1.") {
+            TokenError::Version1
+        } else if looks_versioned(token) {
             TokenError::UnsupportedVersion
         } else {
-            TokenError::Malformed("does not start with \"v1.\"")
+            TokenError::Malformed("does not start with \"v2.\"")
         });
     };
     URL_SAFE_NO_PAD
@@ -297,28 +342,23 @@ fn looks_versioned(token: &str) -> bool {
 fn parse_payload(payload: &[u8]) -> Result<(KeyId, Claims), TokenError> {
     let mut r = Reader(payload);
     if r.array::<1>()? != [VERSION] {
-        return Err(TokenError::Malformed("version byte is not 1"));
+        return Err(TokenError::Malformed("version byte is not 2"));
     }
     let key_id = KeyId(r.array()?);
+    let [decision] = r.array::<1>()?;
+    let decision =
+        Decision::from_byte(decision).ok_or(TokenError::Malformed("unknown decision"))?;
     let request_id = i64::from_be_bytes(r.array()?);
+    let page = PageBinding(r.array()?);
     let expires_at = i64::from_be_bytes(r.array()?);
     let text_hash = r.array()?;
-    let customer_id = match r.array::<1>()? {
-        [TAG_INTEGER] => CustomerId::Integer(i64::from_be_bytes(r.array()?)),
-        [TAG_TEXT] => {
-            let [len] = r.array::<1>()?;
-            let text = std::str::from_utf8(r.slice(usize::from(len))?)
-                .map_err(|_| TokenError::Malformed("customer id is not UTF-8"))?;
-            CustomerId::Text(text.to_owned())
-        }
-        _ => return Err(TokenError::Malformed("unknown kind of customer id")),
-    };
     if !r.0.is_empty() {
         return Err(TokenError::Malformed("bytes left over after the claims"));
     }
     let claims = Claims {
+        decision,
         request_id,
-        customer_id,
+        page,
         expires_at,
         text_hash,
     };
@@ -327,7 +367,7 @@ fn parse_payload(payload: &[u8]) -> Result<(KeyId, Claims), TokenError> {
 
 struct Reader<'a>(&'a [u8]);
 
-impl<'a> Reader<'a> {
+impl Reader<'_> {
     fn array<const N: usize>(&mut self) -> Result<[u8; N], TokenError> {
         let (head, rest) = self
             .0
@@ -336,25 +376,17 @@ impl<'a> Reader<'a> {
         self.0 = rest;
         Ok(*head)
     }
-
-    fn slice(&mut self, len: usize) -> Result<&'a [u8], TokenError> {
-        if self.0.len() < len {
-            return Err(TokenError::Malformed("too short"));
-        }
-        let (head, rest) = self.0.split_at(len);
-        self.0 = rest;
-        Ok(head)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn claims(customer_id: CustomerId) -> Claims {
+    fn claims(decision: Decision) -> Claims {
         Claims {
+            decision,
             request_id: 7,
-            customer_id,
+            page: PageBinding::of("AbCdEfGhIjKlMnOpQrStUv"),
             expires_at: 2_000_000_000,
             text_hash: text_hash("Vi sparar ditt namn."),
         }
@@ -363,32 +395,54 @@ mod tests {
     #[test]
     fn payload_layout_matches_the_documented_format() {
         let signer = Signer::new(SigningKey::from_bytes(&[1; 32]));
-        let token = signer.sign(&claims(CustomerId::Integer(-2))).unwrap();
+        let token = signer.sign(&claims(Decision::Decline));
+        assert_eq!(token.len(), TOKEN_LEN);
         let bytes = URL_SAFE_NO_PAD.decode(&token[PREFIX.len()..]).unwrap();
-        assert_eq!(bytes.len(), 1 + 8 + 8 + 8 + 32 + 1 + 8 + SIGNATURE_LEN);
-        assert_eq!(bytes[0], 1);
+        assert_eq!(bytes.len(), PAYLOAD_LEN + SIGNATURE_LEN);
+        assert_eq!(bytes[0], 2);
         assert_eq!(bytes[1..9], signer.key_id().0);
-        assert_eq!(bytes[9..17], 7i64.to_be_bytes());
-        assert_eq!(bytes[17..25], 2_000_000_000i64.to_be_bytes());
-        assert_eq!(bytes[25..57], text_hash("Vi sparar ditt namn."));
-        assert_eq!(bytes[57], TAG_INTEGER);
-        assert_eq!(bytes[58..66], (-2i64).to_be_bytes());
-
-        let token = signer
-            .sign(&claims(CustomerId::Text("K-1".into())))
-            .unwrap();
-        let bytes = URL_SAFE_NO_PAD.decode(&token[PREFIX.len()..]).unwrap();
-        assert_eq!(bytes[57..62], [TAG_TEXT, 3, b'K', b'-', b'1']);
-        assert_eq!(bytes.len(), 62 + SIGNATURE_LEN);
+        assert_eq!(bytes[9], 2, "decline");
+        assert_eq!(bytes[10..18], 7i64.to_be_bytes());
+        let page: [u8; 32] = Sha256::digest(b"consent-page\0AbCdEfGhIjKlMnOpQrStUv").into();
+        assert_eq!(bytes[18..34], page[..16]);
+        assert_eq!(bytes[34..42], 2_000_000_000i64.to_be_bytes());
+        assert_eq!(bytes[42..74], text_hash("Vi sparar ditt namn."));
+        let approve = signer.sign(&claims(Decision::Approve));
+        let approve = URL_SAFE_NO_PAD.decode(&approve[PREFIX.len()..]).unwrap();
+        assert_eq!(approve[9], 1, "approve");
     }
 
     #[test]
-    fn longest_token_fits_the_length_bound() {
+    fn the_two_buttons_tokens_differ_only_in_the_decision() {
         let signer = Signer::new(SigningKey::from_bytes(&[1; 32]));
-        let id = CustomerId::Text("x".repeat(MAX_TEXT_ID_LEN));
-        let token = signer.sign(&claims(id)).unwrap();
-        assert_eq!(token.len(), 507);
-        assert!(token.len() <= MAX_TOKEN_LEN);
+        let verifier = Verifier::new([signer.verifying_key()]);
+        let approve = signer.sign(&claims(Decision::Approve));
+        let decline = signer.sign(&claims(Decision::Decline));
+        assert_ne!(approve, decline);
+        assert_eq!(
+            verifier.verify(&approve, 0).unwrap().decision,
+            Decision::Approve
+        );
+        assert_eq!(
+            verifier.verify(&decline, 0).unwrap().decision,
+            Decision::Decline
+        );
+        // Flipping the decision byte of a decline breaks the signature.
+        let mut bytes = URL_SAFE_NO_PAD.decode(&decline[PREFIX.len()..]).unwrap();
+        bytes[9] = 1;
+        let flipped = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+        assert_eq!(verifier.verify(&flipped, 0), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn no_customer_data_is_readable() {
+        // The payload holds only numbers and hashes; the customer id is not
+        // among its inputs at all.
+        let token = Signer::new(SigningKey::from_bytes(&[1; 32])).sign(&claims(Decision::Approve));
+        let bytes = URL_SAFE_NO_PAD.decode(&token[PREFIX.len()..]).unwrap();
+        assert!(!bytes
+            .windows(b"AbCdEfGhIjKlMnOpQrStUv".len())
+            .any(|w| w == b"AbCdEfGhIjKlMnOpQrStUv"));
     }
 
     #[test]
@@ -403,13 +457,14 @@ mod tests {
     #[test]
     fn other_versions_are_named_as_such() {
         let verifier = Verifier::new([SigningKey::from_bytes(&[1; 32]).verifying_key()]);
-        for token in ["v2.AAAA", "v10.", "v0.xyz"] {
+        assert_eq!(verifier.verify("v1.AAAA", 0), Err(TokenError::Version1));
+        for token in ["v3.AAAA", "v10.", "v0.xyz"] {
             assert_eq!(
                 verifier.verify(token, 0),
                 Err(TokenError::UnsupportedVersion)
             );
         }
-        for token in ["", "v", "v.", "V1.AAAA", "va.AAAA", " v1.AAAA", "1.AAAA"] {
+        for token in ["", "v", "v.", "V2.AAAA", "va.AAAA", " v2.AAAA", "2.AAAA"] {
             assert!(matches!(
                 verifier.verify(token, 0),
                 Err(TokenError::Malformed(_))

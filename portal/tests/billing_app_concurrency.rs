@@ -34,16 +34,17 @@ use std::time::{Duration, Instant};
 
 use consent_portal::config::{self, Config};
 use consent_portal::keys;
+use consent_portal::send::email;
 use consent_testkit::collector::RunningCollector;
 use consent_testkit::host::run_ok;
 use consent_testkit::press::{find_token, press};
 use consent_testkit::shim::libconsent;
 use consent_testkit::skip::in_ci;
-use consent_testkit::smtp::{consent_message_id, message_id_of, SmtpServer};
+use consent_testkit::smtp::{message_id_of, page_id_in, SmtpServer};
 use consent_testkit::tools::PYTHON_THAT_LOADS_EXTENSIONS as PYTHON;
 use consent_testkit::world::smtp_email;
 use consent_testkit::{repo_root, require, sql, Scratch, Tool};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 
 /// The billing application's busy timeout, in seconds: a legacy
@@ -334,15 +335,15 @@ impl Decisions {
             else {
                 continue;
             };
-            let Some(token) = find_token(&html) else {
-                continue;
-            };
             let decision = if (round + i) % 3 == 0 {
                 "decline"
             } else {
                 "approve"
             };
-            let status = press(base, token, decision);
+            let Some(token) = find_token(&html, decision) else {
+                continue;
+            };
+            let status = press(base, token);
             assert_eq!(status, 303, "the collector refused a {decision}");
             self.pressed += 1;
         }
@@ -367,10 +368,18 @@ struct Event {
     detail: Option<String>,
 }
 
+/// A message the server received.
+struct Received {
+    /// The page its link leads to.
+    page: String,
+    /// The request that has that page in the database, if one has.
+    request: Option<i64>,
+    message_id: String,
+}
+
 struct Request {
     status: String,
     channel: Option<String>,
-    page_id: Option<String>,
 }
 
 /// What the run left behind, read once.
@@ -381,8 +390,8 @@ struct Check<'a> {
     requests: BTreeMap<i64, Request>,
     /// The register's status of every customer (consent_overview).
     statuses: BTreeMap<i64, String>,
-    /// The request id and page id in each message's Message-ID.
-    received: Vec<(i64, String)>,
+    /// Each message the server received.
+    received: Vec<Received>,
 }
 
 impl<'a> Check<'a> {
@@ -409,7 +418,7 @@ impl<'a> Check<'a> {
         );
         let requests = sql::rows(
             &conn,
-            "SELECT id, status, channel, page_id FROM consent_request",
+            "SELECT id, status, channel FROM consent_request",
             [],
             |r| {
                 Ok((
@@ -417,7 +426,6 @@ impl<'a> Check<'a> {
                     Request {
                         status: r.get(1)?,
                         channel: r.get(2)?,
-                        page_id: r.get(3)?,
                     },
                 ))
             },
@@ -436,9 +444,22 @@ impl<'a> Check<'a> {
             .received()
             .iter()
             .map(|record| {
-                let path = record["eml"].as_str().expect("eml path");
-                consent_message_id(&message_id_of(Path::new(path)))
-                    .unwrap_or_else(|| panic!("no consent Message-ID in {path}"))
+                let path = Path::new(record["eml"].as_str().expect("eml path"));
+                let page = page_id_in(path)
+                    .unwrap_or_else(|| panic!("no consent link in {}", path.display()));
+                let request = conn
+                    .query_row(
+                        "SELECT id FROM consent_request WHERE page_id = ?1",
+                        [&page],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .expect("look the page up");
+                Received {
+                    page,
+                    request,
+                    message_id: message_id_of(path),
+                }
             })
             .collect();
         Check {
@@ -628,7 +649,8 @@ impl<'a> Check<'a> {
     fn overtaken(&self) -> usize {
         self.received
             .iter()
-            .filter(|(request, _)| {
+            .filter_map(|message| message.request)
+            .filter(|request| {
                 !self
                     .events
                     .iter()
@@ -641,7 +663,14 @@ impl<'a> Check<'a> {
     fn mail(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let mut seen = BTreeMap::new();
-        for (request, page) in &self.received {
+        for message in &self.received {
+            let page = &message.page;
+            let Some(request) = &message.request else {
+                problems.push(format!(
+                    "a message links page {page}, which no request in the database has"
+                ));
+                continue;
+            };
             *seen.entry(*request).or_insert(0) += 1;
             let Some(r) = self.requests.get(request) else {
                 problems.push(format!(
@@ -649,10 +678,18 @@ impl<'a> Check<'a> {
                 ));
                 continue;
             };
-            if r.page_id.as_deref() != Some(page.as_str()) {
+            // The Message-ID is made from the request id and the page id:
+            // the one of this request and this page, and no other.
+            let domain = message
+                .message_id
+                .rsplit_once('@')
+                .map_or("", |(_, d)| d.trim_end_matches('>'));
+            let expected = email::message_id(*request, page, domain);
+            if message.message_id != expected {
                 problems.push(format!(
-                    "request {request}: the message links page {page}, the database has {:?}",
-                    r.page_id
+                    "request {request}: the message linking page {page} has Message-ID {}, \
+                     not {expected}, the one composed for this request and page",
+                    message.message_id
                 ));
             }
             let marked_sent = self

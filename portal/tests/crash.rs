@@ -134,12 +134,13 @@ fn decide(
         let html =
             std::fs::read_to_string(register.dir.join("site/c").join(format!("{page_id}.html")))
                 .expect("the page of a sent request");
-        let token = token_of(&html);
         let decision = if rng.below(4) == 0 {
             Decision::Decline
         } else {
             Decision::Approve
         };
+        // The pressed button's token: the decision is the one it signs.
+        let token = token_of(&html, decision.as_str());
         inbox
             .record(
                 request,
@@ -152,10 +153,11 @@ fn decide(
     }
 }
 
-/// What the server accepted: Message-IDs per request id.
-fn accepted(server: &SmtpServer) -> BTreeMap<i64, Vec<String>> {
+/// What the server accepted: Message-IDs per request id (the request whose
+/// page each message links to).
+fn accepted(server: &SmtpServer, register: &Register) -> BTreeMap<i64, Vec<String>> {
     let mut by_request: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for (request, id) in server.accepted_requests() {
+    for (request, id) in server.accepted_requests(&register.conn()) {
         by_request.entry(request).or_default().push(id);
     }
     by_request
@@ -174,7 +176,7 @@ fn check_after(
     let ok = sql::text(&inbox, "PRAGMA integrity_check");
     assert_eq!(ok, "ok", "inbox after {kills} kills");
 
-    let accepted = accepted(server);
+    let accepted = accepted(server, register);
     let marked: Vec<i64> = sql::column(
         &register.conn(),
         "SELECT id FROM consent_request WHERE sent_at IS NOT NULL",
@@ -300,7 +302,7 @@ fn killed_again_and_again(name: &str, connections: usize, kills_wanted: usize, s
         );
     }
     let requests = sql::int(&conn, "SELECT count(*) FROM consent_request");
-    let accepted = accepted(&server);
+    let accepted = accepted(&server, &register);
     let extra: usize = accepted.values().map(|ids| ids.len() - 1).sum();
     eprintln!(
         "{name}: {kills} kills ({kinds:?}) in {runs} runs ({finished_runs} ran to the end) over {:.0?}: \

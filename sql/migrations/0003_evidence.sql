@@ -140,3 +140,13 @@ CREATE TRIGGER consent_text_no_delete BEFORE DELETE ON consent_text
 BEGIN
     SELECT RAISE(ABORT, 'consent_text is append-only: its rows are the exact words customers were shown and cannot be deleted');
 END;
+
+-- A request's text hash is fixed when its page is made (with its page id):
+-- the words a customer was shown never change afterwards, and a new
+-- information text applies to new requests only. (A write by hand is
+-- refused by consent_request_guard_update, with its own message.)
+CREATE TRIGGER consent_request_text_frozen BEFORE UPDATE OF text_hash ON consent_request
+WHEN consent_guard() AND OLD.text_hash IS NOT NULL AND NEW.text_hash IS NOT OLD.text_hash
+BEGIN
+    SELECT RAISE(ABORT, 'consent_request: a request''s text_hash is fixed when its page is made; a new information text applies to new requests');
+END;

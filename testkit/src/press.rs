@@ -1,11 +1,12 @@
-//! Pressing a button as a customer's browser does: the `token` hidden in a
-//! consent page's form and the button's `decision`, POSTed as a form to the
-//! collector's `/decision`; and the HTTP client the tests use for it.
+//! Pressing a button as a customer's browser does: the pressed button's
+//! `token` (each button of a consent page carries its own), POSTed as a
+//! form to the collector's `/decision`; and the HTTP client the tests use
+//! for it.
 
 use std::time::Duration;
 
 use consent_extension::time;
-use consent_portal::token::{self, Claims, CustomerId, Signer};
+use consent_portal::token::{self, Claims, Decision, PageBinding, Signer};
 
 use crate::sample::INFO_TEXT;
 
@@ -19,16 +20,23 @@ pub fn client() -> ureq::Agent {
     config.build().into()
 }
 
-/// The value of a page's hidden `token` field, if it has one.
-pub fn find_token(html: &str) -> Option<&str> {
-    let (_, rest) = html.split_once("name=\"token\" value=\"")?;
-    rest.split('"').next()
+/// The token of a page's `approve` or `decline` button, if it has one.
+pub fn find_token<'h>(html: &'h str, decision: &str) -> Option<&'h str> {
+    html.match_indices("name=\"token\" value=\"")
+        .find_map(|(at, field)| {
+            let rest = &html[at + field.len()..];
+            let (token, after) = rest.split_once('"')?;
+            let button_end = after.find('>')?;
+            after[..button_end]
+                .contains(&format!("class=\"{decision}\""))
+                .then_some(token)
+        })
 }
 
-/// The value of a page's hidden `token` field.
-pub fn token_of(html: &str) -> String {
-    find_token(html)
-        .unwrap_or_else(|| panic!("no token field in:\n{html}"))
+/// The token of a page's `approve` or `decline` button.
+pub fn token_of(html: &str, decision: &str) -> String {
+    find_token(html, decision)
+        .unwrap_or_else(|| panic!("no {decision} button with a token in:\n{html}"))
         .to_owned()
 }
 
@@ -42,21 +50,26 @@ pub fn post(base: &str, fields: &[(&str, &str)]) -> u16 {
         .as_u16()
 }
 
-/// Presses a consent page's button: `decision` is `approve` or `decline`.
-pub fn press(base: &str, token: &str, decision: &str) -> u16 {
-    post(base, &[("token", token), ("decision", decision)])
+/// Presses a consent page's button: posts the button's token.
+pub fn press(base: &str, token: &str) -> u16 {
+    post(base, &[("token", token)])
 }
 
-/// A genuine token for `request_id` of `customer_id`, over the sample
-/// [`INFO_TEXT`], valid for `expires_in` seconds from now (negative: already
-/// expired).
-pub fn signed_token(signer: &Signer, request_id: i64, customer_id: i64, expires_in: i64) -> String {
-    signer
-        .sign(&Claims {
-            request_id,
-            customer_id: CustomerId::Integer(customer_id),
-            expires_at: time::now() + expires_in,
-            text_hash: token::text_hash(INFO_TEXT),
-        })
-        .expect("sign a token")
+/// A genuine token for `request_id` with page `page_id`, over the sample
+/// [`INFO_TEXT`], valid for `expires_in` seconds from now (negative:
+/// already expired).
+pub fn signed_token(
+    signer: &Signer,
+    decision: Decision,
+    request_id: i64,
+    page_id: &str,
+    expires_in: i64,
+) -> String {
+    signer.sign(&Claims {
+        decision,
+        request_id,
+        page: PageBinding::of(page_id),
+        expires_at: time::now() + expires_in,
+        text_hash: token::text_hash(INFO_TEXT),
+    })
 }

@@ -109,17 +109,16 @@ impl SmtpServer {
             .collect()
     }
 
-    /// (request id, Message-ID) of every message the server accepted, from
-    /// the `<consent-<request>-<page>@domain>` Message-IDs sync writes.
-    pub fn accepted_requests(&self) -> Vec<(i64, String)> {
+    /// (request id, Message-ID) of every message the server accepted: the
+    /// request is the one whose page the message links to, looked up in
+    /// the register (the Message-ID says nothing of the request).
+    pub fn accepted_requests(&self, register: &rusqlite::Connection) -> Vec<(i64, String)> {
         self.received()
             .iter()
             .map(|record| {
-                let eml = record["eml"].as_str().expect("eml path");
-                let id = message_id_of(Path::new(eml));
-                let (request, _page) =
-                    consent_message_id(&id).expect("a request id in the Message-ID");
-                (request, id)
+                let eml = Path::new(record["eml"].as_str().expect("eml path"));
+                let page = page_id_in(eml).expect("a consent link in the message");
+                (request_of_page(register, &page), message_id_of(eml))
             })
             .collect()
     }
@@ -140,16 +139,34 @@ impl Drop for SmtpServer {
     }
 }
 
-/// The request id and page id of a Message-ID
-/// `<consent-<request>-<page>@domain>`.
-pub fn consent_message_id(message_id: &str) -> Option<(i64, String)> {
-    let rest = message_id
-        .trim()
-        .trim_start_matches('<')
-        .strip_prefix("consent-")?;
-    let (request, rest) = rest.split_once('-')?;
-    let page = rest.split_once('@')?.0;
-    Some((request.parse().ok()?, page.to_owned()))
+/// The page id of the consent link in a stored `.eml` file
+/// (`.../c/<page id>.html`), if it has one.
+pub fn page_id_in(eml: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(eml).expect("read eml");
+    page_id_in_text(&text)
+}
+
+/// The page id of the first consent link (`/c/<22 characters>.html`) in a
+/// text.
+pub fn page_id_in_text(text: &str) -> Option<String> {
+    text.match_indices("/c/").find_map(|(at, _)| {
+        let id = text.get(at + 3..at + 25)?;
+        let valid = id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        (valid && text[at + 25..].starts_with(".html")).then(|| id.to_owned())
+    })
+}
+
+/// The request that has this page.
+pub fn request_of_page(register: &rusqlite::Connection, page_id: &str) -> i64 {
+    register
+        .query_row(
+            "SELECT id FROM consent_request WHERE page_id = ?1",
+            [page_id],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("no request has page {page_id}: {e}"))
 }
 
 /// The Message-ID header of a stored `.eml` file.

@@ -150,18 +150,25 @@ impl World {
         )
     }
 
-    /// The token on the customer's current page.
-    pub fn token(&self, customer: i64) -> String {
+    /// The token of a button (`approve` or `decline`) on the customer's
+    /// current page.
+    pub fn token(&self, customer: i64, decision: &str) -> String {
         let page_id = self.sql(&format!(
             "SELECT page_id FROM consent_request WHERE customer_id = {customer} ORDER BY id DESC LIMIT 1"
         ));
         let page = self.dir.join("site/c").join(format!("{page_id}.html"));
-        press::token_of(&std::fs::read_to_string(page).expect("the page"))
+        press::token_of(&std::fs::read_to_string(page).expect("the page"), decision)
     }
 
-    /// Presses a button; the collector's answer.
-    pub fn press(&self, token: &str, decision: &str) -> u16 {
-        press::press(&self.base, token, decision)
+    /// Presses a button on the customer's current page; the collector's
+    /// answer.
+    pub fn press(&self, customer: i64, decision: &str) -> u16 {
+        press::press(&self.base, &self.token(customer, decision))
+    }
+
+    /// Posts a button's token; the collector's answer.
+    pub fn press_token(&self, token: &str) -> u16 {
+        press::press(&self.base, token)
     }
 
     /// POSTs any form to the collector; its answer.

@@ -4,8 +4,10 @@
 //! Input: a content type, a newline, the body (no newline: a body without a
 //! content type). The answer must be 303 exactly when the body is a form
 //! (the content type axum's `Form` accepts) with one `token` that verifies
-//! now and one `decision` that is `approve` or `decline`; anything else is
-//! a 4xx. Never a 5xx, never a panic.
+//! now, whatever else the form holds (a `decision` field, as pages before
+//! version 2 posted, is ignored); anything else is a 4xx. Never a 5xx,
+//! never a panic. After a 303 the inbox's latest decision for the token's
+//! request is the token's own decision, with that token.
 //!
 //! The collector logs every refusal to stderr: run with `-close_fd_mask=2`
 //! (libFuzzer keeps its own output); a panic brings stderr back first, so
@@ -23,8 +25,8 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use axum::Router;
-use consent_portal::collector::{self, CollectorApp, Decision, Inbox, BODY_LIMIT};
-use consent_portal::token::Verifier;
+use consent_portal::collector::{self, CollectorApp, Inbox, BODY_LIMIT};
+use consent_portal::token::{Claims, Verifier};
 use consent_portal_fuzz::{keep_stderr_for_panics, verifier, FORM_TYPE};
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
@@ -33,6 +35,7 @@ struct Harness {
     runtime: tokio::runtime::Runtime,
     router: Router,
     verifier: Verifier,
+    inbox: Arc<Inbox>,
 }
 
 fn harness() -> &'static Harness {
@@ -47,10 +50,10 @@ fn harness() -> &'static Harness {
         let dir = base.join(format!("consent-fuzz-decision-post-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let inbox = Inbox::open(&dir.join("inbox.db")).expect("inbox");
+        let inbox = Arc::new(Inbox::open(&dir.join("inbox.db")).expect("inbox"));
         let app = CollectorApp {
             verifier: verifier(),
-            inbox: Arc::new(inbox),
+            inbox: inbox.clone(),
             // No site: the collector's own pages stand in.
             site_dir: dir.join("site"),
             site_url: "https://samtycke.example.se".to_owned(),
@@ -68,6 +71,7 @@ fn harness() -> &'static Harness {
             runtime,
             router: collector::router(app),
             verifier: verifier(),
+            inbox,
         }
     })
 }
@@ -117,35 +121,48 @@ fn post(data: &[u8]) {
     );
     let genuine = genuine_decision(harness, content_type.as_ref(), body);
     if status == StatusCode::SEE_OTHER {
-        assert!(genuine, "a decision that is not genuine was accepted");
-    } else if genuine && body.len() <= BODY_LIMIT {
+        let Some((token, claims)) = genuine else {
+            panic!("a decision that is not genuine was accepted");
+        };
+        // Stored as the token says, whatever a `decision` field said.
+        let stored = harness
+            .inbox
+            .since(0, usize::MAX)
+            .expect("read the inbox")
+            .into_iter()
+            .rfind(|d| d.request_id == claims.request_id)
+            .expect("the accepted decision is in the inbox");
+        assert_eq!(
+            (stored.decision, stored.token.as_str()),
+            (claims.decision, token.as_str()),
+            "the inbox's latest decision for request {} is not the token's",
+            claims.request_id
+        );
+    } else if genuine.is_some() && body.len() <= BODY_LIMIT {
         panic!("a genuine decision was refused with {status}");
     }
 }
 
-/// A form with one `token` that verifies now and one `decision` word.
-fn genuine_decision(harness: &Harness, content_type: Option<&HeaderValue>, body: &[u8]) -> bool {
+/// A form with one `token` that verifies now: the token and its claims.
+fn genuine_decision(
+    harness: &Harness,
+    content_type: Option<&HeaderValue>,
+    body: &[u8],
+) -> Option<(String, Claims)> {
     let is_form = content_type
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(FORM_TYPE));
     if !is_form {
-        return false;
+        return None;
     }
-    let mut tokens = Vec::new();
-    let mut decisions = Vec::new();
-    for (key, value) in form_urlencoded::parse(body) {
-        match &*key {
-            "token" => tokens.push(value),
-            "decision" => decisions.push(value),
-            _ => {}
-        }
-    }
-    let (Ok([token]), Ok([decision])) = (<[_; 1]>::try_from(tokens), <[_; 1]>::try_from(decisions))
-    else {
-        return false;
-    };
+    let tokens: Vec<_> = form_urlencoded::parse(body)
+        .filter(|(key, _)| key == "token")
+        .map(|(_, value)| value.into_owned())
+        .collect();
+    let [token] = <[_; 1]>::try_from(tokens).ok()?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    Decision::parse(&decision).is_some() && harness.verifier.verify(&token, now).is_ok()
+    let claims = harness.verifier.verify(&token, now).ok()?;
+    Some((token, claims))
 }

@@ -4,9 +4,11 @@
 //! - as a token (when it is UTF-8), verified with the fixed key: it must never
 //!   panic, and a token that verifies must be exactly the one the key signs
 //!   for its claims (nobody without the key can make another one);
-//! - as a recipe: claims to sign, then edits of the token's characters or of
-//!   its decoded bytes. An edited token may be refused, but if it verifies it
-//!   says exactly the signed claims; an unedited one verifies (or is expired).
+//! - as a recipe: claims to sign (either button's), then edits of the
+//!   token's characters or of its decoded bytes. An edited token may be
+//!   refused, but if it verifies it says exactly the signed claims (the
+//!   decision included: a decline never becomes an approval); an unedited
+//!   one verifies (or is expired).
 
 #![no_main]
 
@@ -15,16 +17,16 @@ use std::sync::OnceLock;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use consent_portal::token::{
-    Claims, CustomerId, SignError, Signer, TokenError, Verifier, MAX_TEXT_ID_LEN, PREFIX,
+    Claims, Decision, PageBinding, Signer, TokenError, Verifier, PREFIX, TOKEN_LEN,
 };
 use consent_portal_fuzz::{keep_stderr_for_panics, signer, verifier, NOW};
 use libfuzzer_sys::arbitrary::{self, Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
-enum Customer {
-    Integer(i64),
-    Text(String),
+enum Button {
+    Approve,
+    Decline,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -60,8 +62,9 @@ enum Edit {
 
 #[derive(Arbitrary, Debug)]
 struct Recipe {
+    button: Button,
     request_id: i64,
-    customer: Customer,
+    page: [u8; 16],
     expires_at: i64,
     text_hash: [u8; 32],
     edits: Vec<Edit>,
@@ -85,7 +88,7 @@ fn as_token(token: &str) {
     let (signer, verifier) = keys();
     match verifier.verify(token, NOW) {
         Ok(claims) => {
-            let signed = signer.sign(&claims).expect("verified claims are signable");
+            let signed = signer.sign(&claims);
             assert_eq!(
                 token, signed,
                 "a token that is not the key's own verified as {claims:?}"
@@ -98,23 +101,18 @@ fn as_token(token: &str) {
 
 fn signed_then_edited(recipe: Recipe) {
     let (signer, verifier) = keys();
-    let customer_id = match recipe.customer {
-        Customer::Integer(n) => CustomerId::Integer(n),
-        Customer::Text(text) => CustomerId::Text(text),
-    };
     let claims = Claims {
+        decision: match recipe.button {
+            Button::Approve => Decision::Approve,
+            Button::Decline => Decision::Decline,
+        },
         request_id: recipe.request_id,
-        customer_id,
+        page: PageBinding(recipe.page),
         expires_at: recipe.expires_at,
         text_hash: recipe.text_hash,
     };
-    let token = match signer.sign(&claims) {
-        Ok(token) => token,
-        Err(SignError::CustomerIdTooLong { len }) => {
-            assert!(len > MAX_TEXT_ID_LEN, "refused to sign a {len}-byte id");
-            return;
-        }
-    };
+    let token = signer.sign(&claims);
+    assert_eq!(token.len(), TOKEN_LEN, "every token has the same length");
     let genuine = verifier.verify(&token, NOW);
     if claims.expires_at > NOW {
         assert_eq!(

@@ -4,7 +4,9 @@
 // holds only items (no inner attributes) and uses only what consent-portal's
 // tests have.
 
-use consent_portal::token::{text_hash, Claims, CustomerId, Signer, SigningKey, Verifier};
+use consent_portal::token::{
+    text_hash, Claims, Decision, PageBinding, Signer, SigningKey, Verifier,
+};
 
 /// The secret half of the fuzz key pair. Known to everyone: it signs only
 /// the fuzz seeds and the claims the targets make up.
@@ -24,6 +26,11 @@ pub const LONG_AGO: i64 = 1_000_000_000;
 /// body. Input without a newline is a body sent without a content type.
 pub const FORM_TYPE: &str = "application/x-www-form-urlencoded";
 
+/// A genuine version 1 token signed with the fuzz key (one token for both
+/// buttons, customer id 42 in clear), as pages carried before version 2:
+/// refused as a version 1 token.
+pub const VERSION_1_TOKEN: &str = "v1.AYuByGJoG3ErAAAAAAAAAAEAAAAA9IZXADKoqi-ekJxgw2DAL23YFmeU6YAo8oSbRGF3jYKo9tueAAAAAAAAAAAqxanvw6RVWdguyP1xFRdmP-wwl0X5AR91lFaCZa3ukEW3H1qyKssRxARQPF7U2veJqL96T0iVICFoHWdHtPW4Bw";
+
 pub fn signer() -> Signer {
     Signer::new(SigningKey::from_bytes(&SECRET_KEY))
 }
@@ -32,26 +39,39 @@ pub fn verifier() -> Verifier {
     Verifier::new([signer().verifying_key()])
 }
 
-fn claims(request_id: i64, customer_id: CustomerId, expires_at: i64) -> Claims {
+/// The claims of a button of the page `page_id` (22 characters of
+/// base64url, as the portal draws them).
+fn claims(decision: Decision, request_id: i64, page_id: &str, expires_at: i64) -> Claims {
     Claims {
+        decision,
         request_id,
-        customer_id,
+        page: PageBinding::of(page_id),
         expires_at,
         text_hash: text_hash("Vi sparar namn och e-post för fakturering."),
     }
 }
 
 fn sign(claims: &Claims) -> String {
-    signer().sign(claims).expect("seed claims are signable")
+    signer().sign(claims)
 }
 
 /// The seed corpus: (target, file name, contents).
 pub fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
-    let integer = sign(&claims(1, CustomerId::Integer(42), FAR_FUTURE));
-    let text = sign(&claims(2, CustomerId::Text("K-1001".into()), FAR_FUTURE));
-    let unicode = sign(&claims(3, CustomerId::Text("Åsa-7".into()), FAR_FUTURE));
-    let longest = sign(&claims(4, CustomerId::Text("x".repeat(255)), FAR_FUTURE));
-    let expired = sign(&claims(5, CustomerId::Integer(-9), LONG_AGO));
+    let page = "Kx7Qm2_pL9vZ-a3BcD4eFg";
+    let approve = sign(&claims(Decision::Approve, 1, page, FAR_FUTURE));
+    let decline = sign(&claims(Decision::Decline, 1, page, FAR_FUTURE));
+    let extremes = sign(&claims(
+        Decision::Decline,
+        i64::MAX,
+        "______________________",
+        FAR_FUTURE,
+    ));
+    let expired = sign(&claims(
+        Decision::Approve,
+        5,
+        "AAAAAAAAAAAAAAAAAAAAAA",
+        LONG_AGO,
+    ));
     // A decision_post seed: the content type on the first line, the body
     // after it (None: no content type at all).
     let post = |name, content_type: Option<&str>, body: String| {
@@ -64,31 +84,38 @@ pub fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let form = Some(FORM_TYPE);
     let form_utf8 = format!("{FORM_TYPE}; charset=utf-8");
     vec![
-        ("token_verify", "integer_id", integer.clone().into_bytes()),
-        ("token_verify", "text_id", text.clone().into_bytes()),
-        ("token_verify", "unicode_id", unicode.clone().into_bytes()),
-        ("token_verify", "longest", longest.into_bytes()),
+        ("token_verify", "approve", approve.clone().into_bytes()),
+        ("token_verify", "decline", decline.clone().into_bytes()),
+        ("token_verify", "extremes", extremes.clone().into_bytes()),
         ("token_verify", "expired", expired.clone().into_bytes()),
-        ("token_verify", "other_version", b"v2.AAAA".to_vec()),
-        post("approve", form, format!("token={integer}&decision=approve")),
-        post("decline", form, format!("decision=decline&token={text}")),
+        (
+            "token_verify",
+            "version_1",
+            VERSION_1_TOKEN.as_bytes().to_vec(),
+        ),
+        ("token_verify", "other_version", b"v3.AAAA".to_vec()),
+        post("approve", form, format!("token={approve}")),
+        post("decline", form, format!("token={decline}")),
         post(
             "charset",
             Some(&form_utf8),
-            format!("token={unicode}&decision=approve&extra=1"),
+            format!("token={extremes}&extra=1"),
         ),
-        post("expired", form, format!("token={expired}&decision=approve")),
-        post("no_decision", form, format!("token={integer}")),
+        post("expired", form, format!("token={expired}")),
         post(
-            "twice",
+            "version_1",
             form,
-            format!("token={integer}&decision=approve&decision=decline"),
+            format!("token={VERSION_1_TOKEN}&decision=approve"),
         ),
+        // The form of the pages before version 2, the field saying the
+        // other button: the token's decision is the one stored.
         post(
-            "plain_text",
-            Some("text/plain"),
-            format!("token={text}&decision=decline"),
+            "old_form",
+            form,
+            format!("token={decline}&decision=approve"),
         ),
-        post("no_type", None, format!("token={integer}&decision=approve")),
+        post("twice", form, format!("token={approve}&token={decline}")),
+        post("plain_text", Some("text/plain"), format!("token={decline}")),
+        post("no_type", None, format!("token={approve}")),
     ]
 }

@@ -216,14 +216,20 @@ fn decide_some(config: &Config) -> Result<()> {
     let links = sent_links(config)?;
     for ((name, _, link), decision) in links.iter().zip(["approve", "decline"]) {
         let page = agent.get(link).call()?.body_mut().read_to_string()?;
+        // The pressed button's own token, as a browser posts it.
         let token = page
             .split("name=\"token\" value=\"")
-            .nth(1)
+            .skip(1)
+            .find(|rest| {
+                rest.split('>')
+                    .next()
+                    .is_some_and(|tag| tag.contains(&format!("class=\"{decision}\"")))
+            })
             .and_then(|rest| rest.split('"').next())
-            .context("the page has no token field")?;
+            .with_context(|| format!("the page has no {decision} button"))?;
         let answer = agent
             .post(&config.site.collector_url)
-            .send_form([("token", token), ("decision", decision)])?;
+            .send_form([("token", token)])?;
         println!(
             "\n{name} pressed '{decision}' on {link}: the collector answered {} {}",
             answer.status().as_u16(),

@@ -6,6 +6,7 @@ pub mod render;
 pub mod serve;
 pub mod status;
 pub mod sync;
+pub mod verify;
 pub mod walkthrough;
 
 use std::time::Duration;

@@ -6,7 +6,7 @@
 //! CREATE TABLE decision (
 //!   cursor      INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused
 //!   request_id  INTEGER NOT NULL,
-//!   decision    TEXT NOT NULL CHECK (decision IN ('approve', 'decline')),
+//!   decision    TEXT NOT NULL CHECK (decision IN ('approve', 'decline')),  -- the token's, for reading
 //!   token       TEXT NOT NULL,                      -- as posted; sync verifies it again
 //!   received_at TEXT NOT NULL                       -- YYYY-MM-DDTHH:MM:SSZ
 //! );
@@ -18,6 +18,12 @@
 //! the customer's last word, so an approve, decline, approve ends approved
 //! and a decline, approve, decline ends declined. Nothing about the client
 //! (address, browser) is stored: it is personal data we do not need.
+//!
+//! The `decision` column is written from the verified token, for people
+//! reading the inbox; `sync` takes the decision from the token again and
+//! never from this column, so editing it changes nothing. The file is
+//! created readable by its owner only: its tokens are as good as the
+//! buttons they came from until they expire.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -25,6 +31,8 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
+
+pub use crate::token::Decision;
 
 /// The schema this program writes (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 1;
@@ -39,33 +47,6 @@ CREATE TABLE IF NOT EXISTS decision (
 );
 CREATE INDEX IF NOT EXISTS decision_by_request ON decision (request_id, cursor);
 ";
-
-/// What a customer answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Decision {
-    Approve,
-    Decline,
-}
-
-impl Decision {
-    /// The word posted by the page's buttons and stored in the inbox.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Approve => "approve",
-            Decision::Decline => "decline",
-        }
-    }
-
-    /// `approve` or `decline`, exactly.
-    pub fn parse(word: &str) -> Option<Decision> {
-        match word {
-            "approve" => Some(Decision::Approve),
-            "decline" => Some(Decision::Decline),
-            _ => None,
-        }
-    }
-}
 
 /// The outcome of [`Inbox::record`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +71,12 @@ pub struct StoredDecision {
 pub enum InboxError {
     #[error("there is no collector inbox at {}; start `consent-portal serve` to create it", .0.display())]
     Missing(PathBuf),
+    #[error("cannot create the collector inbox {}: {source}", path.display())]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot open the collector inbox {}: {source}", path.display())]
     Open {
         path: PathBuf,
@@ -119,6 +106,25 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, InboxError> {
     })
 }
 
+/// Creates an empty inbox file readable by its owner only, unless one is
+/// there. SQLite gives the -wal and -shm files the same permissions.
+fn create_owner_only(path: &Path) -> Result<(), InboxError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(InboxError::Create {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
 /// As [`connect`], for a file that must already be there.
 fn connect_existing(path: &Path, flags: OpenFlags) -> Result<Connection, InboxError> {
     if !path.is_file() {
@@ -146,6 +152,7 @@ impl std::fmt::Debug for Inbox {
 impl Inbox {
     /// Opens the inbox at `path`, creating it (and its table) if missing.
     pub fn open(path: &Path) -> Result<Inbox, InboxError> {
+        create_owner_only(path)?;
         Inbox::setup(connect(path, OpenFlags::default())?, path, true)
     }
 
@@ -338,6 +345,23 @@ mod tests {
         let path = dir.join("inbox.db");
         let inbox = Inbox::open(&path).expect("open");
         (dir, inbox)
+    }
+
+    #[test]
+    fn the_inbox_is_created_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, inbox) = temp_inbox("mode");
+        inbox
+            .record(1, Decision::Approve, "v2.x", "2026-11-29T10:00:00Z")
+            .expect("record");
+        for name in ["inbox.db", "inbox.db-wal"] {
+            let mode = std::fs::metadata(dir.join(name))
+                .expect("the file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{name} has mode {mode:o}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

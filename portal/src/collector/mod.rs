@@ -1,10 +1,11 @@
 //! The collector (`consent-portal serve`): serves the static site and takes
 //! the customers' decisions.
 //!
-//! A decision is a form POST of `token` and `decision` (`approve` or
-//! `decline`) to `/decision`. The collector verifies the token with the
-//! public keys alone (it never holds the signing key), stores the decision
-//! in its own inbox ([`inbox`]) durably, and only then answers with a
+//! A decision is a form POST of the pressed button's `token` to
+//! `/decision`: each button carries its own signed token, which says which
+//! decision it is. The collector verifies the token with the public keys
+//! alone (it never holds the signing key), stores the token's decision in
+//! its own inbox ([`inbox`]) durably, and only then answers with a
 //! redirect to the site's thank-you page. `sync` pulls the stored decisions
 //! with `GET /decisions` and a bearer token, or reads the inbox file.
 //!
@@ -30,7 +31,7 @@ pub use server::{router, serve, DecisionsPage};
 /// The environment variable holding the bearer token that `GET /decisions`
 /// requires. Never in the configuration file.
 pub const TOKEN_ENV: &str = "CONSENT_COLLECTOR_TOKEN";
-/// The largest request body accepted: a decision form is about 550 bytes.
+/// The largest request body accepted: a decision form is under 200 bytes.
 pub const BODY_LIMIT: usize = 8 * 1024;
 /// A request that takes longer is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -2,7 +2,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /decision` (form `token`, `decision`) | 303 to `<site>/thanks.html` once stored; 400 / 410 with the expired-link page; 413, 429 |
+//! | `POST /decision` (form `token`: the pressed button's) | 303 to `<site>/thanks.html` once stored; 400 / 410 with the expired-link page; 413, 429 |
 //! | `GET /decisions?after=&limit=` + bearer | the stored decisions as JSON; 401 without the token, 503 when none is set |
 //! | anything else | the static site; 404 with the site's 404 page |
 
@@ -31,7 +31,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
-use super::inbox::{Decision, Inbox, StoredDecision};
+use super::inbox::{Inbox, StoredDecision};
 use super::listener::IdleTimeoutListener;
 use super::{pages, CollectorApp, BODY_LIMIT, DEFAULT_PAGE, MAX_PAGE, TOKEN_ENV};
 use crate::site::PAGES_DIR;
@@ -162,12 +162,13 @@ fn build(app: CollectorApp) -> (Router, impl Fn() + Send + 'static) {
     (router, forget_idle_addresses)
 }
 
-/// The form the consent page posts. Both fields optional here, so that a
-/// missing one gets the expired-link page rather than a bare error.
+/// The form the consent page posts: the pressed button's `token`. The
+/// token says which button it was; a `decision` field (the pages before
+/// version 2 sent one) is ignored. Optional here, so that a missing token
+/// gets the expired-link page rather than a bare error.
 #[derive(Deserialize)]
 struct DecisionForm {
     token: Option<String>,
-    decision: Option<String>,
 }
 
 // POST /decision
@@ -189,10 +190,6 @@ async fn post_decision(
             return pages::expired(&shared.site_dir, StatusCode::BAD_REQUEST).await;
         }
     };
-    let Some(decision) = form.decision.as_deref().and_then(Decision::parse) else {
-        log("refused a decision: it is neither approve nor decline");
-        return pages::expired(&shared.site_dir, StatusCode::BAD_REQUEST).await;
-    };
     let Some(token) = form.token.filter(|t| !t.is_empty()) else {
         log("refused a decision: it has no token");
         return pages::expired(&shared.site_dir, StatusCode::BAD_REQUEST).await;
@@ -211,6 +208,7 @@ async fn post_decision(
         }
     };
     let request_id = claims.request_id;
+    let decision = claims.decision;
     let inbox = shared.inbox.clone();
     let received_at = time::format(now);
     let stored = tokio::task::spawn_blocking(move || {

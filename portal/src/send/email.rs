@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{FileTransport, Message, Transport as _};
+use sha2::{Digest, Sha256};
 
 use super::smtp::{self, Target};
 use super::texts::EmailTexts;
@@ -19,6 +20,7 @@ use super::{
     Texts,
 };
 use crate::config::{Email, EmailTransport, Tls};
+use crate::token::hex;
 
 /// The environment variables that hold the SMTP login.
 pub const USERNAME_VAR: &str = "CONSENT_SMTP_USERNAME";
@@ -37,13 +39,24 @@ pub struct EmailMessage {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// `<consent-{request id}-{page id}@{from domain}>`.
+    /// See [`message_id`].
     pub message_id: String,
 }
 
-/// The Message-ID of a request's e-mail: the same for every send of it.
+/// The Message-ID of a request's e-mail: the same for every send of it,
+/// and different for every request of every register, yet saying nothing
+/// of the link: `<consent-{hash}@{from domain}>`, where the hash is the
+/// first 16 bytes (hex) of SHA-256 over a domain string, the request id
+/// and the page id. Message-IDs end up in mail-server logs, archives and
+/// the References of every reply; the page id, which is as good as the
+/// link, cannot be read back from it.
 pub fn message_id(request_id: i64, page_id: &str, from_domain: &str) -> String {
-    format!("<consent-{request_id}-{page_id}@{from_domain}>")
+    let mut h = Sha256::new();
+    h.update(b"consent-message-id\0");
+    h.update(request_id.to_be_bytes());
+    h.update(page_id.as_bytes());
+    let digest = h.finalize();
+    format!("<consent-{}@{from_domain}>", hex(&digest[..16]))
 }
 
 /// The e-mail asking for consent: who asks, the link, how long it is

@@ -1,27 +1,48 @@
 //! Step 2 of `sync`: verify each collected decision again and apply it to
 //! the register.
 //!
-//! Each decision is verified with the public keys as of the moment the
-//! collector received it, and applied only when its token names the
-//! customer's current request: a replayed, stale (re-queued) or foreign
-//! token is refused, and the refusal is reported. An approval applies to a
-//! sent request; a decline to a sent one, or to one the customer approved
-//! on the same page before (a change of mind is a withdrawal, as easy as
-//! the consent was). Within a batch the last decision on a request is the
-//! customer's last word; earlier ones are reported as superseded. A batch
-//! and its source's cursor are written in one short transaction, so a
-//! decision is applied exactly once even if sync dies halfway.
+//! The decision is the verified token's: the collector's `decision` field
+//! is never read, so no one between the customer and the register can turn
+//! a decline into an approval. Each token is verified with the public keys
+//! as of the moment the collector received it, and applied only when it
+//! names the customer's current request, the page that request has and the
+//! text that page showed: a replayed, stale (re-queued) or foreign token is
+//! refused, and the refusal is reported. The collector's received time is
+//! trusted only within bounds: not before the request was sent, not after
+//! this run's clock (each with the allowed clock skew), and for an approval
+//! not after the consent window (`expiry_days` from sending) closed, even
+//! when no run has expired the request yet.
+//!
+//! An approval applies to a sent request; a decline to a sent one, or to
+//! one the customer approved on the same page before (a change of mind is
+//! a withdrawal, as easy as the consent was). Within a batch the last
+//! decision on a request is the customer's last word; earlier ones are
+//! reported as superseded. A batch and its source's cursor are written in
+//! one short transaction, so a decision is applied exactly once even if
+//! sync dies halfway.
 
 use std::collections::HashMap;
 
-use consent_extension::requests;
-use consent_extension::Status;
+use consent_extension::requests::{self, RequestState};
+use consent_extension::time::{self, UnixSeconds};
+use consent_extension::{Settings, Status};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use crate::collector::{Decision, StoredDecision};
-use crate::token::{hex, CustomerId, TokenError, Verifier};
+use crate::collector::StoredDecision;
+use crate::token::{hex, Claims, Decision, PageBinding, TokenError, Verifier};
+
+/// What a collected decision is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Checks<'a> {
+    pub verifier: &'a Verifier,
+    /// This run's clock (unix seconds): the evidence's applied time, and
+    /// the latest received time believed.
+    pub now: UnixSeconds,
+    /// How far the collector's clock may be off from ours, in seconds.
+    pub clock_skew: i64,
+}
 
 /// Why a collected decision was not applied.
 #[derive(Debug, Clone, Serialize)]
@@ -62,7 +83,7 @@ pub fn apply(
     conn: &Connection,
     source: &str,
     batch: &[StoredDecision],
-    verifier: &Verifier,
+    checks: &Checks<'_>,
     dry_run: bool,
 ) -> Result<Applied, ApplyError> {
     let mut applied = Applied {
@@ -88,6 +109,7 @@ pub fn apply(
     };
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let result = (|| -> Result<(), ApplyError> {
+        let expiry_days = Settings::read(conn)?.expiry_days;
         let mut accepted_all = Vec::new();
         for decision in batch {
             if last_cursor.get(&decision.request_id) != Some(&decision.cursor) {
@@ -97,7 +119,7 @@ pub fn apply(
                 ));
                 continue;
             }
-            match check(conn, decision, verifier)? {
+            match check(conn, decision, checks, expiry_days)? {
                 Ok(accepted) => accepted_all.push(accepted),
                 Err(reason) => applied.refused.push(refuse(decision, reason)),
             }
@@ -159,22 +181,34 @@ struct Accepted {
     at: String,
 }
 
-/// Checks one decision: the token, and that it names the customer's
-/// current request in a state the decision applies to. Says why not.
+/// Checks one decision: its received time, its token, and that the token
+/// names the customer's current request, its page and its text, in a state
+/// the decision applies to. Says why not.
 fn check(
     conn: &Connection,
     decision: &StoredDecision,
-    verifier: &Verifier,
+    checks: &Checks<'_>,
+    expiry_days: i64,
 ) -> rusqlite::Result<Result<Accepted, String>> {
-    // The token was valid when the customer pressed the button, if it was
-    // valid when the collector received it.
-    let Some(received) = consent_extension::time::parse(&decision.received_at) else {
+    let Some(received) = time::parse(&decision.received_at) else {
         return Ok(Err(format!(
             "received_at '{}' is not a time",
             decision.received_at
         )));
     };
-    let claims = match verifier.verify(&decision.token, received) {
+    let latest = checks.now + checks.clock_skew;
+    if received > latest {
+        return Ok(Err(format!(
+            "received at {}, later than this run's clock ({}) plus the allowed clock skew of {} s: \
+             the collector's clock is wrong, or the time was altered",
+            decision.received_at,
+            time::format(checks.now),
+            checks.clock_skew
+        )));
+    }
+    // The token was valid when the customer pressed the button, if it was
+    // valid when the collector received it.
+    let claims = match checks.verifier.verify(&decision.token, received) {
         Ok(claims) => claims,
         Err(e @ TokenError::Expired { .. }) => {
             return Ok(Err(format!("the token had expired: {e}")))
@@ -193,37 +227,11 @@ fn check(
             claims.request_id
         )));
     };
-    let same_customer = match (&request.customer_id, &claims.customer_id) {
-        (Value::Integer(a), CustomerId::Integer(b)) => a == b,
-        (Value::Text(a), CustomerId::Text(b)) => a == b,
-        _ => false,
-    };
-    if !same_customer {
-        return Ok(Err(format!(
-            "the token names customer {}, but request {} belongs to another customer",
-            claims.customer_id, claims.request_id
-        )));
-    }
-    if !request.current {
-        return Ok(Err(format!(
-            "request {} is no longer the customer's current request (asked again since)",
-            claims.request_id
-        )));
-    }
-    let applies = match decision.decision {
-        Decision::Approve => request.status == Status::Sent,
-        Decision::Decline => matches!(request.status, Status::Sent | Status::Approved),
-    };
-    if !applies {
-        return Ok(Err(format!(
-            "request {} is '{}', so a '{}' no longer applies (already decided, or not sent yet)",
-            claims.request_id,
-            request.status,
-            decision.decision.as_str()
-        )));
+    if let Err(reason) = check_request(&request, &claims, received, checks, expiry_days) {
+        return Ok(Err(reason));
     }
     let at = decision.received_at.clone();
-    Ok(Ok(match decision.decision {
+    Ok(Ok(match claims.decision {
         Decision::Approve => Accepted {
             customer: request.customer_id,
             approve: true,
@@ -231,6 +239,7 @@ fn check(
                 "via": "consent page",
                 "decision": "approve",
                 "received_at": at,
+                "applied_at": time::format(checks.now),
                 "text_sha256": hex(&claims.text_hash),
                 "token": decision.token,
             })
@@ -244,4 +253,75 @@ fn check(
             at,
         },
     }))
+}
+
+/// Whether a genuine token's decision, received at `received`, applies to
+/// the request it names.
+fn check_request(
+    request: &RequestState,
+    claims: &Claims,
+    received: UnixSeconds,
+    checks: &Checks<'_>,
+    expiry_days: i64,
+) -> Result<(), String> {
+    let id = claims.request_id;
+    let same_page = request
+        .page_id
+        .as_deref()
+        .is_some_and(|page| PageBinding::of(page) == claims.page);
+    if !same_page {
+        return Err(format!(
+            "the token was made for another page than request {id}'s (another register, \
+             or the page id was changed)"
+        ));
+    }
+    if !request.current {
+        return Err(format!(
+            "request {id} is no longer the customer's current request (asked again since)"
+        ));
+    }
+    let text = hex(&claims.text_hash);
+    if request.text_hash.as_deref() != Some(text.as_str()) {
+        return Err(format!(
+            "the token binds the text {}, but request {id}'s page was made with the text {}",
+            &text[..12],
+            request
+                .text_hash
+                .as_deref()
+                .map_or("(none)", |h| h.get(..12).unwrap_or(h))
+        ));
+    }
+    let applies = match claims.decision {
+        Decision::Approve => request.status == Status::Sent,
+        Decision::Decline => matches!(request.status, Status::Sent | Status::Approved),
+    };
+    if !applies {
+        return Err(format!(
+            "request {id} is '{}', so a '{}' no longer applies (already decided, or not sent yet)",
+            request.status,
+            claims.decision.as_str()
+        ));
+    }
+    let Some(sent) = request.sent_at else {
+        return Err(format!("request {id} has no time it was sent"));
+    };
+    if received < sent - checks.clock_skew {
+        return Err(format!(
+            "received at {}, before request {id} was sent ({}), beyond the allowed clock skew \
+             of {} s: the time was altered",
+            time::format(received),
+            time::format(sent),
+            checks.clock_skew
+        ));
+    }
+    let window_closed = sent + expiry_days * 86_400;
+    if claims.decision == Decision::Approve && received >= window_closed {
+        return Err(format!(
+            "received at {}, after the consent window of request {id} closed ({}): \
+             no answer within {expiry_days} days counts as no",
+            time::format(received),
+            time::format(window_closed)
+        ));
+    }
+    Ok(())
 }

@@ -8,7 +8,9 @@
 //! 3. [`expire`]: deny the requests nobody answered in `expiry_days`;
 //! 4. [`render`]: write a signed page for every pending request;
 //! 5. [`send`]: send every queued request by e-mail or SMS, recording each
-//!    outcome before that connection sends again.
+//!    outcome before that connection sends again;
+//! 6. record the head of the hash-chained log outside the database
+//!    ([`crate::log_heads`]), so that a log rebuilt from scratch is caught.
 //!
 //! No write transaction is held across network I/O. If any decision source
 //! cannot be read, expiry is skipped for this run, because a decision
@@ -28,7 +30,7 @@ use crate::config::Config;
 use crate::send::Transports;
 use crate::token::{Signer, Verifier};
 
-pub use apply::{Applied, Refusal};
+pub use apply::{Applied, Checks, Refusal};
 pub use send::Sent;
 pub use summary::to_text;
 
@@ -64,6 +66,17 @@ pub struct Summary {
     /// Kept under this name in `--json`, which scripts read.
     #[serde(rename = "delivery")]
     pub sent: Sent,
+    /// The log's head after the run, as recorded outside the database
+    /// (None in a dry run).
+    pub log: Option<LogHead>,
+}
+
+/// The head of the consent log.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogHead {
+    pub events: i64,
+    /// The last event's chained hash (hex); None while the log is empty.
+    pub hash: Option<String>,
 }
 
 impl Summary {
@@ -83,6 +96,8 @@ pub enum SyncError {
     Render(#[from] render::RenderError),
     #[error("sending: {0}")]
     Send(#[from] send::SendStepError),
+    #[error("recording the log's head: {0}")]
+    Heads(#[from] crate::log_heads::HeadsError),
 }
 
 /// Told how many items a step has, then of each one done; from several
@@ -119,7 +134,12 @@ impl Run<'_> {
                 }
             };
             self.progress.start("applying", batch.len() as u64);
-            let applied = apply::apply(self.conn, &source, &batch, self.verifier, self.dry_run)?;
+            let checks = apply::Checks {
+                verifier: self.verifier,
+                now: self.now,
+                clock_skew: i64::from(self.config.collector.clock_skew_seconds),
+            };
+            let applied = apply::apply(self.conn, &source, &batch, &checks, self.dry_run)?;
             summary.decisions.add(applied);
         }
 
@@ -145,6 +165,19 @@ impl Run<'_> {
             self.dry_run,
             self.progress,
         )?;
+        if !self.dry_run {
+            let head = consent_extension::log::head(self.conn)
+                .map_err(crate::log_heads::HeadsError::from)?;
+            crate::log_heads::record(
+                &crate::log_heads::path_in(&self.config.dir),
+                &head,
+                self.now,
+            )?;
+            summary.log = Some(LogHead {
+                events: head.count,
+                hash: head.hash,
+            });
+        }
         Ok(summary)
     }
 

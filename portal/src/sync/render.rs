@@ -4,32 +4,33 @@
 //!
 //! Every queued request gets a 128-bit random page id, recorded with the
 //! request before any link can go out (so a crash between render and send
-//! reuses it). Each page carries a decision token that binds the request,
-//! the customer, an expiry and the SHA-256 of the exact text shown; that
-//! text is stored once in `consent_text`. Pages of requests that are no
-//! longer pending are deleted. A page is rendered again only when something
-//! it shows changed (a cache of fingerprints beside the site), and written
+//! reuses it), together with the hash of the text its page shows: the
+//! words are fixed from then on. A later change of the information text
+//! applies to new requests only; a page already out is made again from its
+//! own text in `consent_text`. Each page carries one signed token per
+//! button (see [`crate::token`]). Pages of requests that are no longer
+//! pending are deleted. A page is rendered again only when something it
+//! shows changed (a cache of fingerprints beside the site), and written
 //! only when its bytes differ.
 
 mod cache;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use base64::Engine;
-use rusqlite::types::Value;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use consent_extension::requests::{self, Pending};
-use consent_extension::{Language, Settings, Status};
+use consent_extension::requests::{self, Pending, StoredText, TextInputs};
+use consent_extension::{page_id_is_valid, Language, Settings, Status};
 
 use super::{NoProgress, Progress};
 use crate::config::{self, Config};
 use crate::site::{self, SiteError, PAGES_DIR};
 use crate::templates::Templates;
 use crate::texts::PageTexts;
-use crate::token::{self, hex, Claims, CustomerId, SignError, Signer};
+use crate::token::{self, hex, Claims, Decision, PageBinding, Signer};
 use cache::{page_fingerprint, site_fingerprint, Cache};
 
 pub use cache::CACHE_FILE;
@@ -48,12 +49,6 @@ pub enum RenderError {
     },
     #[error("{0}")]
     Setup(String),
-    #[error("signing the decision token of request {request_id}: {source}")]
-    Token {
-        request_id: i64,
-        #[source]
-        source: SignError,
-    },
 }
 
 /// What a render did.
@@ -104,6 +99,59 @@ pub fn render(
     render_with_progress(conn, config, signer, now, &NoProgress)
 }
 
+/// The text a page shows, as made from the settings: what `consent_text`
+/// stores and the tokens' hash binds.
+pub fn page_text(language: Language, inputs: &TextInputs) -> StoredText {
+    let texts = PageTexts::new(language, &inputs.business_name, inputs.expiry_days);
+    let body = texts.consent_text(&inputs.info_text);
+    StoredText {
+        hash: hex(&token::text_hash(&body)),
+        language,
+        body,
+        inputs: Some(inputs.clone()),
+    }
+}
+
+/// The words of one stored text, ready for its pages.
+struct TextGroup {
+    texts: PageTexts,
+    info_text: String,
+    /// The stored text verbatim, when the page cannot be made again from
+    /// its inputs with the same words (a text stored before the inputs
+    /// were kept, or standard wording changed by an upgrade since).
+    frozen_text: Option<String>,
+    hash: [u8; 32],
+}
+
+impl TextGroup {
+    /// The words of `stored`, made again from its inputs when that gives
+    /// the same text, else shown verbatim. `business_name` and
+    /// `expiry_days` (today's) frame a verbatim text.
+    fn new(stored: &StoredText, business_name: &str, expiry_days: i64) -> TextGroup {
+        let hash = token::text_hash(&stored.body);
+        if let Some(inputs) = &stored.inputs {
+            if page_text(stored.language, inputs).hash == stored.hash {
+                return TextGroup {
+                    texts: PageTexts::new(
+                        stored.language,
+                        &inputs.business_name,
+                        inputs.expiry_days,
+                    ),
+                    info_text: inputs.info_text.trim().to_owned(),
+                    frozen_text: None,
+                    hash,
+                };
+            }
+        }
+        TextGroup {
+            texts: PageTexts::new(stored.language, business_name, expiry_days),
+            info_text: String::new(),
+            frozen_text: Some(stored.body.clone()),
+            hash,
+        }
+    }
+}
+
 /// [`render`], reporting progress on the pages it writes.
 pub fn render_with_progress(
     conn: &Connection,
@@ -119,10 +167,15 @@ pub fn render_with_progress(
         "info_text",
         "Vi sparar ditt namn och din e-postadress för fakturering.",
     )?;
+    let current = page_text(
+        settings.language,
+        &TextInputs {
+            info_text: info_text.trim().to_owned(),
+            business_name: business_name.clone(),
+            expiry_days: settings.expiry_days,
+        },
+    );
     let texts = PageTexts::new(settings.language, &business_name, settings.expiry_days);
-    let consent_text = texts.consent_text(&info_text);
-    let text_hash = token::text_hash(&consent_text);
-    let text_hash_hex = hex(&text_hash);
     let templates = Templates::load(
         config
             .site
@@ -137,16 +190,33 @@ pub fn render_with_progress(
 
     let mut pending = requests::pending(conn)?;
     let mut summary = Summary {
-        new_page_ids: record_page_ids_and_text(
-            conn,
-            &mut pending,
-            &consent_text,
-            &text_hash_hex,
-            settings.language,
-            now,
-        )?,
+        new_page_ids: record_page_ids_and_text(conn, &mut pending, &current, now)?,
         ..Summary::default()
     };
+
+    // The words of every page, by the hash its request recorded.
+    let mut groups: Vec<TextGroup> = Vec::new();
+    let mut group_of: HashMap<String, Option<usize>> = HashMap::new();
+    for request in &pending {
+        let Some(hash) = &request.text_hash else {
+            continue;
+        };
+        if group_of.contains_key(hash) {
+            continue;
+        }
+        let group = match requests::text(conn, hash)? {
+            Some(stored) => {
+                groups.push(TextGroup::new(
+                    &stored,
+                    &business_name,
+                    settings.expiry_days,
+                ));
+                Some(groups.len() - 1)
+            }
+            None => None,
+        };
+        group_of.insert(hash.clone(), group);
+    }
 
     let site_dir = config.site_dir();
     let pages_dir = site_dir.join(PAGES_DIR);
@@ -162,10 +232,24 @@ pub fn render_with_progress(
         css: templates.css(),
         business_name: &business_name,
         info_text: info_text.trim(),
+        frozen_text: None,
         collector_url: &config.site.collector_url,
-        token: String::new(),
+        approve_token: String::new(),
+        decline_token: String::new(),
     };
-    let site_fingerprint = site_fingerprint(&templates, &base, signer);
+    let contexts: Vec<PageContext<'_>> = groups
+        .iter()
+        .map(|g| PageContext {
+            t: &g.texts,
+            info_text: &g.info_text,
+            frozen_text: g.frozen_text.as_deref(),
+            ..base.clone()
+        })
+        .collect();
+    let fingerprints: Vec<[u8; 32]> = contexts
+        .iter()
+        .map(|c| site_fingerprint(&templates, c, signer))
+        .collect();
     let mut keep = HashSet::new();
     let mut jobs = Vec::new();
     for request in pending {
@@ -176,31 +260,42 @@ pub fn render_with_progress(
             ));
             continue;
         };
-        let customer_id = match request.customer_id {
-            Value::Integer(i) => CustomerId::Integer(i),
-            Value::Text(t) => CustomerId::Text(t),
-            other => {
-                summary.skipped.push(format!(
-                    "request {}: customer id {other:?} is neither a whole number nor text",
-                    request.id
-                ));
-                continue;
-            }
+        if !page_id_is_valid(&page_id) {
+            summary.skipped.push(format!(
+                "request {}: its page id is not one the portal draws (22 characters of \
+                 base64url); it gets no page",
+                request.id
+            ));
+            continue;
+        }
+        let Some(group) = request
+            .text_hash
+            .as_ref()
+            .and_then(|h| group_of.get(h).copied().flatten())
+        else {
+            summary.skipped.push(format!(
+                "request {}: the text its page showed is not in consent_text; it gets no page",
+                request.id
+            ));
+            continue;
         };
-        // Sent: valid for the expiry period from sending, plus a day for
-        // the next run to collect it. Queued: from the start of today, so a
-        // second render on the same day produces the same page.
+        // The consent window: `expiry_days` from sending, to the second, as
+        // sync applies it. Queued (the link is not out yet): from now,
+        // which is the time sync's send step records as sent in this same
+        // run, so the page need not change once the link is out. (A request
+        // whose sending is deferred gets its page made again next run.)
         let start = match request.sent_at {
             Some(sent) if request.status == Status::Sent => sent,
-            _ => now - now.rem_euclid(86_400),
+            _ => now,
         };
         let claims = Claims {
+            decision: Decision::Approve,
             request_id: request.id,
-            customer_id,
-            expires_at: start + (settings.expiry_days + 1) * 86_400,
-            text_hash,
+            page: PageBinding::of(&page_id),
+            expires_at: start + settings.expiry_days * 86_400,
+            text_hash: groups[group].hash,
         };
-        let fingerprint = page_fingerprint(&site_fingerprint, &page_id, &claims);
+        let fingerprint = page_fingerprint(&fingerprints[group], &page_id, &claims);
         keep.insert(page_id.clone());
         summary.pages += 1;
         let unchanged =
@@ -213,14 +308,18 @@ pub fn render_with_progress(
                 on_disk: listing.pages.contains(&page_id),
                 page_id,
                 claims,
+                group,
                 fingerprint,
             });
         }
     }
 
-    let page = PageTemplate::new(&templates, &base)?;
+    let pages = contexts
+        .iter()
+        .map(|c| PageTemplate::new(&templates, c))
+        .collect::<Result<Vec<_>, _>>()?;
     progress.start("rendering", jobs.len() as u64);
-    for (job, outcome) in write_pages(&jobs, &page, signer, &pages_dir, progress)? {
+    for (job, outcome) in write_pages(&jobs, &pages, signer, &pages_dir, progress)? {
         if outcome.0 {
             summary.written += 1;
         } else {
@@ -257,7 +356,11 @@ pub fn render_with_progress(
 /// A page to sign, render and write.
 struct PageJob {
     page_id: String,
+    /// The approve button's claims; the decline button's differ only in
+    /// the decision.
     claims: Claims,
+    /// Which text (and so which [`PageTemplate`]) the page shows.
+    group: usize,
     fingerprint: String,
     /// The page's file exists (with older bytes, or the same).
     on_disk: bool,
@@ -270,7 +373,7 @@ struct Written(bool);
 /// first render, and the pages are independent.
 fn write_pages<'j>(
     jobs: &'j [PageJob],
-    page: &PageTemplate<'_>,
+    pages: &[PageTemplate<'_>],
     signer: &Signer,
     pages_dir: &Path,
     progress: &dyn Progress,
@@ -279,35 +382,29 @@ fn write_pages<'j>(
         .map_or(1, |n| n.get())
         .clamp(1, 8);
     let chunk = jobs.len().div_ceil(threads).max(64);
+    let write = |job: &'j PageJob| -> Result<(&'j PageJob, Written), RenderError> {
+        let approve = signer.sign(&job.claims);
+        let decline = signer.sign(&Claims {
+            decision: Decision::Decline,
+            ..job.claims.clone()
+        });
+        let html = pages[job.group].with_tokens(approve, decline)?;
+        let path = pages_dir.join(format!("{}.html", job.page_id));
+        // A page not on disk needs no comparison first.
+        let written = if job.on_disk {
+            site::write_if_changed(&path, html.as_bytes())?
+        } else {
+            site::write_atomically(&path, html.as_bytes())?;
+            true
+        };
+        progress.item_done();
+        Ok((job, Written(written)))
+    };
     let results: Vec<Result<Vec<(&PageJob, Written)>, RenderError>> = std::thread::scope(|scope| {
-        let workers: Vec<_> =
-            jobs.chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|job| {
-                                let token = signer.sign(&job.claims).map_err(|source| {
-                                    RenderError::Token {
-                                        request_id: job.claims.request_id,
-                                        source,
-                                    }
-                                })?;
-                                let html = page.with_token(token)?;
-                                let path = pages_dir.join(format!("{}.html", job.page_id));
-                                // A page not on disk needs no comparison first.
-                                let written = if job.on_disk {
-                                    site::write_if_changed(&path, html.as_bytes())?
-                                } else {
-                                    site::write_atomically(&path, html.as_bytes())?;
-                                    true
-                                };
-                                progress.item_done();
-                                Ok((job, Written(written)))
-                            })
-                            .collect()
-                    })
-                })
-                .collect();
+        let workers: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(write).collect()))
+            .collect();
         workers
             .into_iter()
             .map(|w| {
@@ -326,86 +423,139 @@ fn write_pages<'j>(
     Ok(all)
 }
 
-/// The consent page rendered once, with a marker where the token goes: each
-/// page is then the same bytes around its own token, which needs no
-/// escaping (base64url and '.'). A replaced template that does not show the
-/// token verbatim is rendered in full for every page instead.
+/// The consent page of one text rendered once, with markers where the
+/// tokens go: each page is then the same bytes around its own two tokens,
+/// which need no escaping (base64url and '.'). A replaced template that
+/// does not show the tokens verbatim is rendered in full for every page
+/// instead.
 struct PageTemplate<'a> {
     templates: &'a Templates,
-    base: &'a PageContext<'a>,
-    parts: Option<Vec<String>>,
+    context: &'a PageContext<'a>,
+    parts: Option<Vec<Part>>,
 }
 
-const TOKEN_MARKER: &str = "CONSENTTOKENMARKER7f3a9c";
+/// A piece of a marked page.
+enum Part {
+    Literal(String),
+    Token(Decision),
+}
+
+const APPROVE_MARKER: &str = "CONSENTAPPROVETOKEN7f3a9c";
+const DECLINE_MARKER: &str = "CONSENTDECLINETOKEN7f3a9c";
 
 impl<'a> PageTemplate<'a> {
     fn new(
         templates: &'a Templates,
-        base: &'a PageContext<'a>,
+        context: &'a PageContext<'a>,
     ) -> Result<PageTemplate<'a>, RenderError> {
         let marked = templates.render(
             "consent.html",
             &PageContext {
-                token: TOKEN_MARKER.to_owned(),
-                ..base.clone()
+                approve_token: APPROVE_MARKER.to_owned(),
+                decline_token: DECLINE_MARKER.to_owned(),
+                ..context.clone()
             },
         )?;
-        let parts: Vec<String> = marked.split(TOKEN_MARKER).map(str::to_owned).collect();
+        let mut parts = Vec::new();
+        let mut rest = marked.as_str();
+        let mut found = (false, false);
+        loop {
+            let next = [
+                (rest.find(APPROVE_MARKER), Decision::Approve, APPROVE_MARKER),
+                (rest.find(DECLINE_MARKER), Decision::Decline, DECLINE_MARKER),
+            ]
+            .into_iter()
+            .filter_map(|(at, decision, marker)| at.map(|at| (at, decision, marker)))
+            .min_by_key(|(at, ..)| *at);
+            let Some((at, decision, marker)) = next else {
+                parts.push(Part::Literal(rest.to_owned()));
+                break;
+            };
+            parts.push(Part::Literal(rest[..at].to_owned()));
+            parts.push(Part::Token(decision));
+            match decision {
+                Decision::Approve => found.0 = true,
+                Decision::Decline => found.1 = true,
+            }
+            rest = &rest[at + marker.len()..];
+        }
         Ok(PageTemplate {
             templates,
-            base,
-            parts: (parts.len() > 1).then_some(parts),
+            context,
+            parts: (found == (true, true)).then_some(parts),
         })
     }
 
-    fn with_token(&self, token: String) -> Result<String, RenderError> {
+    fn with_tokens(&self, approve: String, decline: String) -> Result<String, RenderError> {
         match &self.parts {
-            Some(parts) => Ok(parts.join(token.as_str())),
+            Some(parts) => {
+                let mut html = String::with_capacity(
+                    parts
+                        .iter()
+                        .map(|p| match p {
+                            Part::Literal(text) => text.len(),
+                            Part::Token(_) => approve.len(),
+                        })
+                        .sum(),
+                );
+                for part in parts {
+                    html.push_str(match part {
+                        Part::Literal(text) => text,
+                        Part::Token(Decision::Approve) => &approve,
+                        Part::Token(Decision::Decline) => &decline,
+                    });
+                }
+                Ok(html)
+            }
             None => self.templates.render(
                 "consent.html",
                 &PageContext {
-                    token,
-                    ..self.base.clone()
+                    approve_token: approve,
+                    decline_token: decline,
+                    ..self.context.clone()
                 },
             ),
         }
     }
 }
 
-/// Draws page ids for queued requests that have none, stores the text
-/// shown, and records its hash with every pending request: one short write
+/// Draws page ids for queued requests that have none, each recorded with
+/// the hash of today's text, and stores that text: one short write
 /// transaction, before any page or link exists.
 fn record_page_ids_and_text(
     conn: &Connection,
     pending: &mut [Pending],
-    text: &str,
-    text_hash_hex: &str,
-    language: Language,
+    current: &StoredText,
     now: i64,
 ) -> Result<usize, RenderError> {
     // Judged from the pending requests already read: no second scan.
     let needs_page = |r: &Pending| r.status == Status::Queued && r.page_id.is_none();
-    let stale_hash = |r: &Pending| {
-        (r.page_id.is_some() || needs_page(r)) && r.text_hash.as_deref() != Some(text_hash_hex)
-    };
+    let lacks_text = |r: &Pending| r.page_id.is_some() && r.text_hash.is_none();
     // Nothing to record (the usual case for a second run the same day):
     // then take no write lock at all.
-    if requests::text_known(conn, text_hash_hex)?
-        && !pending.iter().any(|r| needs_page(r) || stale_hash(r))
+    if requests::text_known(conn, &current.hash)?
+        && !pending.iter().any(|r| needs_page(r) || lacks_text(r))
     {
         return Ok(0);
     }
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let result = (|| -> Result<usize, RenderError> {
+        requests::record_text(conn, current, now)?;
         let mut assigned = 0;
         for request in pending.iter_mut().filter(|r| needs_page(r)) {
             let page_id = new_page_id()?;
-            if requests::assign_page_id(conn, request.id, &page_id)? {
+            if requests::assign_page_id(conn, request.id, &page_id, &current.hash)? {
                 request.page_id = Some(page_id);
+                request.text_hash = Some(current.hash.clone());
                 assigned += 1;
             }
         }
-        requests::record_text(conn, text_hash_hex, language, text, now)?;
+        if pending.iter().any(lacks_text) {
+            requests::record_missing_text_hash(conn, &current.hash)?;
+            for request in pending.iter_mut().filter(|r| lacks_text(r)) {
+                request.text_hash = Some(current.hash.clone());
+            }
+        }
         Ok(assigned)
     })();
     match result {
@@ -428,6 +578,11 @@ pub struct PageContext<'a> {
     pub css: &'a str,
     pub business_name: &'a str,
     pub info_text: &'a str,
+    /// A stored text shown verbatim instead of `info_text` and the standard
+    /// paragraphs (see [`TextGroup`]).
+    pub frozen_text: Option<&'a str>,
     pub collector_url: &'a str,
-    pub token: String,
+    /// The approve button's token, and the decline button's.
+    pub approve_token: String,
+    pub decline_token: String,
 }

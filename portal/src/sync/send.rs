@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 
 use consent_extension::requests::{self, Outgoing};
-use consent_extension::{Channel, Language, Settings};
+use consent_extension::{page_id_is_valid, Channel, Language, Settings};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection};
 use serde::Serialize;
@@ -92,6 +92,22 @@ pub fn send(
         route,
     } in outgoing
     {
+        if !page_id_is_valid(&page_id) {
+            // Not a page id the portal drew: someone changed it in the
+            // register. No link is built from it.
+            unreachable.push(Mark::Error {
+                request_id,
+                customer: customer_id,
+                reason: settings
+                    .language
+                    .pick(
+                        "förfrågans sid-id ändrades utanför portalen; köa kunden igen",
+                        "the request's page id was changed outside the portal; queue the customer again",
+                    )
+                    .to_owned(),
+            });
+            continue;
+        }
         match route {
             Ok((channel, to)) => {
                 let job = Job {

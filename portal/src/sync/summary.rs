@@ -60,5 +60,12 @@ pub fn to_text(summary: &Summary) -> String {
             out.push_str(&format!("  customer {}: {}\n", e.customer_id, e.reason));
         }
     }
+    if let Some(log) = &summary.log {
+        out.push_str(&format!(
+            "log: {} events, head {}\n",
+            log.events,
+            log.hash.as_deref().unwrap_or("(none yet)")
+        ));
+    }
     out
 }

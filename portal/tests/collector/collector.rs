@@ -12,11 +12,20 @@ use std::time::Duration;
 use consent_extension::time;
 use consent_portal::collector::{self, CollectorApp, Decision, DecisionsPage, Inbox};
 use consent_portal::keys;
-use consent_portal::token::Signer;
-use consent_testkit::press::{client, signed_token};
+use consent_portal::token::{PageBinding, Signer};
+use consent_testkit::press::{client, find_token, signed_token};
 use consent_testkit::site::{fixture, Fixture, SITE_URL};
 
 const BEARER: &str = "test-bearer-token-0123456789abcdef";
+
+/// A genuine version 1 token (made before each button had its own token).
+const V1_TOKEN: &str = "v1.AYuByGJoG3ErAAAAAAAAAAEAAAAA9IZXADKoqi-ekJxgw2DAL23YFmeU6YAo8oSbRGF3jYKo9tueAAAAAAAAAAAqxanvw6RVWdguyP1xFRdmP-wwl0X5AR91lFaCZa3ukEW3H1qyKssRxARQPF7U2veJqL96T0iVICFoHWdHtPW4Bw";
+
+/// The page id the tokens of `request_id` are made for: 22 characters of
+/// base64url, as the portal draws them.
+fn page_id(request_id: i64) -> String {
+    format!("Page{request_id:018}")
+}
 
 /// A running collector over a rendered site; stops when dropped.
 struct Collector {
@@ -119,8 +128,9 @@ impl Collector {
         )
     }
 
-    fn decide(&self, token: &str, decision: &str) -> Answer {
-        self.post(&[("token", token), ("decision", decision)])
+    /// Presses a button: posts its token, as the page's form does.
+    fn press(&self, token: &str) -> Answer {
+        self.post(&[("token", token)])
     }
 
     fn get(&self, path: &str) -> Answer {
@@ -157,8 +167,15 @@ impl Collector {
         read(&self.site.site().join(name))
     }
 
-    fn token(&self, request_id: i64, expires_in: i64) -> String {
-        signed_token(&self.site.signer, request_id, 1, expires_in)
+    /// The token of a button of request `request_id`'s page.
+    fn token(&self, decision: Decision, request_id: i64, expires_in: i64) -> String {
+        signed_token(
+            &self.site.signer,
+            decision,
+            request_id,
+            &page_id(request_id),
+            expires_in,
+        )
     }
 }
 
@@ -177,9 +194,10 @@ fn assert_redirected_to_thanks(got: &Answer) {
 #[test]
 fn a_decision_is_stored_durably_once_and_redirects_to_the_thank_you_page() {
     let c = start("approve");
-    let token = c.token(41, 3600);
+    let token = c.token(Decision::Approve, 41, 3600);
+    let decline = c.token(Decision::Decline, 41, 3600);
 
-    let got = c.decide(&token, "approve");
+    let got = c.press(&token);
     assert_redirected_to_thanks(&got);
     assert_eq!(got.header("cache-control"), Some("no-store"));
     assert_eq!(got.header("referrer-policy"), Some("no-referrer"));
@@ -188,13 +206,14 @@ fn a_decision_is_stored_durably_once_and_redirects_to_the_thank_you_page() {
 
     // A double click, a reload, a retry: the same answer, stored once.
     for _ in 0..3 {
-        assert_redirected_to_thanks(&c.decide(&token, "approve"));
+        assert_redirected_to_thanks(&c.press(&token));
     }
     assert_eq!(c.stored(), [(1, 41, "approve".to_owned())]);
 
-    // A change of mind is a new row; the latest row is the last word.
-    assert_redirected_to_thanks(&c.decide(&token, "decline"));
-    assert_redirected_to_thanks(&c.decide(&token, "decline"));
+    // A change of mind (the other button) is a new row; the latest row is
+    // the last word.
+    assert_redirected_to_thanks(&c.press(&decline));
+    assert_redirected_to_thanks(&c.press(&decline));
     assert_eq!(
         c.stored(),
         [(1, 41, "approve".to_owned()), (2, 41, "decline".to_owned())]
@@ -223,18 +242,43 @@ fn a_decision_is_stored_durably_once_and_redirects_to_the_thank_you_page() {
         .verify(&first.token, received)
         .expect("verifies");
     assert_eq!(claims.request_id, 41);
+    assert_eq!(claims.decision, Decision::Approve);
+    assert_eq!(claims.page, PageBinding::of(&page_id(41)));
+    assert_eq!(page.decisions[1].token, decline);
+}
+
+#[test]
+fn the_decision_is_the_tokens_and_a_decision_field_is_ignored() {
+    let c = start("decision-field");
+    let approve = c.token(Decision::Approve, 7, 3600);
+    let decline = c.token(Decision::Decline, 8, 3600);
+    // A form as pages before version 2 posted it, or as someone edited it:
+    // the field says the opposite of the pressed button's token.
+    for (token, field) in [(&decline, "approve"), (&approve, "decline")] {
+        let got = c.post(&[("token", token), ("decision", field)]);
+        assert_redirected_to_thanks(&got);
+    }
+    // Any other word, or none, is not looked at either.
+    for field in ["maybe", "APPROVE", ""] {
+        assert_redirected_to_thanks(&c.post(&[("token", &decline), ("decision", field)]));
+    }
+    assert_eq!(
+        c.stored(),
+        [(1, 8, "decline".to_owned()), (2, 7, "approve".to_owned())],
+        "each stored as its token says"
+    );
 }
 
 #[test]
 fn simultaneous_repeats_are_stored_once() {
     let c = start("concurrent");
-    let token = c.token(7, 3600);
+    let token = c.token(Decision::Approve, 7, 3600);
     let url = c.url("/decision");
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..16)
             .map(|_| {
                 scope.spawn(|| {
-                    let fields = [("token", token.as_str()), ("decision", "approve")];
+                    let fields = [("token", token.as_str())];
                     answer(client().post(&url).send_form(fields)).status
                 })
             })
@@ -255,24 +299,26 @@ fn refused_tokens_get_the_expired_page_and_nothing_is_stored() {
         "{expired_page}"
     );
 
-    let good = c.token(5, 3600);
-    // Change one character in the middle: another valid base64 text.
-    let mut tampered = good.clone().into_bytes();
-    let middle = tampered.len() / 2;
-    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
-    let tampered = String::from_utf8(tampered).expect("ascii");
-    let expired = c.token(5, -1);
-    let foreign = signed_token(&Signer::new(keys::generate().expect("key")), 5, 1, 3600);
+    let foreign_key = Signer::new(keys::generate().expect("key"));
+    for decision in [Decision::Approve, Decision::Decline] {
+        let good = c.token(decision, 5, 3600);
+        // Change one character in the middle: another valid base64 text.
+        let mut tampered = good.clone().into_bytes();
+        let middle = tampered.len() / 2;
+        tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).expect("ascii");
+        let expired = c.token(decision, 5, -1);
+        let foreign = signed_token(&foreign_key, decision, 5, &page_id(5), 3600);
 
-    for (what, token, status) in [
-        ("tampered", tampered.as_str(), 400),
-        ("expired", expired.as_str(), 410),
-        ("signed by another key", foreign.as_str(), 400),
-        ("not a token", "hello", 400),
-        ("too long", &"v1.AAAA".repeat(500), 400),
-    ] {
-        for decision in ["approve", "decline"] {
-            let got = c.decide(token, decision);
+        for (what, token, status) in [
+            ("tampered", tampered.as_str(), 400),
+            ("expired", expired.as_str(), 410),
+            ("signed by another key", foreign.as_str(), 400),
+            ("a version 1 token", V1_TOKEN, 400),
+            ("not a token", "hello", 400),
+            ("too long", &"v2.AAAA".repeat(500), 400),
+        ] {
+            let got = c.press(token);
             assert_eq!(got.status, status, "{what}: {}", got.body);
             assert_eq!(got.body, expired_page, "{what}");
             assert_eq!(got.header("content-type"), Some("text/html; charset=utf-8"));
@@ -286,14 +332,14 @@ fn refused_tokens_get_the_expired_page_and_nothing_is_stored() {
 fn incomplete_or_unknown_forms_are_refused() {
     let c = start("forms");
     let expired_page = c.site_file("expired.html");
-    let token = c.token(5, 3600);
-    let cases: [&[(&str, &str)]; 7] = [
-        &[("token", &token)],
+    let token = c.token(Decision::Approve, 5, 3600);
+    // Without a token there is nothing to decide, whatever else is posted.
+    let cases: [&[(&str, &str)]; 6] = [
         &[("decision", "approve")],
-        &[("token", &token), ("decision", "maybe")],
-        &[("token", &token), ("decision", "APPROVE")],
-        &[("token", &token), ("decision", "")],
         &[("token", ""), ("decision", "approve")],
+        &[("token", "")],
+        &[("Token", &token)],
+        &[("approve_token", &token)],
         &[],
     ];
     for fields in cases {
@@ -306,25 +352,29 @@ fn incomplete_or_unknown_forms_are_refused() {
         client()
             .post(c.url("/decision"))
             .content_type("application/json")
-            .send(format!(r#"{{"token":"{token}","decision":"approve"}}"#)),
+            .send(format!(r#"{{"token":"{token}"}}"#)),
     );
     assert_eq!(got.status, 400);
-    // The same field twice is ambiguous.
-    let got = c.post(&[
-        ("token", &token),
-        ("decision", "decline"),
-        ("decision", "approve"),
-    ]);
-    assert_eq!(got.status, 400);
+    // Two tokens (both buttons' at once) are ambiguous, in either order.
+    let decline = c.token(Decision::Decline, 5, 3600);
+    for fields in [
+        [("token", token.as_str()), ("token", decline.as_str())],
+        [("token", decline.as_str()), ("token", token.as_str())],
+        [("token", token.as_str()), ("token", token.as_str())],
+    ] {
+        let got = c.post(&fields);
+        assert_eq!(got.status, 400, "{fields:?}");
+        assert_eq!(got.body, expired_page);
+    }
     assert!(c.stored().is_empty());
 }
 
 #[test]
 fn a_get_never_decides() {
     let c = start("get");
-    let token = c.token(5, 3600);
+    let token = c.token(Decision::Approve, 5, 3600);
     for method in ["GET", "HEAD"] {
-        let query = format!("/decision?token={token}&decision=approve");
+        let query = format!("/decision?token={token}");
         let request = ureq::http::Request::builder()
             .method(method)
             .uri(c.url(&query))
@@ -339,19 +389,15 @@ fn a_get_never_decides() {
 #[test]
 fn oversized_bodies_are_refused_with_413() {
     let c = start("oversized");
-    let token = c.token(5, 3600);
+    let token = c.token(Decision::Approve, 5, 3600);
     // With a Content-Length.
     let padding = "x".repeat(collector::BODY_LIMIT);
-    let got = c.post(&[
-        ("token", &token),
-        ("decision", "approve"),
-        ("padding", &padding),
-    ]);
+    let got = c.post(&[("token", &token), ("padding", &padding)]);
     assert_eq!(got.status, 413);
 
     // Chunked, so the size is only known while reading.
     let body = format!(
-        "token={token}&decision=approve&padding={}",
+        "token={token}&padding={}",
         "x".repeat(collector::BODY_LIMIT)
     );
     let address = c.base.trim_start_matches("http://");
@@ -377,21 +423,22 @@ fn oversized_bodies_are_refused_with_413() {
     assert!(response.starts_with("HTTP/1.1 413"), "{response}");
 
     assert!(c.stored().is_empty());
-    // The limit leaves room for real forms.
-    assert_redirected_to_thanks(&c.decide(&token, "approve"));
+    // The limit leaves room for real forms, and for the old pages' extra
+    // field.
+    assert_redirected_to_thanks(&c.post(&[("token", &token), ("decision", "approve")]));
 }
 
 #[test]
 fn the_decision_feed_needs_the_bearer_token_and_pages_by_cursor() {
     let c = start("feed");
     for (request_id, decision) in [
-        (1, "approve"),
-        (2, "decline"),
-        (3, "approve"),
-        (4, "approve"),
-        (5, "decline"),
+        (1, Decision::Approve),
+        (2, Decision::Decline),
+        (3, Decision::Approve),
+        (4, Decision::Approve),
+        (5, Decision::Decline),
     ] {
-        assert_redirected_to_thanks(&c.decide(&c.token(request_id, 3600), decision));
+        assert_redirected_to_thanks(&c.press(&c.token(decision, request_id, 3600)));
     }
 
     for bearer in [
@@ -403,7 +450,7 @@ fn the_decision_feed_needs_the_bearer_token_and_pages_by_cursor() {
         let got = c.get_decisions("", bearer);
         assert_eq!(got.status, 401, "{bearer:?}");
         assert_eq!(got.header("www-authenticate"), Some("Bearer"));
-        assert!(!got.body.contains("v1."), "{}", got.body);
+        assert!(!got.body.contains("v2."), "{}", got.body);
     }
     let got = answer(
         client()
@@ -424,7 +471,7 @@ fn the_decision_feed_needs_the_bearer_token_and_pages_by_cursor() {
     assert_eq!(json["decisions"][1]["decision"], "decline");
     assert!(json["decisions"][1]["token"]
         .as_str()
-        .is_some_and(|t| t.starts_with("v1.")));
+        .is_some_and(|t| t.starts_with("v2.")));
     assert!(json["decisions"][1]["received_at"]
         .as_str()
         .is_some_and(|t| t.ends_with('Z')));
@@ -486,13 +533,21 @@ fn the_site_is_served_with_its_own_404_page() {
     assert!(got
         .header("content-type")
         .is_some_and(|t| t.starts_with("text/html")));
-    // The form posts exactly the fields the collector reads.
-    for field in [
-        r#"name="token" value="v1."#,
-        r#"name="decision" value="approve""#,
-        r#"name="decision" value="decline""#,
-    ] {
-        assert!(got.body.contains(field), "{field}");
+    // The form posts exactly the field the collector reads: each button
+    // is a `token` with its own decision signed in, and there is no other
+    // field.
+    assert_eq!(got.body.matches(r#"name="token" value="v2."#).count(), 2);
+    assert!(!got.body.contains("name=\"decision\""), "{}", got.body);
+    assert!(!got.body.contains("type=\"hidden\""), "{}", got.body);
+    for decision in [Decision::Approve, Decision::Decline] {
+        let token = find_token(&got.body, decision.as_str())
+            .unwrap_or_else(|| panic!("no {} button", decision.as_str()));
+        let claims = c
+            .site
+            .verifier
+            .verify(token, consent_testkit::site::NOW)
+            .expect("a genuine token");
+        assert_eq!(claims.decision, decision);
     }
 
     let not_found = c.site_file("404.html");
@@ -522,9 +577,9 @@ fn decisions_beyond_the_rate_limit_get_429() {
         app.per_address_per_minute = NonZeroU32::new(3).expect("3")
     });
     for request_id in 1..=3 {
-        assert_redirected_to_thanks(&c.decide(&c.token(request_id, 3600), "approve"));
+        assert_redirected_to_thanks(&c.press(&c.token(Decision::Approve, request_id, 3600)));
     }
-    let got = c.decide(&c.token(4, 3600), "approve");
+    let got = c.press(&c.token(Decision::Approve, 4, 3600));
     assert_eq!(got.status, 429);
     assert!(got.header("retry-after").is_some());
     assert!(got.body.contains("För många försök") && got.body.contains("Too many attempts"));
@@ -540,7 +595,7 @@ fn a_missing_expired_page_falls_back_to_a_built_in_text() {
     let c = start("fallback");
     std::fs::remove_file(c.site.site().join("expired.html")).expect("remove");
     std::fs::remove_file(c.site.site().join("404.html")).expect("remove");
-    let got = c.decide("v1.AAAA", "approve");
+    let got = c.press("v2.AAAA");
     assert_eq!(got.status, 400);
     assert!(
         got.body.contains("Länken gäller inte längre")
@@ -588,8 +643,8 @@ fn a_request_that_takes_too_long_gets_408() {
     let c = start_with("slow", |app| {
         app.request_timeout = Duration::from_millis(300)
     });
-    let token = c.token(5, 3600);
-    let body = format!("token={token}&decision=approve");
+    let token = c.token(Decision::Approve, 5, 3600);
+    let body = format!("token={token}");
     // The headers promise a body that never fully arrives.
     let request = format!(
         "POST /decision HTTP/1.1\r\nHost: collector\r\nContent-Type: application/x-www-form-urlencoded\r\n\

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use consent_portal::collector::Inbox;
+use consent_portal::collector::{Decision, Inbox};
 use consent_testkit::rng::{seed, Rng};
 use consent_testkit::sql;
 
@@ -41,7 +41,7 @@ struct Post {
     /// The server run it went to (the run ended in the kill numbered so).
     run: usize,
     request_id: i64,
-    decision: &'static str,
+    decision: Decision,
     status: Option<u16>,
 }
 
@@ -50,7 +50,8 @@ struct Client {
     number: i64,
     rng: Rng,
     fresh: i64,
-    tokens: HashMap<i64, String>,
+    /// The token of each button pressed, by request and decision.
+    tokens: HashMap<(i64, Decision), String>,
     posts: Vec<Post>,
 }
 
@@ -66,15 +67,15 @@ impl Client {
                 (self.number + 1) * 100 + self.rng.range(0, REQUESTS_PER_CLIENT - 1) as i64
             };
             let decision = if self.rng.chance(50) {
-                "approve"
+                Decision::Approve
             } else {
-                "decline"
+                Decision::Decline
             };
             let token = self
                 .tokens
-                .entry(request_id)
-                .or_insert_with(|| setup.token(request_id, 3600));
-            let request = decision_request(token, decision);
+                .entry((request_id, decision))
+                .or_insert_with(|| setup.token(decision, request_id, 3600));
+            let request = decision_request(token);
             let status = TcpStream::connect(addr)
                 .ok()
                 .and_then(|stream| exchange(stream, &request, Duration::from_secs(10)));
@@ -151,10 +152,11 @@ fn a_decision_answered_303_survives_a_kill_9_of_the_collector() {
     for post in &answered {
         assert_eq!(post.status, Some(303), "{post:?}\n{}", setup.log());
     }
-    let tokens: HashMap<i64, &String> = clients
+    let tokens: HashMap<(i64, Decision), &String> = clients
         .iter()
-        .flat_map(|c| c.tokens.iter().map(|(id, token)| (*id, token)))
+        .flat_map(|c| c.tokens.iter().map(|(key, token)| (*key, token)))
         .collect();
+    let requests: std::collections::BTreeSet<i64> = tokens.keys().map(|(id, _)| *id).collect();
 
     let inbox = Inbox::open_existing(&setup.inbox).expect("the inbox opens after the kills");
     let rows = inbox.since(0, usize::MAX).expect("read the inbox");
@@ -169,14 +171,16 @@ fn a_decision_answered_303_survives_a_kill_9_of_the_collector() {
         .filter(|post| {
             !rows.iter().any(|r| {
                 r.request_id == post.request_id
-                    && r.decision.as_str() == post.decision
-                    && Some(&&r.token) == tokens.get(&post.request_id)
+                    && r.decision == post.decision
+                    && Some(&&r.token) == tokens.get(&(post.request_id, post.decision))
             })
         })
         .map(|post| {
             format!(
                 "request {} {} (run {} of {kills})",
-                post.request_id, post.decision, post.run
+                post.request_id,
+                post.decision.as_str(),
+                post.run
             )
         })
         .collect();
@@ -188,15 +192,18 @@ fn a_decision_answered_303_survives_a_kill_9_of_the_collector() {
         missing[..missing.len().min(5)].join(", ")
     );
     // Per request (one client posts for it, one post at a time), in order.
-    for &id in tokens.keys() {
+    for &id in &requests {
         let stored: Vec<&str> = rows
             .iter()
             .filter(|r| r.request_id == id)
             .map(|r| r.decision.as_str())
             .collect();
         let mine = all.iter().filter(|p| p.request_id == id);
-        let posted: Vec<&str> = mine.clone().map(|p| p.decision).collect();
-        let confirmed = collapsed(mine.filter(|p| p.status == Some(303)).map(|p| p.decision));
+        let posted: Vec<&str> = mine.clone().map(|p| p.decision.as_str()).collect();
+        let confirmed = collapsed(
+            mine.filter(|p| p.status == Some(303))
+                .map(|p| p.decision.as_str()),
+        );
         let context = format!(
             "request {id} (seed {seed}): (count, last few) stored {:?}; answered 303, repeats \
              as one {:?}; posted {:?}",
@@ -217,13 +224,16 @@ fn a_decision_answered_303_survives_a_kill_9_of_the_collector() {
             "nothing is stored that was not posted: {context}"
         );
     }
+    // Each row holds the token posted for its request and decision: the
+    // decision stored is the pressed button's.
     for row in &rows {
         assert_eq!(
-            tokens.get(&row.request_id),
+            tokens.get(&(row.request_id, row.decision)),
             Some(&&row.token),
-            "row {} holds the token posted for request {}",
+            "row {} holds the token posted for request {} {}",
             row.cursor,
-            row.request_id
+            row.request_id,
+            row.decision.as_str()
         );
     }
 
@@ -232,7 +242,7 @@ fn a_decision_answered_303_survives_a_kill_9_of_the_collector() {
          303 and checked, {} never answered (in flight at a kill), {} rows in the inbox",
         took.as_secs_f64(),
         all.len(),
-        tokens.len(),
+        requests.len(),
         answered.len(),
         all.len() - answered.len(),
         rows.len()

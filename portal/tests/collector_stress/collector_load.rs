@@ -15,7 +15,7 @@ use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use consent_portal::collector::{Inbox, BODY_LIMIT, REQUEST_TIMEOUT};
+use consent_portal::collector::{Decision, Inbox, BODY_LIMIT, REQUEST_TIMEOUT};
 use consent_testkit::press::client;
 use consent_testkit::rng::{seed, Rng};
 
@@ -41,7 +41,9 @@ const SILENT: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
-    /// A genuine token, approve or decline, for a request never seen.
+    /// A genuine token, approve or decline, for a request never seen;
+    /// now and then with a `decision` field saying the opposite, which the
+    /// collector ignores.
     Valid,
     /// Random bytes as a form.
     Garbage,
@@ -51,7 +53,7 @@ enum Kind {
     Tampered,
     /// A genuine token past its expiry.
     Expired,
-    /// A form with a field missing, empty, repeated or not a decision.
+    /// A form without a token (missing, empty, misnamed) or with two.
     BadForm,
     /// A body over BODY_LIMIT, with a Content-Length (own connection).
     Oversized,
@@ -109,18 +111,15 @@ fn tampered(token: &str) -> String {
     String::from_utf8(bytes).expect("ascii")
 }
 
-fn form(token: &str, decision: &str) -> String {
-    format!("token={token}&decision={decision}")
+/// The form a pressed button posts.
+fn form(token: &str) -> String {
+    format!("token={token}")
 }
 
 /// An oversized decision over a connection of its own, so that however the
 /// server ends it, the keep-alive connections are not involved.
 fn oversized(addr: SocketAddr, token: &str, chunked: bool) -> Option<u16> {
-    let body = format!(
-        "{}&padding={}",
-        form(token, "approve"),
-        "x".repeat(BODY_LIMIT)
-    );
+    let body = format!("{}&padding={}", form(token), "x".repeat(BODY_LIMIT));
     let head = "POST /decision HTTP/1.1\r\nHost: collector\r\n\
                 Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n";
     let mut request = if chunked {
@@ -165,7 +164,11 @@ impl Load<'_> {
         while sent < quota && Instant::now() < self.deadline && !self.stop.load(Ordering::Relaxed) {
             sent += 1;
             let kind = Kind::pick(&mut rng);
-            let decision = if rng.chance(50) { "approve" } else { "decline" };
+            let decision = if rng.chance(50) {
+                Decision::Approve
+            } else {
+                Decision::Decline
+            };
             let post_form = |body: String| {
                 client
                     .post(&decision_url)
@@ -176,9 +179,20 @@ impl Load<'_> {
             let response = match kind {
                 Kind::Valid => {
                     next_request += 1;
-                    let token = self.setup.token(next_request, 3600);
-                    let response = post_form(form(&token, decision));
-                    valid = Some((next_request, decision, token));
+                    let token = self.setup.token(decision, next_request, 3600);
+                    let body = if rng.chance(25) {
+                        // As the pages before version 2 posted, with the
+                        // other button's word: the token's decision counts.
+                        let other = match decision {
+                            Decision::Approve => "decline",
+                            Decision::Decline => "approve",
+                        };
+                        format!("{}&decision={other}", form(&token))
+                    } else {
+                        form(&token)
+                    };
+                    let response = post_form(body);
+                    valid = Some((next_request, decision.as_str(), token));
                     response
                 }
                 Kind::Garbage => {
@@ -192,37 +206,42 @@ impl Load<'_> {
                 Kind::Json => client
                     .post(&decision_url)
                     .content_type("application/json")
-                    .send(format!(r#"{{"token":"v1.AAAA","decision":"{decision}"}}"#)),
+                    .send(r#"{"token":"v2.AAAA"}"#),
                 Kind::Tampered => {
-                    let token = self.setup.token(rng.range(1, 1000) as i64, 3600);
-                    post_form(form(&tampered(&token), decision))
+                    let token = self.setup.token(decision, rng.range(1, 1000) as i64, 3600);
+                    post_form(form(&tampered(&token)))
                 }
                 Kind::Expired => {
                     let token = &self.expired[rng.range(0, self.expired.len() as u64 - 1) as usize];
-                    post_form(form(token, decision))
+                    post_form(form(token))
                 }
                 Kind::BadForm => {
-                    let token = self.setup.token(rng.range(1, 1000) as i64, 3600);
+                    let id = rng.range(1, 1000) as i64;
+                    let token = self.setup.token(decision, id, 3600);
+                    let word = decision.as_str();
                     let body = match rng.range(0, 6) {
-                        0 => form(&token, "maybe"),
-                        1 => form(&token, "APPROVE"),
-                        2 => form(&token, ""),
-                        3 => format!("decision={decision}"),
-                        4 => format!("token=&decision={decision}"),
-                        5 => format!("token={token}"),
-                        _ => format!("{}&decision=decline", form(&token, "approve")),
+                        0 => format!("decision={word}"),
+                        1 => format!("token=&decision={word}"),
+                        2 => "token=".to_owned(),
+                        3 => format!("Token={token}"),
+                        4 => format!("{word}_token={token}"),
+                        // Both buttons' tokens at once.
+                        5 => {
+                            let approve = self.setup.token(Decision::Approve, id, 3600);
+                            let decline = self.setup.token(Decision::Decline, id, 3600);
+                            format!("token={approve}&token={decline}")
+                        }
+                        _ => format!("{}&{}", form(&token), form(&token)),
                     };
                     post_form(body)
                 }
                 Kind::Oversized | Kind::OversizedChunked => {
-                    let token = self.setup.token(rng.range(1, 1000) as i64, 3600);
+                    let token = self.setup.token(decision, rng.range(1, 1000) as i64, 3600);
                     let status = oversized(self.addr, &token, kind == Kind::OversizedChunked);
                     self.count(&mut tally, kind, status);
                     continue;
                 }
-                Kind::Get => client
-                    .get(&format!("{decision_url}?token=v1.AAAA&decision={decision}"))
-                    .call(),
+                Kind::Get => client.get(&format!("{decision_url}?token=v2.AAAA")).call(),
                 Kind::NotFound => client.get(&format!("{base}/c/no-such-page.html")).call(),
             };
             let status = match response {
@@ -299,7 +318,7 @@ fn slow_clients(addr: SocketAddr, token: &str, stop: &AtomicBool) -> BTreeMap<St
         stream.set_nodelay(true).expect("nodelay");
         stream
     };
-    let body = form(token, "approve");
+    let body = form(token);
     let head = format!(
         "POST /decision HTTP/1.1\r\nHost: collector\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
@@ -366,11 +385,13 @@ fn the_collector_under_load_stores_every_decision_and_refuses_the_rest_with_4xx(
     let load = Load {
         setup: &setup,
         addr: server.addr,
-        expired: (1..=20).map(|id| setup.token(id, -1)).collect(),
+        expired: (1..=20)
+            .map(|id| setup.token(Decision::Approve, id, -1))
+            .collect(),
         deadline: Instant::now() + LOAD_FOR,
         stop: &stop,
     };
-    let slow_token = setup.token(999_999_999, 3600);
+    let slow_token = setup.token(Decision::Approve, 999_999_999, 3600);
 
     let started = Instant::now();
     let (tallies, slow, rss_peak_seen, load_took) = std::thread::scope(|scope| {
@@ -477,11 +498,8 @@ fn the_collector_under_load_stores_every_decision_and_refuses_the_rest_with_4xx(
 
     // Still alive, still answering, still storing.
     assert!(server.is_running(), "the server died:\n{}", setup.log());
-    let last = setup.token(1, 3600);
-    assert_eq!(
-        server.status_of(&decision_request(&last, "approve")),
-        Some(303)
-    );
+    let last = setup.token(Decision::Approve, 1, 3600);
+    assert_eq!(server.status_of(&decision_request(&last)), Some(303));
     stored.push((1, "approve", last));
 
     // Every genuine decision answered 303 is stored, exactly those.
@@ -549,7 +567,7 @@ fn with_the_default_limit_one_address_gets_429_beyond_it_and_others_do_not() {
     let limit = 60; // collector.per_address_per_minute's default
     let here: IpAddr = "127.0.0.1".parse().expect("ip");
     let decide = |from: IpAddr, request_id: i64| {
-        let request = decision_request(&setup.token(request_id, 3600), "approve");
+        let request = decision_request(&setup.token(Decision::Approve, request_id, 3600));
         exchange(
             connect_from(from, server.addr),
             &request,

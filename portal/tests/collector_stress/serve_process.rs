@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use consent_portal::config::{self, Config};
 use consent_portal::keys;
-use consent_portal::token::Signer;
+use consent_portal::token::{Decision, Signer};
 use consent_testkit::press::signed_token;
 use consent_testkit::site::SITE_URL;
 use consent_testkit::Scratch;
@@ -59,16 +59,28 @@ pub fn setup(name: &str, rate: Option<u32>) -> Setup {
 }
 
 impl Setup {
-    /// A genuine token for `request_id`, valid for `expires_in` seconds
-    /// (negative: already expired).
-    pub fn token(&self, request_id: i64, expires_in: i64) -> String {
-        signed_token(&self.signer, request_id, request_id, expires_in)
+    /// A genuine token of the `decision` button of `request_id`'s page,
+    /// valid for `expires_in` seconds (negative: already expired).
+    pub fn token(&self, decision: Decision, request_id: i64, expires_in: i64) -> String {
+        signed_token(
+            &self.signer,
+            decision,
+            request_id,
+            &page_id(request_id),
+            expires_in,
+        )
     }
 
     /// The server's stderr, all runs appended.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("serve.log")).unwrap_or_default()
     }
+}
+
+/// The page id of `request_id`'s page: 22 characters of base64url, as the
+/// portal draws them (`request_id` is not negative).
+pub fn page_id(request_id: i64) -> String {
+    format!("Page{request_id:018}")
 }
 
 /// A running `consent-portal serve`; killed (this child only) when dropped.
@@ -186,9 +198,10 @@ pub fn status_code(line: &[u8]) -> Option<u16> {
     rest.get(..3)?.parse().ok()
 }
 
-/// A form POST of a decision, on a connection closed after the answer.
-pub fn decision_request(token: &str, decision: &str) -> Vec<u8> {
-    let body = format!("token={token}&decision={decision}");
+/// A form POST of a pressed button's token, on a connection closed after
+/// the answer.
+pub fn decision_request(token: &str) -> Vec<u8> {
+    let body = format!("token={token}");
     format!(
         "POST /decision HTTP/1.1\r\nHost: collector\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use consent_portal::config::Config;
 use consent_portal::sync::render;
-use consent_portal::token::{self, CustomerId};
-use consent_testkit::press::token_of;
+use consent_portal::token::{self, Decision, PageBinding};
+use consent_testkit::press::{find_token, token_of};
 use consent_testkit::site::{fixture, NOW};
 use consent_testkit::sql;
 
@@ -34,13 +34,19 @@ fn one_page_per_pending_request_with_the_texts_and_two_buttons() {
         "återkalla ditt samtycke",
         "inom 7 dagar",
         "method=\"post\"",
-        "value=\"approve\"",
-        "value=\"decline\"",
+        "class=\"approve\">Jag godkänner</button>",
+        "class=\"decline\">Jag godkänner inte</button>",
         "Jag godkänner</button>",
         "Jag godkänner inte</button>",
     ] {
         assert!(html.contains(needle), "page lacks {needle:?}");
     }
+    // Each button posts its own token, and nothing else is posted.
+    assert_eq!(html.matches("name=\"token\" value=\"v2.").count(), 2);
+    assert!(!html.contains("name=\"decision\""), "{html}");
+    assert!(!html.contains("type=\"hidden\""), "{html}");
+    let (approve, decline) = (find_token(&html, "approve"), find_token(&html, "decline"));
+    assert!(approve.is_some() && decline.is_some() && approve != decline);
     // The collector is the only place a form may post to.
     assert!(
         html.contains("form-action https:&#x2f;&#x2f;insamling.example.se;"),
@@ -74,15 +80,20 @@ fn english_when_the_register_is_in_english() {
 }
 
 #[test]
-fn the_token_verifies_and_binds_request_customer_and_text() {
+fn each_buttons_token_verifies_and_binds_its_decision_request_page_and_text() {
     // David, customer 4, has a page.
     let f = fixture("token");
     f.render();
     let html = f.page_of(4);
-    let claims = f
-        .verifier
-        .verify(&token_of(&html), NOW)
-        .expect("a valid token");
+    let verify = |html: &str, decision: Decision| {
+        let claims = f
+            .verifier
+            .verify(&token_of(html, decision.as_str()), NOW)
+            .expect("a valid token");
+        assert_eq!(claims.decision, decision, "{html}");
+        claims
+    };
+    let claims = verify(&html, Decision::Approve);
     let (request_id, text_hash, page_id): (i64, String, String) = f
         .conn
         .query_row(
@@ -92,12 +103,20 @@ fn the_token_verifies_and_binds_request_customer_and_text() {
         )
         .expect("request");
     assert_eq!(claims.request_id, request_id);
-    assert_eq!(claims.customer_id, CustomerId::Integer(4));
+    assert_eq!(claims.page, PageBinding::of(&page_id));
     assert_eq!(token::hex(&claims.text_hash), text_hash);
-    assert!(
-        claims.expires_at > NOW + 7 * 86_400,
-        "valid for the expiry period"
+    // The decline button's token says the same but for the decision.
+    let decline = verify(&html, Decision::Decline);
+    assert_eq!(
+        decline,
+        token::Claims {
+            decision: Decision::Decline,
+            ..claims.clone()
+        }
     );
+    // Not sent yet: valid for the expiry period from this render, the time
+    // the send step of the same run records as sent.
+    assert_eq!(claims.expires_at, NOW + 7 * 86_400);
     // The exact text is stored once, under its hash.
     let body = sql::text(
         &f.conn,
@@ -122,6 +141,15 @@ fn the_token_verifies_and_binds_request_customer_and_text() {
         "SELECT page_id FROM consent_request WHERE customer_id = 4",
     );
     assert_eq!(kept, page_id);
+    // Sent: the tokens expire exactly `expiry_days` after sending, the
+    // second the consent window closes (no extra day).
+    f.render();
+    let sent_at = consent_extension::time::parse("2026-11-29T10:00:00Z").expect("a time");
+    for decision in [Decision::Approve, Decision::Decline] {
+        let claims = verify(&f.page_of(4), decision);
+        assert_eq!(claims.expires_at, sent_at + 7 * 86_400);
+        assert_eq!(claims.page, PageBinding::of(&page_id));
+    }
 }
 
 #[test]
@@ -210,7 +238,9 @@ fn pages_of_requests_no_longer_pending_are_deleted() {
     let summary = f.render();
     assert_eq!((summary.pages, summary.new_page_ids), (2, 1), "{summary:?}");
     assert_eq!(f.pages().len(), 2);
-    assert_ne!(token_of(&f.page_of(1)), token_of(&anna));
+    for decision in ["approve", "decline"] {
+        assert_ne!(token_of(&f.page_of(1), decision), token_of(&anna, decision));
+    }
 }
 
 #[test]
@@ -230,9 +260,26 @@ fn a_second_render_with_nothing_changed_writes_nothing() {
     assert_eq!((second.written, second.unchanged), (0, 2), "{second:?}");
     let after: Vec<_> = f.pages().iter().map(|p| stamp(p)).collect();
     assert_eq!(before, after, "no page rewritten");
-    // A change of text renders every page again, and only once.
+    // A change of text applies to new requests only: the pages already
+    // made keep their words (and their tokens' text hash), so nothing is
+    // written.
     f.sql("SELECT consent_setting('info_text', 'Ny text.')");
-    assert_eq!(f.render().written, 2);
+    let changed = f.render();
+    assert_eq!((changed.written, changed.unchanged), (0, 2), "{changed:?}");
+    assert_eq!(
+        before,
+        f.pages().iter().map(|p| stamp(p)).collect::<Vec<_>>()
+    );
+    assert!(f.pages().iter().all(|p| {
+        let html = read(p);
+        html.contains("Vi sparar namn och e-post för fakturering.") && !html.contains("Ny text.")
+    }));
+    // A new request gets a page with the new text, written once.
+    f.sql("SELECT consent_revoke(1)");
+    f.sql("SELECT consent_queue(1)");
+    let requeued = f.render();
+    assert_eq!((requeued.written, requeued.removed), (1, 1), "{requeued:?}");
+    assert!(f.page_of(1).contains("Ny text."));
     assert_eq!(f.render().written, 0);
     // A page deleted on disk is noticed and written again.
     let page = f.pages()[0].clone();

@@ -66,7 +66,7 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
     }
 
     // Sent means accepted: every request marked sent was received.
-    let first_messages = faulty.accepted_requests();
+    let first_messages = faulty.accepted_requests(&register.conn());
     let received_first: BTreeSet<i64> = first_messages.iter().map(|(r, _)| *r).collect();
     let statuses = register.statuses();
     let requests = register.requests();
@@ -130,7 +130,7 @@ fn smtp_fault(step: &str, fault: &[&str], expect: Expect) {
     )
     .expect("config");
     run_ok(&mut register.sync_command(), "the second sync run");
-    let second_messages = healthy.accepted_requests();
+    let second_messages = healthy.accepted_requests(&register.conn());
     let received_second: BTreeSet<i64> = second_messages.iter().map(|(r, _)| *r).collect();
     for (customer, status) in register.statuses() {
         let (request, _) = register.requests()[&customer];

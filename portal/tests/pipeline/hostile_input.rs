@@ -19,7 +19,7 @@ use consent_portal::config::{self, Config, Sms, SmsTransport};
 use consent_portal::send::sms::SmsSender;
 use consent_portal::send::Credentials;
 use consent_portal::sync::render;
-use consent_portal::token::{self, Claims, CustomerId, Signer};
+use consent_portal::token::{self, Claims, Decision, PageBinding, Signer};
 use consent_portal::{keys, sync};
 use consent_testkit::gateway::{Answer, SmsGateway};
 use consent_testkit::host::output_text as text;
@@ -94,7 +94,7 @@ fn forge_inbox_row(w: &World, request_id: i64, decision: &str, token: &str, rece
 
 fn token_bytes(token: &str) -> Vec<u8> {
     URL_SAFE_NO_PAD
-        .decode(token.strip_prefix("v1.").expect("v1 token"))
+        .decode(token.strip_prefix("v2.").expect("v2 token"))
         .expect("base64url")
 }
 
@@ -104,15 +104,41 @@ fn request_of(token: &str) -> i64 {
 }
 
 fn token_from(bytes: &[u8]) -> String {
-    format!("v1.{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!("v2.{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Offsets in a v1 token with an integer customer id (see token.rs).
-const REQUEST_ID: std::ops::Range<usize> = 9..17;
-const CUSTOMER_ID: std::ops::Range<usize> = 58..66;
-const PAYLOAD_LEN: usize = 66;
+/// Offsets in a v2 token (see token.rs).
+const DECISION_BYTE: usize = 9;
+const REQUEST_ID: std::ops::Range<usize> = 10..18;
+const PAGE: std::ops::Range<usize> = 18..34;
+const EXPIRES_AT: std::ops::Range<usize> = 34..42;
+const TEXT_HASH: std::ops::Range<usize> = 42..74;
+const PAYLOAD_LEN: usize = 74;
 
-fn assert_refusals(summary: &sync::Summary, expected: &[(i64, &str)]) {
+/// The claims a genuine token says (read, not verified).
+fn claims_in(token: &str) -> Claims {
+    let bytes = token_bytes(token);
+    Claims {
+        decision: match bytes[DECISION_BYTE] {
+            1 => Decision::Approve,
+            2 => Decision::Decline,
+            other => panic!("decision byte {other}"),
+        },
+        request_id: request_of(token),
+        page: PageBinding(bytes[PAGE].try_into().expect("16 bytes")),
+        expires_at: i64::from_be_bytes(bytes[EXPIRES_AT].try_into().expect("8 bytes")),
+        text_hash: bytes[TEXT_HASH].try_into().expect("32 bytes"),
+    }
+}
+
+/// The register's own signing key.
+fn our_signer(w: &World) -> Signer {
+    keys::load_signer(&w.config.resolve(&w.config.keys.signing_key)).expect("signer")
+}
+
+/// The run refused exactly `expected` (request, part of the reason), and
+/// applied `applied` (approved, declined) decisions.
+fn assert_refusals(summary: &sync::Summary, expected: &[(i64, &str)], applied: (usize, usize)) {
     let text = sync::to_text(summary);
     assert_eq!(
         summary.decisions.refused.len(),
@@ -141,7 +167,7 @@ fn assert_refusals(summary: &sync::Summary, expected: &[(i64, &str)]) {
     }
     assert_eq!(
         (summary.decisions.approved, summary.decisions.declined),
-        (0, 0),
+        applied,
         "{text}"
     );
 }
@@ -153,39 +179,50 @@ fn assert_refusals(summary: &sync::Summary, expected: &[(i64, &str)]) {
 fn a_page_token_altered_in_any_byte_is_refused_by_the_collector_and_changes_nothing() {
     let w = anna_asked("tamper");
     let before = record_of(&w, 1);
-    let genuine = w.token(1);
-    let bytes = token_bytes(&genuine);
-    assert_eq!(bytes.len(), PAYLOAD_LEN + 64);
+    let genuine = w.token(1, "approve");
     let mut refused = 0;
-    for i in 0..bytes.len() {
-        for flip in [0x01u8, 0x80] {
-            let mut altered = bytes.clone();
-            altered[i] ^= flip;
-            let token = token_from(&altered);
-            let status = w.press(&token, "approve");
-            assert_eq!(status, 400, "byte {i} ^ {flip:#x} was not refused");
+    for button in ["approve", "decline"] {
+        let token = w.token(1, button);
+        let bytes = token_bytes(&token);
+        assert_eq!(bytes.len(), PAYLOAD_LEN + 64);
+        for i in 0..bytes.len() {
+            for flip in [0x01u8, 0x80] {
+                let mut altered = bytes.clone();
+                altered[i] ^= flip;
+                let status = w.press_token(&token_from(&altered));
+                assert_eq!(
+                    status, 400,
+                    "{button}: byte {i} ^ {flip:#x} was not refused"
+                );
+                refused += 1;
+            }
+        }
+        // The text around the bytes: prefix, one byte more, one byte less.
+        for altered in [
+            token.replacen("v2.", "v1.", 1),
+            token.replacen("v2.", "v3.", 1),
+            token.replacen("v2.", "V2.", 1),
+            token_from(&[bytes.as_slice(), &[0]].concat()),
+            token_from(&bytes[..bytes.len() - 1]),
+            format!("{token}A"),
+            format!(" {token}"),
+        ] {
+            assert_eq!(w.press_token(&altered), 400, "{altered}");
             refused += 1;
         }
     }
-    // The text around the bytes: prefix, one byte more, one byte less.
-    for token in [
-        genuine.replacen("v1.", "v2.", 1),
-        genuine.replacen("v1.", "V1.", 1),
-        token_from(&[bytes.as_slice(), &[0]].concat()),
-        token_from(&bytes[..bytes.len() - 1]),
-        format!("{genuine}A"),
-        format!(" {genuine}"),
-    ] {
-        assert_eq!(w.press(&token, "approve"), 400, "{token}");
-        refused += 1;
-    }
-    assert!(refused > 260);
+    // The decline button's token made to say approve (its own signature).
+    let mut turned = token_bytes(&w.token(1, "decline"));
+    assert_eq!(turned[DECISION_BYTE], 2);
+    turned[DECISION_BYTE] = 1;
+    assert_eq!(w.press_token(&token_from(&turned)), 400);
+    assert!(refused > 2 * 260);
     assert_eq!(w.stored(), 0, "a refused decision was stored");
     let summary = w.sync(w.t0 + 120);
     assert_collected(&summary, 0);
     assert_eq!(record_of(&w, 1), before, "the register changed");
     // The genuine token still works: the refusals were for the alterations.
-    assert_eq!(w.press(&genuine, "approve"), 303);
+    assert_eq!(w.press_token(&genuine), 303);
     assert_eq!(w.sync(w.t0 + 180).decisions.approved, 1);
     assert_eq!(w.status(1), "approved");
 }
@@ -195,39 +232,43 @@ fn one_customers_token_presented_for_another_is_refused_at_the_collector() {
     let w = world("splice-http", FILE_EMAIL);
     w.sql(&format!("SELECT consent_queue_all(NULL, {})", w.t0));
     w.sync(w.t0 + 60);
-    let (a, b) = (token_bytes(&w.token(1)), token_bytes(&w.token(2)));
     let records = [record_of(&w, 1), record_of(&w, 2)];
-    let splice = |from: &[u8], range: std::ops::Range<usize>| {
-        let mut out = a.clone();
-        out[range.clone()].copy_from_slice(&from[range]);
-        token_from(&out)
-    };
-    // A's token naming B (customer id, request id, or both), A's signature.
-    let a_as_b_customer = splice(&b, CUSTOMER_ID);
-    let a_as_b_request = splice(&b, REQUEST_ID);
-    let mut both = token_bytes(&a_as_b_customer);
-    both[REQUEST_ID].copy_from_slice(&b[REQUEST_ID]);
-    // A's claims with B's signature.
-    let a_with_b_signature = token_from(&[&a[..PAYLOAD_LEN], &b[PAYLOAD_LEN..]].concat());
-    // A's claims changed to B and signed again with a key of our own.
     let intruder = Signer::new(keys::generate().expect("key"));
-    let resigned = intruder
-        .sign(&Claims {
+    for button in ["approve", "decline"] {
+        let (a, b) = (
+            token_bytes(&w.token(1, button)),
+            token_bytes(&w.token(2, button)),
+        );
+        let splice = |from: &[u8], range: std::ops::Range<usize>| {
+            let mut out = a.clone();
+            out[range.clone()].copy_from_slice(&from[range]);
+            out
+        };
+        // A's token naming B (page, request id, or both), A's signature.
+        let a_as_b_page = splice(&b, PAGE);
+        let a_as_b_request = splice(&b, REQUEST_ID);
+        let mut both = a_as_b_page.clone();
+        both[REQUEST_ID].copy_from_slice(&b[REQUEST_ID]);
+        // A's claims with B's signature.
+        let a_with_b_signature = [&a[..PAYLOAD_LEN], &b[PAYLOAD_LEN..]].concat();
+        // A's claims changed to B and signed again with a key not ours.
+        let resigned = intruder.sign(&Claims {
             request_id: w.request_id(2),
-            customer_id: CustomerId::Integer(2),
+            page: claims_in(&token_from(&b)).page,
             expires_at: time::now() + DAY,
-            text_hash: a[25..57].try_into().expect("32 bytes"),
-        })
-        .expect("sign");
-    for (what, token) in [
-        ("customer id spliced", a_as_b_customer),
-        ("request id spliced", a_as_b_request),
-        ("both spliced", token_from(&both)),
-        ("another request's signature", a_with_b_signature),
-        ("re-signed with another key", resigned),
-    ] {
-        for decision in ["approve", "decline"] {
-            assert_eq!(w.press(&token, decision), 400, "{what} / {decision}");
+            ..claims_in(&token_from(&a))
+        });
+        for (what, token) in [
+            ("page spliced", token_from(&a_as_b_page)),
+            ("request id spliced", token_from(&a_as_b_request)),
+            ("both spliced", token_from(&both)),
+            (
+                "another request's signature",
+                token_from(&a_with_b_signature),
+            ),
+            ("re-signed with another key", resigned),
+        ] {
+            assert_eq!(w.press_token(&token), 400, "{what} / {button}");
         }
     }
     assert_eq!(w.stored(), 0);
@@ -240,85 +281,135 @@ fn forged_inbox_rows_are_refused_by_sync_and_reported() {
     // A compromised collector writes whatever it likes into its inbox; sync
     // verifies every row again and applies none of these.
     let w = world("forged-inbox", FILE_EMAIL);
+    // Two more customers, for the checks our own key cannot get past.
+    w.conn
+        .execute_batch(
+            "INSERT INTO kunder VALUES (6, 'Fia', 'fia@example.se', NULL), \
+                                      (7, 'Gun', 'gun@example.se', NULL);",
+        )
+        .expect("more customers");
     w.sql(&format!("SELECT consent_queue_all(NULL, {})", w.t0));
     w.sync(w.t0 + 60);
-    let [req_a, req_b, req_c, req_d, req_e] = [1, 2, 3, 4, 5].map(|c| w.request_id(c));
-    let a = w.token(1);
+    let [req_a, req_b, req_c, req_d, req_e, req_f, req_g] =
+        [1, 2, 3, 4, 5, 6, 7].map(|c| w.request_id(c));
+    let a = w.token(1, "approve");
     let a_bytes = token_bytes(&a);
-    let records: Vec<_> = (1..=5).map(|c| record_of(&w, c)).collect();
-    let expires_at = i64::from_be_bytes(a_bytes[17..25].try_into().expect("8 bytes"));
-    let text_hash: [u8; 32] = a_bytes[25..57].try_into().expect("32 bytes");
+    let a_claims = claims_in(&a);
+    let records: Vec<_> = (1..=7).map(|c| record_of(&w, c)).collect();
     let now = w.t0 + 120;
+    let signer = our_signer(&w);
     // One row per request: for each request only the last row counts.
 
     // A's genuine token, filed under B's request.
     forge_inbox_row(&w, req_b, "approve", &a, now);
-    // A's token with C's customer and request spliced in, A's signature.
+    // A's token with C's request and page spliced in, A's signature.
+    let c_claims = claims_in(&w.token(3, "approve"));
     let mut spliced = a_bytes.clone();
-    spliced[CUSTOMER_ID].copy_from_slice(&3i64.to_be_bytes());
     spliced[REQUEST_ID].copy_from_slice(&req_c.to_be_bytes());
+    spliced[PAGE].copy_from_slice(&c_claims.page.0);
     forge_inbox_row(&w, req_c, "approve", &token_from(&spliced), now);
     // A request signed by a key that is not ours.
     let intruder = Signer::new(keys::generate().expect("key"));
-    let foreign = intruder
-        .sign(&Claims {
-            request_id: 9999,
-            customer_id: CustomerId::Integer(1),
-            expires_at,
-            text_hash,
-        })
-        .expect("sign");
+    let foreign = intruder.sign(&Claims {
+        request_id: 9999,
+        ..a_claims.clone()
+    });
     forge_inbox_row(&w, 9999, "approve", &foreign, now);
-    // Even our own key binding E's request to customer A is refused.
-    let signer = keys::load_signer(&w.config.resolve(&w.config.keys.signing_key)).expect("signer");
-    let crossed = signer
-        .sign(&Claims {
-            request_id: req_e,
-            customer_id: CustomerId::Integer(1),
-            expires_at,
-            text_hash,
-        })
-        .expect("sign");
+    // Even our own key binding E's request to A's page is refused.
+    let crossed = signer.sign(&Claims {
+        request_id: req_e,
+        ..a_claims.clone()
+    });
     forge_inbox_row(&w, req_e, "approve", &crossed, now);
-    // A's genuine token, received after it expired.
-    forge_inbox_row(&w, req_a, "approve", &a, expires_at + 1);
+    // ... and F's request and page with words F's page never showed.
+    let f_claims = claims_in(&w.token(6, "approve"));
+    let other_words = signer.sign(&Claims {
+        text_hash: token::text_hash("Vi sparar allt om dig för alltid."),
+        ..f_claims.clone()
+    });
+    forge_inbox_row(&w, req_f, "approve", &other_words, now);
+    // A's own page's token, expired before it was received (an old page).
+    let expired = signer.sign(&Claims {
+        expires_at: now - 60,
+        ..a_claims.clone()
+    });
+    forge_inbox_row(&w, req_a, "approve", &expired, now);
     // D's genuine token with one bit of the signature flipped.
-    let mut d = token_bytes(&w.token(4));
+    let mut d = token_bytes(&w.token(4, "decline"));
     let last = d.len() - 1;
     d[last] ^= 1;
     forge_inbox_row(&w, req_d, "decline", &token_from(&d), now);
+    // G's genuine decline, filed as an approval: the token's word counts.
+    forge_inbox_row(&w, req_g, "approve", &w.token(7, "decline"), now);
 
     let summary = w.sync(now + 60);
-    assert_collected(&summary, 6);
-    assert_refusals(
-        &summary,
-        &[
-            (req_b, &format!("the token names request {req_a}")),
-            (req_c, "signature does not match"),
-            (9999, "not among the verifying keys"),
-            (req_e, "belongs to another customer"),
-            (req_a, "the token had expired"),
-            (req_d, "signature does not match"),
-        ],
+    assert_collected(&summary, 8);
+    let refusals = [
+        (req_b, format!("the token names request {req_a}")),
+        (req_c, "signature does not match".to_owned()),
+        (9999, "not among the verifying keys".to_owned()),
+        (
+            req_e,
+            format!("made for another page than request {req_e}'s"),
+        ),
+        (req_f, "but request".to_owned()),
+        (req_a, "the token had expired".to_owned()),
+        (req_d, "signature does not match".to_owned()),
+    ];
+    let expected: Vec<(i64, &str)> = refusals.iter().map(|(r, s)| (*r, s.as_str())).collect();
+    assert_refusals(&summary, &expected, (0, 1));
+    assert!(
+        summary
+            .decisions
+            .refused
+            .iter()
+            .any(|r| r.request_id == req_f
+                && r.reason.contains("the token binds the text")
+                && r.reason.contains("page was made with the text")),
+        "{}",
+        sync::to_text(&summary)
     );
-    let after: Vec<_> = (1..=5).map(|c| record_of(&w, c)).collect();
-    assert_eq!(after, records, "a refused decision changed the register");
-    assert!((1..=5).all(|c| w.status(c) == "sent"));
+    // G declined: the row's word 'approve' was not taken.
+    assert_eq!(w.status(7), "denied");
+    assert_eq!(
+        w.sql(&format!(
+            "SELECT count(*) FROM consent_event WHERE request_id = {req_g} AND to_status = 'approved'"
+        )),
+        "0"
+    );
+    let after: Vec<_> = (1..=6).map(|c| record_of(&w, c)).collect();
+    assert_eq!(
+        after,
+        records[..6],
+        "a refused decision changed the register"
+    );
+    assert!((1..=6).all(|c| w.status(c) == "sent"));
 }
 
 #[test]
 fn replays_after_revoke_expiry_or_requeue_are_refused_and_reported() {
     let w = world("replay", FILE_EMAIL);
-    for customer in 1..=3 {
+    // Bo was asked 8 days ago (by the real clock, which the collector
+    // checks) and never answered.
+    let long_ago = w.t0 - 8 * DAY;
+    w.sql(&format!("SELECT consent_queue(2, {long_ago})"));
+    w.sync(long_ago + 60);
+    assert_eq!(w.status(2), "sent");
+    let bo = w.token(2, "approve");
+    for customer in [1, 3] {
         w.sql(&format!("SELECT consent_queue({customer}, {})", w.t0));
     }
-    w.sync(w.t0 + 60);
-    let (anna, bo, cia) = (w.token(1), w.token(2), w.token(3));
+    // The register expires Bo's request: 7 days from sending are over.
+    let first = w.sync(w.t0 + 60);
+    assert_eq!(first.expired, Some(1), "{}", sync::to_text(&first));
+    assert_eq!(w.status(2), "denied");
+    let (anna_approve, anna_decline) = (w.token(1, "approve"), w.token(1, "decline"));
+    let (cia_approve, cia_decline) = (w.token(3, "approve"), w.token(3, "decline"));
 
-    // Anna approves; the clerk revokes. Her page's token, replayed (a
-    // decline and an approve, so that the inbox takes both), does not
+    // Anna approves; the clerk revokes. Her page's buttons, pressed again
+    // (decline, then approve, so that the inbox takes both), do not
     // approve her again.
-    assert_eq!(w.press(&anna, "approve"), 303);
+    assert_eq!(w.press_token(&anna_approve), 303);
     assert_eq!(w.sync(w.t0 + 120).decisions.approved, 1);
     w.sql(&format!(
         "SELECT consent_revoke(1, 'clerk', {})",
@@ -326,7 +417,7 @@ fn replays_after_revoke_expiry_or_requeue_are_refused_and_reported() {
     ));
     // Cia approves, is revoked and asked again, and approves on the new
     // page; her old page's decline must not withdraw the new approval.
-    assert_eq!(w.press(&cia, "approve"), 303);
+    assert_eq!(w.press_token(&cia_approve), 303);
     w.sync(w.t0 + 140);
     w.sql(&format!(
         "SELECT consent_revoke(3, 'clerk', {})",
@@ -334,34 +425,48 @@ fn replays_after_revoke_expiry_or_requeue_are_refused_and_reported() {
     ));
     w.sql(&format!("SELECT consent_queue(3, {})", w.t0 + 160));
     w.sync(w.t0 + 170);
-    let cia_new = w.token(3);
-    assert_ne!(cia_new, cia);
-    assert_eq!(w.press(&cia_new, "approve"), 303);
+    let cia_new = w.token(3, "approve");
+    assert_ne!(cia_new, cia_approve);
+    assert_eq!(w.press_token(&cia_new), 303);
     w.sync(w.t0 + 180);
     assert_eq!(w.status(3), "approved");
-    // Bo never answers: the register expires his request after 7 days,
-    // while his token is still valid for the day sync may take.
-    let expiry = w.sync(w.t0 + 60 + 7 * DAY + 1);
-    assert_eq!(expiry.expired, Some(1));
-    assert_eq!(w.status(2), "denied");
 
     let records: Vec<_> = (1..=3).map(|c| record_of(&w, c)).collect();
-    let (req_anna, req_bo, req_cia_old) = (request_of(&anna), request_of(&bo), request_of(&cia));
+    let (req_anna, req_bo, req_cia_old) = (
+        request_of(&anna_approve),
+        request_of(&bo),
+        request_of(&cia_decline),
+    );
     assert_ne!(req_cia_old, w.request_id(3));
-    assert_eq!(w.press(&anna, "decline"), 303);
-    assert_eq!(w.press(&anna, "approve"), 303);
-    assert_eq!(w.press(&bo, "approve"), 303);
-    assert_eq!(w.press(&cia, "decline"), 303);
-    let summary = w.sync(w.t0 + 60 + 7 * DAY + 60);
+    // Bo presses approve on the page he kept open: his button's token
+    // expired with his consent window, so the collector shows the
+    // expired-link page rather than thanking him, and stores nothing.
+    assert_eq!(w.press_token(&bo), 410);
+    let bo_rows = |w: &World| {
+        sql::int(
+            &w.inbox(),
+            &format!("SELECT count(*) FROM decision WHERE request_id = {req_bo}"),
+        )
+    };
+    assert_eq!(bo_rows(&w), 0);
+    assert_eq!(w.press_token(&anna_decline), 303);
+    assert_eq!(w.press_token(&anna_approve), 303);
+    // A collector that stored Bo's press anyway (a compromised one, or one
+    // whose clock is behind): sync refuses it.
+    forge_inbox_row(&w, req_bo, "approve", &bo, time::now());
+    assert_eq!(bo_rows(&w), 1);
+    assert_eq!(w.press_token(&cia_decline), 303);
+    let summary = w.sync(w.t0 + 240);
     assert_collected(&summary, 4);
     assert_refusals(
         &summary,
         &[
             (req_anna, "superseded by the customer's later decision"),
             (req_anna, "is 'denied', so a 'approve' no longer applies"),
-            (req_bo, "is 'denied', so a 'approve' no longer applies"),
+            (req_bo, "the token had expired"),
             (req_cia_old, "no longer the customer's current request"),
         ],
+        (0, 0),
     );
     let after: Vec<_> = (1..=3).map(|c| record_of(&w, c)).collect();
     assert_eq!(after, records, "a replay changed the register");
@@ -375,9 +480,9 @@ fn replays_after_revoke_expiry_or_requeue_are_refused_and_reported() {
 fn no_method_but_post_decides_and_the_register_is_unchanged() {
     let w = anna_asked("methods");
     let before = record_of(&w, 1);
-    let token = w.token(1);
+    let token = w.token(1, "approve");
     let page_id = w.sql("SELECT page_id FROM consent_request WHERE customer_id = 1");
-    let query = format!("token={token}&decision=approve");
+    let query = format!("token={token}");
     for path in [
         format!("/decision?{query}"),
         format!("/decision/?{query}"),
@@ -1017,16 +1122,17 @@ fn no_secret_in_any_output_page_file_or_database_of_any_command() {
     d.configure("/ok", std::slice::from_ref(&serve.base));
     let page_id = d.sql("SELECT page_id FROM consent_request WHERE customer_id = 1");
     let page = std::fs::read_to_string(d.dir.join(format!("site/c/{page_id}.html"))).expect("page");
-    let anna = token_of(&page);
+    let anna = token_of(&page, "approve");
     let post = |token: &str| {
         client()
             .post(&format!("{}/decision", serve.base))
-            .send_form([("token", token), ("decision", "approve")])
+            .send_form([("token", token)])
             .expect("answer")
             .status()
             .as_u16()
     };
     assert_eq!(post(&anna), 303);
+    assert_eq!(post("v2.forged"), 400);
     assert_eq!(post("v1.forged"), 400);
     let mut wrong = client()
         .get(&format!("{}/decisions", serve.base))
@@ -1141,7 +1247,7 @@ fn a_signing_key_open_to_others_stops_every_command_that_signs_without_showing_i
     let serve = Serve::start(&d);
     let answer = client()
         .post(&format!("{}/decision", serve.base))
-        .send_form([("token", "v1.AAAA"), ("decision", "approve")])
+        .send_form([("token", "v2.AAAA")])
         .expect("answer");
     assert_eq!(answer.status().as_u16(), 400);
     let (stdout, stderr) = serve.stop();

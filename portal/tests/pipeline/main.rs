@@ -12,9 +12,11 @@
 //! machine on purpose or measure time closely stay in programs of their
 //! own: `crash`, `billing_app_concurrency`, `collector_stress`, `fuzz`.
 
+mod evidence;
 mod faults;
 mod hostile_input;
 mod init;
 mod sync;
 mod sync_throughput;
+mod verify;
 mod walkthrough;

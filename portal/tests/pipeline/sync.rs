@@ -2,11 +2,19 @@
 //! messages to files), decisions POSTed to the running collector over real
 //! HTTP, sync again, statuses; replayed, tampered, stale and expired tokens
 //! refused with nothing changed; expiry at day 8 with explicit time.
+//!
+//! The collector stamps a decision with the real clock, and sync believes
+//! that time only between the request's sending and its own clock (each
+//! with the allowed skew): a test that presses buttons runs its syncs at
+//! times counted from the world's start ([`World::t0`]), not at a fixed
+//! date.
 
 use std::time::Duration;
 
+use consent_extension::time;
 use consent_portal::config::Config;
-use consent_portal::sync;
+use consent_portal::token::{Decision, PageBinding};
+use consent_portal::{keys, sync};
 use consent_testkit::billing::portal;
 use consent_testkit::host::run_ok;
 use consent_testkit::sample;
@@ -25,8 +33,9 @@ fn world(label: &str) -> World {
 #[test]
 fn queue_send_decide_and_collect() {
     let w = world("loop");
-    w.sql(&format!("SELECT consent_queue_all(NULL, {T0})"));
-    let first = w.sync(T0 + 60);
+    let t0 = w.t0;
+    w.sql(&format!("SELECT consent_queue_all(NULL, {t0})"));
+    let first = w.sync(t0 + 60);
     assert_eq!(
         (
             first.sent.sent_email,
@@ -56,6 +65,19 @@ fn queue_send_decide_and_collect() {
             .all(|m| m.contains(&link) && m.contains("Message-ID: <consent-")),
         "{mails:?}"
     );
+    // The Message-ID is a hash: it names neither the request nor the page.
+    for mail in &mails {
+        let page = consent_testkit::smtp::page_id_in_text(mail).expect("a link");
+        let id = mail
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: <consent-"))
+            .and_then(|rest| rest.strip_suffix("@example.se>"))
+            .expect("a consent Message-ID");
+        assert!(
+            id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !id.contains(&page),
+            "{id}"
+        );
+    }
     let texts = w.files("sms");
     assert!(
         texts[0].contains("+46701234567") && texts[0].contains(&link),
@@ -63,9 +85,9 @@ fn queue_send_decide_and_collect() {
     );
 
     // Anna approves and Bo declines, in a browser.
-    assert_eq!(w.press(&w.token(1), "approve"), 303);
-    assert_eq!(w.press(&w.token(2), "decline"), 303);
-    let second = w.sync(T0 + 120);
+    assert_eq!(w.press(1, "approve"), 303);
+    assert_eq!(w.press(2, "decline"), 303);
+    let second = w.sync(t0 + 120);
     assert_eq!(
         (
             second.decisions.collected,
@@ -80,21 +102,44 @@ fn queue_send_decide_and_collect() {
         (w.status(1), w.status(2), w.status(3)),
         ("approved".into(), "denied".into(), "sent".into())
     );
-    // The approval keeps its evidence: the signed token and the text's hash.
+    // The approval keeps its evidence: the signed token (the approve
+    // button's, for Anna's page), the text's hash, when the collector
+    // received it and when sync applied it.
     let evidence = w.sql("SELECT evidence FROM consent_request WHERE customer_id = 1");
     assert!(
-        evidence_token(&evidence).starts_with("v1.") && evidence.contains("text_sha256"),
+        evidence_token(&evidence).starts_with("v2.") && evidence.contains("text_sha256"),
         "{evidence}"
     );
     let text_hash = w.sql("SELECT text_hash FROM consent_request WHERE customer_id = 1");
     assert!(evidence.contains(&text_hash));
+    let json: serde_json::Value = serde_json::from_str(&evidence).expect("evidence is JSON");
+    assert_eq!(json["decision"], "approve", "{evidence}");
+    assert_eq!(json["applied_at"], time::format(t0 + 120), "{evidence}");
+    let received = json["received_at"]
+        .as_str()
+        .and_then(time::parse)
+        .expect("received_at");
+    assert!((t0..=time::now()).contains(&received), "{evidence}");
+    let verifier = keys::load_verifier(&w.config.verifying_key_paths()).expect("verifier");
+    let claims = verifier
+        .verify(&evidence_token(&evidence), received)
+        .expect("the evidence's token verifies");
+    let page_id = w.sql("SELECT page_id FROM consent_request WHERE customer_id = 1");
+    assert_eq!(
+        (claims.decision, claims.request_id, claims.page),
+        (
+            Decision::Approve,
+            w.request_id(1),
+            PageBinding::of(&page_id)
+        )
+    );
     // The pages of the decided requests, and of Dan's failed one, are gone.
     assert_eq!(second.pages.expect("rendered").removed, 3);
 
     // Replayed: the collector answers as before and stores nothing new.
     let anna = evidence_token(&evidence);
-    assert_eq!(w.press(&anna, "approve"), 303);
-    let third = w.sync(T0 + 180);
+    assert_eq!(w.press_token(&anna), 303);
+    let third = w.sync(t0 + 180);
     let d = &third.decisions;
     assert_eq!(
         (d.collected, d.approved),
@@ -104,20 +149,20 @@ fn queue_send_decide_and_collect() {
     );
 
     // Tampered: refused at the collector, nothing stored.
-    let mut tampered = w.token(3).into_bytes();
+    let mut tampered = w.token(3, "approve").into_bytes();
     let last = tampered.len() - 1;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
     assert_eq!(
-        w.press(&String::from_utf8(tampered).expect("ascii"), "approve"),
+        w.press_token(&String::from_utf8(tampered).expect("ascii")),
         400
     );
-    assert_eq!(w.sync(T0 + 240).decisions.collected, 0);
+    assert_eq!(w.sync(t0 + 240).decisions.collected, 0);
     assert_eq!(w.status(3), "sent");
 
     // Expiry: Cia never answers; at day 8 she is denied.
-    let before = w.sync(T0 + 7 * DAY);
+    let before = w.sync(t0 + 7 * DAY);
     assert_eq!(before.expired, Some(0));
-    let after = w.sync(T0 + 60 + 7 * DAY);
+    let after = w.sync(t0 + 60 + 7 * DAY);
     assert_eq!(after.expired, Some(1));
     assert_eq!(w.status(3), "denied");
 }
@@ -134,15 +179,16 @@ fn evidence_token(evidence: &str) -> String {
 #[test]
 fn stale_and_changed_minds() {
     let w = world("stale");
-    w.sql(&format!("SELECT consent_queue_all(NULL, {T0})"));
-    w.sync(T0 + 60);
+    let t0 = w.t0;
+    w.sql(&format!("SELECT consent_queue_all(NULL, {t0})"));
+    w.sync(t0 + 60);
     // A token for a request that was since revoked and queued again is
     // stale: the collector takes it (it is validly signed), sync refuses it.
-    let old = w.token(1);
-    w.sql(&format!("SELECT consent_revoke(1, 'clerk', {})", T0 + 100));
-    w.sql(&format!("SELECT consent_queue(1, {})", T0 + 110));
-    assert_eq!(w.press(&old, "approve"), 303);
-    let summary = w.sync(T0 + 200);
+    let old = w.token(1, "approve");
+    w.sql(&format!("SELECT consent_revoke(1, 'clerk', {})", t0 + 100));
+    w.sql(&format!("SELECT consent_queue(1, {})", t0 + 110));
+    assert_eq!(w.press_token(&old), 303);
+    let summary = w.sync(t0 + 200);
     assert_eq!(summary.decisions.approved, 0);
     assert!(
         summary.decisions.refused.iter().any(|r| r
@@ -159,10 +205,9 @@ fn stale_and_changed_minds() {
 
     // Approve, then decline on the same page before the next sync: the
     // last word counts.
-    let cia = w.token(3);
-    assert_eq!(w.press(&cia, "approve"), 303);
-    assert_eq!(w.press(&cia, "decline"), 303);
-    let summary = w.sync(T0 + 300);
+    assert_eq!(w.press(3, "approve"), 303);
+    assert_eq!(w.press(3, "decline"), 303);
+    let summary = w.sync(t0 + 300);
     let d = &summary.decisions;
     assert_eq!(
         (d.approved, d.declined),
@@ -172,13 +217,14 @@ fn stale_and_changed_minds() {
     );
     assert_eq!(w.status(3), "denied");
 
-    // Approve, sync, then decline on the same page: a withdrawal.
-    let anna = w.token(1);
-    assert_eq!(w.press(&anna, "approve"), 303);
-    w.sync(T0 + 400);
+    // Approve, sync, then decline on the same page (still open in the
+    // browser; sync has removed it from the site): a withdrawal.
+    let anna_declines = w.token(1, "decline");
+    assert_eq!(w.press(1, "approve"), 303);
+    w.sync(t0 + 400);
     assert_eq!(w.status(1), "approved");
-    assert_eq!(w.press(&anna, "decline"), 303);
-    w.sync(T0 + 500);
+    assert_eq!(w.press_token(&anna_declines), 303);
+    w.sync(t0 + 500);
     assert_eq!(w.status(1), "denied");
 }
 

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use consent_extension::Language;
 use consent_portal::config::{Email, EmailTransport, Tls};
-use consent_portal::send::email::{compose, EmailMessage, Mailer, Summary};
+use consent_portal::send::email::{compose, message_id, EmailMessage, Mailer, Summary};
 use consent_portal::send::{Channel, Credentials, ErrorClass, Job, SendError, Texts};
 use consent_testkit::smtp::{SmtpServer, THROUGHPUT_CASES};
 use consent_testkit::tools::smtp_python as python;
@@ -77,6 +77,17 @@ fn smtp_config(port: u16, tls: Tls, concurrency: usize, timeout_seconds: u64) ->
     }
 }
 
+/// The page id of request `id`'s page: 22 characters of base64url, as the
+/// portal draws them.
+fn page_id(id: i64) -> String {
+    format!("Page{id:018}")
+}
+
+/// The link to request `id`'s page.
+fn link(id: i64) -> String {
+    format!("https://s.example.se/c/{}.html", page_id(id))
+}
+
 fn message(id: i64, to: &str, language: Language) -> EmailMessage {
     let texts = Texts {
         language,
@@ -85,11 +96,27 @@ fn message(id: i64, to: &str, language: Language) -> EmailMessage {
     };
     let job = Job {
         request_id: id,
-        page_id: format!("Page{id}"),
+        page_id: page_id(id),
         to: to.to_owned(),
-        link: format!("https://s.example.se/c/Page{id}.html"),
+        link: link(id),
     };
     compose(&texts, &job, "example.se")
+}
+
+/// `<consent-<32 hex digits>@example.se>`: a one-way hash, with neither
+/// the request id nor the page id (as good as the link) readable in it.
+fn assert_opaque_message_id(id: &str, request_id: i64) {
+    let hash = id
+        .strip_prefix("<consent-")
+        .and_then(|rest| rest.strip_suffix("@example.se>"))
+        .unwrap_or_else(|| panic!("{id}"));
+    assert_eq!(hash.len(), 32, "{id}");
+    assert!(
+        hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+        "{id}"
+    );
+    assert!(!id.contains(&page_id(request_id)), "{id}");
+    assert!(!id.contains(&format!("-{request_id}-")), "{id}");
 }
 
 fn messages(ids: std::ops::RangeInclusive<i64>) -> Vec<EmailMessage> {
@@ -151,7 +178,10 @@ fn delivers_multipart_utf8_messages_with_stable_headers() {
         .map(|(p, r)| (p["message_id"].as_str().unwrap(), (p, r)))
         .collect();
 
-    let (p, r) = by_id["<consent-41-Page41@example.se>"];
+    assert_opaque_message_id(&sv.message_id, 41);
+    assert_opaque_message_id(&en.message_id, 42);
+    assert_eq!(sv.message_id, message_id(41, &page_id(41), "example.se"));
+    let (p, r) = by_id[sv.message_id.as_str()];
     assert_eq!(p["from"], FROM);
     assert_eq!(p["reply_to"], REPLY_TO);
     assert_eq!(p["to"], "Åsa Öberg <asa@example.se>");
@@ -172,14 +202,11 @@ fn delivers_multipart_utf8_messages_with_stable_headers() {
     let text = p["text"].as_str().unwrap();
     let html = p["html"].as_str().unwrap();
     assert_eq!(text.replace("\r\n", "\n"), sv.text);
-    assert!(
-        text.contains("https://s.example.se/c/Page41.html"),
-        "{text}"
-    );
+    assert!(text.contains(&link(41)), "{text}");
     assert!(text.contains("Om du inte svarar inom 7 dagar"), "{text}");
     assert!(html.contains("<html lang=\"sv\">"), "{html}");
     assert!(
-        html.contains("<a href=\"https://s.example.se/c/Page41.html\">Läs och svara</a>"),
+        html.contains(&format!("<a href=\"{}\">Läs och svara</a>", link(41))),
         "{html}"
     );
     assert!(!html.contains("<img"), "{html}");
@@ -194,7 +221,7 @@ fn delivers_multipart_utf8_messages_with_stable_headers() {
         .unwrap_or_default();
     assert!(subject.contains("=?utf-8?"), "{subject}");
 
-    let (p, _) = by_id["<consent-42-Page42@example.se>"];
+    let (p, _) = by_id[en.message_id.as_str()];
     assert_eq!(p["subject"], "Dahls Rör AB asks for your consent");
     assert!(p["text"]
         .as_str()
@@ -207,6 +234,11 @@ fn delivers_multipart_utf8_messages_with_stable_headers() {
         message(41, "x@example.se", Language::En).message_id,
         sv.message_id
     );
+    // Another request, or the same request with another page (asked
+    // again), has another.
+    assert_ne!(sv.message_id, en.message_id);
+    assert_ne!(message_id(41, &page_id(43), "example.se"), sv.message_id);
+    assert_ne!(message_id(43, &page_id(41), "example.se"), sv.message_id);
 }
 
 #[test]
@@ -568,8 +600,10 @@ fn file_transport_writes_eml_files_with_the_same_headers() {
     let files = eml_files(&base.join("outbox"));
     assert_eq!(files.len(), 1);
     let raw = std::fs::read_to_string(&files[0]).unwrap();
+    let id = message_id(7, &page_id(7), "example.se");
+    assert_opaque_message_id(&id, 7);
     for header in [
-        "Message-ID: <consent-7-Page7@example.se>\r\n",
+        &*format!("Message-ID: {id}\r\n"),
         "To: kund@example.se\r\n",
         "Reply-To: kundtjanst@example.se\r\n",
         "Content-Type: multipart/alternative;",
@@ -586,10 +620,7 @@ fn file_transport_writes_eml_files_with_the_same_headers() {
         let parsed = &parse_eml(&files)[0];
         assert_eq!(parsed["from"], FROM);
         assert_eq!(parsed["subject"], "Dahls Rör AB ber om ditt samtycke");
-        assert!(parsed["html"]
-            .as_str()
-            .unwrap()
-            .contains("https://s.example.se/c/Page7.html"));
+        assert!(parsed["html"].as_str().unwrap().contains(&link(7)));
     }
 }
 

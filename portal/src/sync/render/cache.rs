@@ -1,6 +1,7 @@
 //! What a page was made from, so that an unchanged page is neither signed
 //! nor written again: a fingerprint per page in a cache file beside the
-//! site folder (never published). Losing the cache only costs time.
+//! site folder (never published, and readable by its owner only: it lists
+//! the page ids). Losing the cache only costs time.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,13 +11,13 @@ use sha2::{Digest, Sha256};
 use super::PageContext;
 use crate::site::{self, SiteError};
 use crate::templates::Templates;
-use crate::token::{hex, Claims, CustomerId, Signer};
+use crate::token::{hex, Claims, Signer};
 
 /// The cache of page fingerprints, beside the site folder.
 pub const CACHE_FILE: &str = ".consent-render-cache";
 
-/// Everything all pages' bytes depend on (templates, texts, addresses,
-/// signing key), hashed once per render.
+/// Everything the pages of one text depend on (templates, texts,
+/// addresses, signing key), hashed once per text and render.
 pub(super) fn site_fingerprint(
     templates: &Templates,
     base: &PageContext<'_>,
@@ -28,6 +29,7 @@ pub(super) fn site_fingerprint(
         base.csp.as_bytes(),
         base.business_name.as_bytes(),
         base.info_text.as_bytes(),
+        base.frozen_text.unwrap_or("").as_bytes(),
         base.collector_url.as_bytes(),
         base.t.lang.as_bytes(),
         &signer.key_id().0,
@@ -46,16 +48,7 @@ pub(super) fn page_fingerprint(site: &[u8; 32], page_id: &str, claims: &Claims) 
     h.update(claims.request_id.to_be_bytes());
     h.update(claims.expires_at.to_be_bytes());
     h.update(claims.text_hash);
-    match &claims.customer_id {
-        CustomerId::Integer(i) => {
-            h.update([0]);
-            h.update(i.to_be_bytes());
-        }
-        CustomerId::Text(t) => {
-            h.update([1]);
-            h.update(t.as_bytes());
-        }
-    }
+    h.update(claims.page.0);
     h.update(page_id.as_bytes());
     hex(&h.finalize()[..16])
 }
@@ -90,6 +83,6 @@ impl Cache {
             text.push_str(fingerprint);
             text.push('\n');
         }
-        site::write_atomically(path, text.as_bytes())
+        site::write_private_atomically(path, text.as_bytes())
     }
 }
