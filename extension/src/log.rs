@@ -133,6 +133,21 @@ pub fn hex(hash: &Hash) -> String {
 }
 
 /// [`hex`] into a buffer, for comparing without allocating.
+/// The hashed fields of an event row whose first eight columns are `id,
+/// customer_id, request_id, from_status, to_status, actor, detail, at`.
+pub(crate) fn event_fields<'r>(row: &'r rusqlite::Row<'_>) -> rusqlite::Result<[ValueRef<'r>; 8]> {
+    Ok([
+        row.get_ref(0)?,
+        row.get_ref(1)?,
+        row.get_ref(2)?,
+        row.get_ref(3)?,
+        row.get_ref(4)?,
+        row.get_ref(5)?,
+        row.get_ref(6)?,
+        row.get_ref(7)?,
+    ])
+}
+
 pub(crate) fn hex_into(hash: &Hash, out: &mut [u8; 64]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for (i, byte) in hash.iter().enumerate() {
@@ -279,16 +294,7 @@ pub(crate) fn seal_existing(conn: &Connection) -> rusqlite::Result<()> {
         let mut rows = read.query(params![after, SEAL_BATCH])?;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
-            let fields: [ValueRef<'_>; 8] = [
-                row.get_ref(0)?,
-                row.get_ref(1)?,
-                row.get_ref(2)?,
-                row.get_ref(3)?,
-                row.get_ref(4)?,
-                row.get_ref(5)?,
-                row.get_ref(6)?,
-                row.get_ref(7)?,
-            ];
+            let fields = event_fields(row)?;
             let hash = event_hash(previous.as_ref(), &fields)
                 .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?;
             previous = Some(hash);

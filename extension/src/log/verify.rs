@@ -19,7 +19,7 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
-use super::{event_hash, hex, hex_into, Hash};
+use super::{event_fields, event_hash, hex, hex_into, Hash};
 use crate::quoting::show_value;
 use crate::status::Status;
 
@@ -105,16 +105,7 @@ fn check_chain(
                 )))
             }
         };
-        let fields: [ValueRef<'_>; 8] = [
-            row.get_ref(0)?,
-            row.get_ref(1)?,
-            row.get_ref(2)?,
-            row.get_ref(3)?,
-            row.get_ref(4)?,
-            row.get_ref(5)?,
-            row.get_ref(6)?,
-            row.get_ref(7)?,
-        ];
+        let fields = event_fields(row)?;
         let expected = event_hash(previous.as_ref().map(|(_, h)| h), &fields)
             .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?;
         hex_into(&expected, &mut expected_hex);

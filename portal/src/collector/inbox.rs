@@ -368,7 +368,7 @@ mod tests {
     fn repeats_are_stored_once_and_changes_of_mind_in_order() {
         let (dir, inbox) = temp_inbox("order");
         let at = "2026-11-29T10:00:00Z";
-        let first = inbox.record(5, Decision::Approve, "v1.a", at).unwrap();
+        let first = inbox.record(5, Decision::Approve, "v2.a", at).unwrap();
         assert_eq!(
             first,
             Recorded {
@@ -376,7 +376,7 @@ mod tests {
                 first_time: true
             }
         );
-        let again = inbox.record(5, Decision::Approve, "v1.a", at).unwrap();
+        let again = inbox.record(5, Decision::Approve, "v2.a", at).unwrap();
         assert_eq!(
             again,
             Recorded {
@@ -384,9 +384,9 @@ mod tests {
                 first_time: false
             }
         );
-        let other = inbox.record(6, Decision::Decline, "v1.b", at).unwrap();
+        let other = inbox.record(6, Decision::Decline, "v2.b", at).unwrap();
         assert_eq!(other.cursor, 2);
-        let declined = inbox.record(5, Decision::Decline, "v1.a", at).unwrap();
+        let declined = inbox.record(5, Decision::Decline, "v2.a", at).unwrap();
         assert_eq!(
             declined,
             Recorded {
@@ -394,7 +394,7 @@ mod tests {
                 first_time: true
             }
         );
-        let approved = inbox.record(5, Decision::Approve, "v1.a", at).unwrap();
+        let approved = inbox.record(5, Decision::Approve, "v2.a", at).unwrap();
         assert_eq!(
             approved,
             Recorded {
@@ -437,7 +437,7 @@ mod tests {
             assert_eq!((mode.as_str(), sync), ("wal", 2));
         }
         inbox
-            .record(1, Decision::Approve, "v1.x", "2026-11-29T10:00:00Z")
+            .record(1, Decision::Approve, "v2.x", "2026-11-29T10:00:00Z")
             .unwrap();
         let path = inbox.path().to_owned();
         drop(inbox);
@@ -455,17 +455,17 @@ mod tests {
     fn cursors_are_never_reused() {
         let (dir, inbox) = temp_inbox("autoincrement");
         inbox
-            .record(1, Decision::Approve, "v1.x", "2026-11-29T10:00:00Z")
+            .record(1, Decision::Approve, "v2.x", "2026-11-29T10:00:00Z")
             .unwrap();
         inbox
-            .record(2, Decision::Approve, "v1.y", "2026-11-29T10:00:00Z")
+            .record(2, Decision::Approve, "v2.y", "2026-11-29T10:00:00Z")
             .unwrap();
         inbox
             .lock()
             .execute("DELETE FROM decision WHERE cursor = 2", [])
             .unwrap();
         let next = inbox
-            .record(3, Decision::Approve, "v1.z", "2026-11-29T10:00:00Z")
+            .record(3, Decision::Approve, "v2.z", "2026-11-29T10:00:00Z")
             .unwrap();
         assert_eq!(next.cursor, 3);
         drop(inbox);

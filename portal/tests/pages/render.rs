@@ -337,3 +337,22 @@ fn render_says_what_to_set_when_a_text_is_missing() {
         "{message}"
     );
 }
+
+#[test]
+fn the_render_cache_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture("cache-mode");
+    f.render();
+    // The cache lists every page id, each as good as its link.
+    let cache = f.dir.join(render::CACHE_FILE);
+    let text = std::fs::read_to_string(&cache).expect("the cache");
+    assert!(f
+        .pages()
+        .iter()
+        .all(|p| text.contains(p.file_stem().and_then(|s| s.to_str()).expect("name"))));
+    let mode = std::fs::metadata(&cache)
+        .expect("the cache")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "the render cache has mode {mode:o}");
+}
