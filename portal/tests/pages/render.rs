@@ -356,3 +356,42 @@ fn the_render_cache_is_readable_by_its_owner_only() {
         .mode();
     assert_eq!(mode & 0o077, 0, "the render cache has mode {mode:o}");
 }
+
+#[test]
+fn a_text_that_cannot_be_made_again_is_shown_word_for_word() {
+    // A text stored before the settings it was made from were kept (or
+    // whose standard wording an upgrade changed since): its pages show the
+    // stored words themselves, and their tokens bind their hash.
+    use consent_extension::requests::{self, StoredText};
+    let f = fixture("verbatim");
+    let body = "Får vi spara dina uppgifter?\n\nGamla ord som kunden fick läsa.\n";
+    let old = StoredText {
+        hash: token::hex(&token::text_hash(body)),
+        language: consent_extension::Language::Sv,
+        body: body.to_owned(),
+        inputs: None,
+    };
+    requests::record_text(&f.conn, &old, NOW - 86_400).expect("the old text");
+    let request = sql::int(
+        &f.conn,
+        "SELECT id FROM consent_request WHERE customer_id = 1",
+    );
+    assert!(
+        requests::assign_page_id(&f.conn, request, "AbCdEfGhIjKlMnOpQrStUv", &old.hash)
+            .expect("page id")
+    );
+    let summary = f.render();
+    assert!(summary.skipped.is_empty(), "{summary:?}");
+    let html = f.page_of(1);
+    assert!(
+        html.contains("Gamla ord som kunden fick läsa."),
+        "the stored words are not on the page:\n{html}"
+    );
+    let claims = f
+        .verifier
+        .verify(&token_of(&html, "approve"), NOW)
+        .expect("a genuine token");
+    assert_eq!(token::hex(&claims.text_hash), old.hash);
+    // The other customers' pages show today's text as usual.
+    assert!(!f.page_of(4).contains("Gamla ord"));
+}
