@@ -62,6 +62,15 @@ const EXPIRY_DAYS: i64 = 7;
 /// What an expiry records as its detail (the register's language, Swedish).
 const EXPIRY_DETAIL: &str = "inget svar inom 7 dagar";
 
+/// What a target row says of its result.
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "MISSED"
+    }
+}
+
 fn main() {
     let bench = env::args().any(|a| a == "--bench");
     let customers: i64 = match env::var("BENCH_CUSTOMERS") {
@@ -736,11 +745,7 @@ fn expire_in_process(plan: &Plan, work: &WorkDir, base: &Path, report: &mut Repo
         ratio(consent.median(), baseline.median()),
         format!(
             "< 1 ms: {}",
-            if consent.median() < Duration::from_millis(1) {
-                "met"
-            } else {
-                "MISSED"
-            }
+            verdict(consent.median() < Duration::from_millis(1))
         ),
     );
     report.note(format!(
@@ -867,11 +872,7 @@ fn verify_in_process(plan: &Plan, work: &WorkDir, base: &Path, report: &mut Repo
         ratio(consent.median(), baseline.median()),
         format!(
             "seconds, not minutes: {}",
-            if consent.median() < Duration::from_secs(30) {
-                "met"
-            } else {
-                "MISSED"
-            }
+            verdict(consent.median() < Duration::from_secs(30))
         ),
     );
     report.note(format!(
@@ -1039,10 +1040,7 @@ impl Report {
                 shown_baseline.clone(),
                 format!("{} ({:.1} µs/customer)", show(took), per_customer(took)),
                 format!("{r:.2}x"),
-                format!(
-                    "≤ {target}x: {}",
-                    if r <= target { "met" } else { "MISSED" }
-                ),
+                format!("≤ {target}x: {}", verdict(r <= target)),
             );
         }
         for (case, r) in runs {
