@@ -24,6 +24,7 @@ mod guard;
 mod init;
 mod language;
 pub mod log;
+pub mod notices;
 mod overview;
 mod quoting;
 pub mod requests;

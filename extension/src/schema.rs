@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[Migration] = &[
         // The events written before the chain existed get their hashes.
         after: Some(crate::log::seal_existing),
     },
+    Migration {
+        name: "customer side",
+        sql: include_str!("../../sql/migrations/0004_customer_side.sql"),
+        after: None,
+    },
 ];
 
 /// The schema version this build creates and expects.

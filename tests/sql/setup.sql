@@ -9,7 +9,7 @@ CREATE TEMP TABLE billing_schema_before AS SELECT type, name, sql FROM main.sqli
 
 -- consent_init creates our tables beside the billing tables, idempotently.
 select 'init_returns_ok', consent_init('customers', 'id', 'email', 'mobile', 'name') = 'ok';
-select 'init_creates_tables', (select group_concat(name, ',') from (select name from sqlite_master where type = 'table' and name like 'consent\_%' escape '\' order by name)) = 'consent_event,consent_meta,consent_request,consent_settings,consent_text';
+select 'init_creates_tables', (select group_concat(name, ',') from (select name from sqlite_master where type = 'table' and name like 'consent\_%' escape '\' order by name)) = 'consent_event,consent_meta,consent_notice,consent_request,consent_settings,consent_text';
 select 'init_records_table', (select value from consent_meta where key = 'table') = 'customers';
 select 'init_records_columns', (select group_concat(key || '=' || value, ',') from (select key, value from consent_meta where key in ('id_column', 'email_column', 'mobile_column', 'name_column') order by key)) = 'email_column=email,id_column=id,mobile_column=mobile,name_column=name';
 select 'event_columns', (select group_concat(name, ',') from pragma_table_info('consent_event')) = 'id,customer_id,request_id,from_status,to_status,actor,detail,at,hash';
