@@ -232,6 +232,11 @@ impl Config {
     pub fn page_url(&self, page_id: &str) -> String {
         format!("{}/c/{page_id}.html", self.site.url.trim_end_matches('/'))
     }
+
+    /// The withdrawal page of a receipt: `<site url>/w/<page id>.html`.
+    pub fn withdrawal_url(&self, page_id: &str) -> String {
+        format!("{}/w/{page_id}.html", self.site.url.trim_end_matches('/'))
+    }
 }
 
 /// The origin (`https://host[:port]`) of an http(s) URL, as a

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 /// The folder of consent pages inside the site.
 pub const PAGES_DIR: &str = "c";
+/// The withdrawal pages' folder inside the site folder.
+pub const WITHDRAWAL_DIR: &str = "w";
 
 const TEMP_MARK: &str = ".tmp-";
 

@@ -16,6 +16,11 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("consent.html", include_str!("../templates/consent.html")),
     ("thanks.html", include_str!("../templates/thanks.html")),
+    ("withdraw.html", include_str!("../templates/withdraw.html")),
+    (
+        "withdrawn.html",
+        include_str!("../templates/withdrawn.html"),
+    ),
     ("expired.html", include_str!("../templates/expired.html")),
     (
         "not_found.html",

@@ -23,6 +23,33 @@ pub struct PageTexts {
     pub expired: Vec<String>,
     pub not_found_title: String,
     pub not_found: Vec<String>,
+    /// The withdrawal page: the receipt of a consent, and one button.
+    pub receipt_title: String,
+    pub receipt_heading: String,
+    pub receipt_given: String,
+    pub receipt_text_heading: String,
+    pub withdraw_heading: String,
+    pub withdraw_explain: Vec<String>,
+    pub withdraw: String,
+    /// The page the collector leads to after a withdrawal.
+    pub withdrawn_title: String,
+    pub withdrawn: Vec<String>,
+}
+
+/// How a consent was given, by the channel its request went out on: for
+/// the receipt page and the receipt message. `{date}` is filled in later.
+pub fn given_on(language: Language, channel: consent_extension::Channel) -> &'static str {
+    use consent_extension::Channel;
+    match channel {
+        Channel::Email => language.pick(
+            "Du gav det {date} genom att trycka på \"Jag godkänner\" på sidan vi skickade till dig med e-post.",
+            "You gave it on {date} by pressing \"I approve\" on the page we sent you by e-mail.",
+        ),
+        Channel::Sms => language.pick(
+            "Du gav det {date} genom att trycka på \"Jag godkänner\" på sidan vi skickade till dig med SMS.",
+            "You gave it on {date} by pressing \"I approve\" on the page we sent you by SMS.",
+        ),
+    }
 }
 
 /// A text in the customer's language with the business's name and the
@@ -71,8 +98,8 @@ impl PageTexts {
                     "For how long: as long as you are a customer of {business}, or until you withdraw your consent.",
                 ),
                 t(
-                    "Du kan när som helst återkalla ditt samtycke, lika enkelt som du gav det: kontakta {business}. Det påverkar inte det som redan har gjorts med stöd av samtycket.",
-                    "You can withdraw your consent at any time, as easily as you gave it: contact {business}. Withdrawing does not affect what was done under the consent before.",
+                    "Du kan när som helst återkalla ditt samtycke, lika enkelt som du gav det: när du har godkänt får du ett kvitto med en länk till en sida där en knapp återkallar samtycket. Det påverkar inte det som redan har gjorts med stöd av samtycket.",
+                    "You can withdraw your consent at any time, as easily as you gave it: once you approve, you get a receipt with a link to a page where one button withdraws it. Withdrawing does not affect what was done under the consent before.",
                 ),
                 t(SILENCE_MEANS_NO.0, SILENCE_MEANS_NO.1),
                 t(
@@ -89,8 +116,8 @@ impl PageTexts {
                     "Your answer has been received. You can close this page.",
                 ),
                 t(
-                    "Vill du ändra ditt svar senare, kontakta {business}.",
-                    "To change your answer later, contact {business}.",
+                    "Har du godkänt får du ett kvitto, med en länk där du när som helst kan återkalla ditt samtycke.",
+                    "If you approved, you will get a receipt, with a link where you can withdraw your consent at any time.",
                 ),
             ],
             expired_title: t("Länken gäller inte längre", "This link is no longer valid"),
@@ -113,6 +140,36 @@ impl PageTexts {
                 t(
                     "Kontakta {business} om du har frågor om ditt samtycke.",
                     "Contact {business} with any questions about your consent.",
+                ),
+            ],
+            receipt_title: t("Ditt samtycke – {business}", "Your consent – {business}"),
+            receipt_heading: t("Ditt samtycke", "Your consent"),
+            receipt_given: t(
+                "Du har gett {business} ditt samtycke till att spara och använda dina personuppgifter så som beskrivs i texten nedan.",
+                "You have given {business} your consent to store and use your personal data as described in the text below.",
+            ),
+            receipt_text_heading: t("Texten du godkände", "The text you approved"),
+            withdraw_heading: t("Återkalla ditt samtycke", "Withdraw your consent"),
+            withdraw_explain: vec![
+                t(
+                    "Du kan återkalla ditt samtycke när som helst med knappen nedan. Du får en bekräftelse när {business} har registrerat det.",
+                    "You can withdraw your consent at any time with the button below. You get a confirmation once {business} has recorded it.",
+                ),
+                t(
+                    "Att återkalla påverkar inte det som redan har gjorts med stöd av samtycket.",
+                    "Withdrawing does not affect what was done under the consent before.",
+                ),
+            ],
+            withdraw: t("Återkalla mitt samtycke", "Withdraw my consent"),
+            withdrawn_title: t("Ditt samtycke återkallas", "Your consent is being withdrawn"),
+            withdrawn: vec![
+                t(
+                    "Vi har tagit emot att du återkallar ditt samtycke. Du kan stänga den här sidan.",
+                    "We have received your withdrawal. You can close this page.",
+                ),
+                t(
+                    "Du får en bekräftelse när {business} har registrerat det.",
+                    "You get a confirmation once {business} has recorded it.",
                 ),
             ],
         }

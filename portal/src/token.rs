@@ -2,7 +2,7 @@
 //! only public keys, can tell a genuine decision from a forged or altered one.
 //!
 //! A page carries one token per button. Each binds its decision (approve or
-//! decline), the request id, the page it was made for, an expiry and the
+//! decline on a consent page, withdraw on a withdrawal page), the request id, the page it was made for, an expiry and the
 //! SHA-256 of the exact text the customer was shown, under the portal's
 //! Ed25519 signing key. The decision is read from the verified token and
 //! nowhere else, so no one between the customer and the register can turn a
@@ -15,7 +15,7 @@
 //!
 //! payload = 0x02                  version
 //!         | key id       (8)      first 8 bytes of SHA-256(public key)
-//!         | decision     (1)      0x01 approve, 0x02 decline
+//!         | decision     (1)      0x01 approve, 0x02 decline, 0x03 withdraw
 //!         | request id   (i64 BE)
 //!         | page binding (16)     first 16 bytes of SHA-256("consent-page\0" || page id)
 //!         | expires at   (i64 BE) unix seconds
@@ -64,6 +64,8 @@ const PAYLOAD_LEN: usize = 1 + 8 + 1 + 8 + 16 + 8 + 32;
 pub enum Decision {
     Approve,
     Decline,
+    /// The one button of a withdrawal page: take back a consent given.
+    Withdraw,
 }
 
 impl Decision {
@@ -72,14 +74,16 @@ impl Decision {
         match self {
             Decision::Approve => "approve",
             Decision::Decline => "decline",
+            Decision::Withdraw => "withdraw",
         }
     }
 
-    /// `approve` or `decline`, exactly.
+    /// `approve`, `decline` or `withdraw`, exactly.
     pub fn parse(word: &str) -> Option<Decision> {
         match word {
             "approve" => Some(Decision::Approve),
             "decline" => Some(Decision::Decline),
+            "withdraw" => Some(Decision::Withdraw),
             _ => None,
         }
     }
@@ -88,6 +92,7 @@ impl Decision {
         match self {
             Decision::Approve => 1,
             Decision::Decline => 2,
+            Decision::Withdraw => 3,
         }
     }
 
@@ -95,6 +100,7 @@ impl Decision {
         match byte {
             1 => Some(Decision::Approve),
             2 => Some(Decision::Decline),
+            3 => Some(Decision::Withdraw),
             _ => None,
         }
     }

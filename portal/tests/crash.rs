@@ -294,7 +294,7 @@ fn killed_again_and_again(name: &str, connections: usize, kills_wanted: usize, s
         assert_eq!(current, *request, "customer {customer} got a new request");
         let expected = match decision {
             Decision::Approve => "approved",
-            Decision::Decline => "denied",
+            Decision::Decline | Decision::Withdraw => "denied",
         };
         assert_eq!(
             status, expected,

@@ -166,6 +166,42 @@ impl World {
         press::press(&self.base, &self.token(customer, decision))
     }
 
+    /// The page id of the customer's newest receipt: their withdrawal page.
+    pub fn withdrawal_page_id(&self, customer: i64) -> String {
+        self.sql(&format!(
+            "SELECT n.page_id FROM consent_notice AS n JOIN consent_request AS r ON r.id = n.request_id \
+             WHERE r.customer_id = {customer} AND n.kind = 'receipt' ORDER BY n.id DESC LIMIT 1"
+        ))
+    }
+
+    /// The customer's withdrawal page as render wrote it, if it is there.
+    pub fn withdrawal_page(&self, customer: i64) -> Option<String> {
+        let page = self
+            .dir
+            .join("site/w")
+            .join(format!("{}.html", self.withdrawal_page_id(customer)));
+        std::fs::read_to_string(page).ok()
+    }
+
+    /// Presses the one button of the customer's withdrawal page; the
+    /// collector's answer.
+    pub fn withdraw(&self, customer: i64) -> u16 {
+        let page = self
+            .withdrawal_page(customer)
+            .expect("the customer has a withdrawal page");
+        press::press(&self.base, &press::token_of(&page, "withdraw"))
+    }
+
+    /// The signing key of this world's portal.
+    pub fn signer(&self) -> consent_portal::token::Signer {
+        keys::load_signer(&self.config.resolve(&self.config.keys.signing_key)).expect("signer")
+    }
+
+    /// The verifying keys of this world's collector.
+    pub fn verifier(&self) -> consent_portal::token::Verifier {
+        keys::load_verifier(&self.config.verifying_key_paths()).expect("verifier")
+    }
+
     /// Posts a button's token; the collector's answer.
     pub fn press_token(&self, token: &str) -> u16 {
         press::press(&self.base, token)

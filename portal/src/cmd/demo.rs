@@ -3,8 +3,10 @@
 //! legacy customer table, sets consent up, queues everyone, syncs with file
 //! transports for e-mail and SMS, serves the pages and the collector on
 //! localhost, prints the links, and keeps syncing so that a decision made in
-//! a browser shows up within seconds. `--once` decides a few requests itself
-//! through real HTTP posts to its collector and ends with the status table.
+//! a browser shows up within seconds. When an approval's receipt goes out,
+//! it prints the receipt's withdrawal link too, so the customer's side can
+//! be tried to the end. `--once` decides a few requests itself through real
+//! HTTP posts to its collector and ends with the status table.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -204,6 +206,29 @@ fn sent_links(config: &Config) -> Result<Vec<(String, String, String)>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// (notice id, name, channel, withdrawal link) of every receipt sent whose
+/// consent still stands.
+fn receipt_links(config: &Config) -> Result<Vec<(i64, String, String, String)>> {
+    let conn = super::open_database(config)?;
+    let mut stmt = conn.prepare(
+        "SELECT n.id, k.namn, r.channel, n.page_id FROM consent_notice AS n \
+         JOIN consent_request AS r ON r.id = n.request_id \
+         JOIN kunder AS k ON k.kundnr = r.customer_id \
+         WHERE n.kind = 'receipt' AND n.sent_at IS NOT NULL AND n.page_id IS NOT NULL \
+           AND r.status = 'approved' ORDER BY n.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let page: String = r.get(3)?;
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            config.withdrawal_url(&page),
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Approves the first sent request and declines the second, as a customer
 /// would: open the page, press the button (a form POST to the collector).
 fn decide_some(config: &Config) -> Result<()> {
@@ -250,6 +275,7 @@ fn keep_syncing(config: &Config, every: Duration) -> Result<()> {
         .build()?;
     let quiet = super::Bar::default();
     let mut last = String::new();
+    let mut shown = std::collections::HashSet::new();
     // One listener for the whole loop, so a Ctrl-C during a sync is not lost.
     let mut interrupted = Box::pin(tokio::signal::ctrl_c());
     loop {
@@ -265,6 +291,14 @@ fn keep_syncing(config: &Config, every: Duration) -> Result<()> {
         let summary = super::sync::run_once(config, false, &quiet)?;
         if summary.decisions.collected > 0 || summary.sent.sent_email + summary.sent.sent_sms > 0 {
             print!("{}", sync::to_text(&summary));
+        }
+        for (notice, name, channel, link) in receipt_links(config)? {
+            if shown.insert(notice) {
+                println!(
+                    "\nA receipt went to {name} ({channel}, in outbox/{channel}); \
+                     withdraw the consent on {link}"
+                );
+            }
         }
         let table = status_text(config)?;
         if table != last {

@@ -6,7 +6,7 @@
 //! CREATE TABLE decision (
 //!   cursor      INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused
 //!   request_id  INTEGER NOT NULL,
-//!   decision    TEXT NOT NULL CHECK (decision IN ('approve', 'decline')),  -- the token's, for reading
+//!   decision    TEXT NOT NULL CHECK (decision IN ('approve', 'decline', 'withdraw')),  -- the token's, for reading
 //!   token       TEXT NOT NULL,                      -- as posted; sync verifies it again
 //!   received_at TEXT NOT NULL                       -- YYYY-MM-DDTHH:MM:SSZ
 //! );
@@ -34,18 +34,32 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::token::Decision;
 
-/// The schema this program writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+/// The schema this program writes (`PRAGMA user_version`). Version 2
+/// admits withdrawals.
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS decision (
   cursor      INTEGER PRIMARY KEY AUTOINCREMENT,
   request_id  INTEGER NOT NULL,
-  decision    TEXT NOT NULL CHECK (decision IN ('approve', 'decline')),
+  decision    TEXT NOT NULL CHECK (decision IN ('approve', 'decline', 'withdraw')),
   token       TEXT NOT NULL,
   received_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS decision_by_request ON decision (request_id, cursor);
+";
+
+/// From version 1, whose CHECK refused `withdraw`: SQLite cannot change a
+/// CHECK in place, so the table is made again and its rows copied with
+/// their cursors (AUTOINCREMENT's sequence follows the highest).
+const UPGRADE_FROM_1: &str = "
+DROP INDEX decision_by_request;
+ALTER TABLE decision RENAME TO decision_v1;
+";
+const UPGRADE_FROM_1_COPY: &str = "
+INSERT INTO decision (cursor, request_id, decision, token, received_at)
+  SELECT cursor, request_id, decision, token, received_at FROM decision_v1 ORDER BY cursor;
+DROP TABLE decision_v1;
 ";
 
 /// The outcome of [`Inbox::record`].
@@ -192,16 +206,22 @@ impl Inbox {
             .map_err(db)?;
         conn.execute_batch("PRAGMA synchronous = FULL")
             .map_err(db)?;
-        if create {
-            let version: i64 = conn
-                .query_row("PRAGMA user_version", [], |r| r.get(0))
-                .map_err(db)?;
-            if version > SCHEMA_VERSION {
-                return Err(InboxError::Newer {
-                    path: path.to_owned(),
-                    found: version,
-                });
-            }
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        if version > SCHEMA_VERSION {
+            return Err(InboxError::Newer {
+                path: path.to_owned(),
+                found: version,
+            });
+        }
+        if version == 1 {
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {UPGRADE_FROM_1} {SCHEMA} {UPGRADE_FROM_1_COPY} \
+                 PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))
+            .map_err(db)?;
+        } else if create {
             conn.execute_batch(&format!(
                 "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             ))
@@ -468,6 +488,49 @@ mod tests {
             .record(3, Decision::Approve, "v2.z", "2026-11-29T10:00:00Z")
             .unwrap();
         assert_eq!(next.cursor, 3);
+        drop(inbox);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_version_1_inbox_is_upgraded_with_its_rows_and_cursors() {
+        let dir = std::env::temp_dir().join(format!("consent-inbox-v1-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("inbox.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE decision (
+                   cursor      INTEGER PRIMARY KEY AUTOINCREMENT,
+                   request_id  INTEGER NOT NULL,
+                   decision    TEXT NOT NULL CHECK (decision IN ('approve', 'decline')),
+                   token       TEXT NOT NULL,
+                   received_at TEXT NOT NULL);
+                 CREATE INDEX decision_by_request ON decision (request_id, cursor);
+                 INSERT INTO decision VALUES (1, 7, 'approve', 'v2.a', '2026-11-29T10:00:00Z');
+                 INSERT INTO decision VALUES (2, 8, 'decline', 'v2.b', '2026-11-29T10:00:00Z');
+                 DELETE FROM decision WHERE cursor = 2;
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let inbox = Inbox::open(&path).unwrap();
+        let rows = inbox.since(0, 10).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].cursor, rows[0].request_id), (1, 7));
+        let withdrawn = inbox
+            .record(7, Decision::Withdraw, "v2.c", "2026-11-30T10:00:00Z")
+            .unwrap();
+        assert_eq!(
+            withdrawn.cursor, 2,
+            "the upgraded table continues after the highest kept cursor"
+        );
+        let version: i64 = inbox
+            .lock()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
         drop(inbox);
         let _ = std::fs::remove_dir_all(dir);
     }

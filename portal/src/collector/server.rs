@@ -2,7 +2,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /decision` (form `token`: the pressed button's) | 303 to `<site>/thanks.html` once stored; 400 / 410 with the expired-link page; 413, 429 |
+//! | `POST /decision` (form `token`: the pressed button's) | 303 to `<site>/thanks.html` (a withdrawal: `<site>/withdrawn.html`) once stored; 400 / 410 with the expired-link page; 413, 429 |
 //! | `GET /decisions?after=&limit=` + bearer | the stored decisions as JSON; 401 without the token, 503 when none is set |
 //! | anything else | the static site; 404 with the site's 404 page |
 
@@ -35,7 +35,7 @@ use super::inbox::{Inbox, StoredDecision};
 use super::listener::IdleTimeoutListener;
 use super::{pages, CollectorApp, BODY_LIMIT, DEFAULT_PAGE, MAX_PAGE, TOKEN_ENV};
 use crate::site::PAGES_DIR;
-use crate::token::{TokenError, Verifier};
+use crate::token::{Decision, TokenError, Verifier};
 
 /// The answer of `GET /decisions`: the decisions after the cursor asked
 /// for, and the cursor to ask with next (the last one handed out, or the
@@ -52,6 +52,8 @@ struct Shared {
     inbox: Arc<Inbox>,
     site_dir: std::path::PathBuf,
     thanks_url: HeaderValue,
+    /// Where a withdrawal leads: the site's withdrawn page.
+    withdrawn_url: HeaderValue,
     /// SHA-256 of the bearer token: compared in constant time, whatever
     /// the length of what a client sends.
     bearer_digest: Option<[u8; 32]>,
@@ -99,16 +101,20 @@ pub async fn serve(
 /// forgets addresses that are back to a full quota (it keeps a cell per
 /// address it has seen).
 fn build(app: CollectorApp) -> (Router, impl Fn() + Send + 'static) {
-    let thanks = format!("{}/thanks.html", app.site_url.trim_end_matches('/'));
     // config::load checked the origin; should the rest not be a valid
-    // header value, the thank-you page on this host is the next best place.
-    let thanks_url =
-        HeaderValue::try_from(thanks).unwrap_or_else(|_| HeaderValue::from_static("/thanks.html"));
+    // header value, the page on this host is the next best place.
+    let page_url = |name: &'static str, fallback: &'static str| {
+        HeaderValue::try_from(format!("{}/{name}", app.site_url.trim_end_matches('/')))
+            .unwrap_or_else(|_| HeaderValue::from_static(fallback))
+    };
+    let thanks_url = page_url("thanks.html", "/thanks.html");
+    let withdrawn_url = page_url("withdrawn.html", "/withdrawn.html");
     let shared = Arc::new(Shared {
         verifier: app.verifier,
         inbox: app.inbox,
         site_dir: app.site_dir,
         thanks_url,
+        withdrawn_url,
         bearer_digest: app
             .bearer_token
             .map(|t| Sha256::digest(t.as_bytes()).into()),
@@ -227,10 +233,14 @@ async fn post_decision(
                 decision.as_str(),
                 recorded.cursor
             ));
+            let next = match decision {
+                Decision::Withdraw => &shared.withdrawn_url,
+                Decision::Approve | Decision::Decline => &shared.thanks_url,
+            };
             let mut response = StatusCode::SEE_OTHER.into_response();
             response
                 .headers_mut()
-                .insert(header::LOCATION, shared.thanks_url.clone());
+                .insert(header::LOCATION, next.clone());
             response
         }
         Ok(Err(error)) => {

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{FileTransport, Message, Transport as _};
 use sha2::{Digest, Sha256};
@@ -41,6 +42,17 @@ pub struct EmailMessage {
     pub html: String,
     /// See [`message_id`].
     pub message_id: String,
+    /// A file attached after the text (a receipt's record as JSON).
+    pub attachment: Option<Attachment>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    /// A MIME type, such as `application/json`.
+    pub content_type: &'static str,
+    pub body: String,
 }
 
 /// The Message-ID of a request's e-mail: the same for every send of it,
@@ -101,11 +113,12 @@ pub fn compose(run: &Texts, job: &Job, from_domain: &str) -> EmailMessage {
         text,
         html,
         message_id: message_id(job.request_id, &job.page_id, from_domain),
+        attachment: None,
     }
 }
 
 /// Text for HTML element content and double-quoted attribute values.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -310,16 +323,26 @@ impl Mailer {
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
-        builder
-            .multipart(MultiPart::alternative_plain_html(
-                m.text.clone(),
-                m.html.clone(),
-            ))
-            .map_err(|e| {
-                permanent(Problem::Other {
-                    detail: e.to_string(),
-                })
+        let body = MultiPart::alternative_plain_html(m.text.clone(), m.html.clone());
+        let body = match &m.attachment {
+            None => body,
+            Some(file) => {
+                let content_type = ContentType::parse(file.content_type).map_err(|e| {
+                    permanent(Problem::Other {
+                        detail: format!("content type {}: {e}", file.content_type),
+                    })
+                })?;
+                MultiPart::mixed().multipart(body).singlepart(
+                    lettre::message::Attachment::new(file.filename.clone())
+                        .body(file.body.clone(), content_type),
+                )
+            }
+        };
+        builder.multipart(body).map_err(|e| {
+            permanent(Problem::Other {
+                detail: e.to_string(),
             })
+        })
     }
 }
 

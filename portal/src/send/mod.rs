@@ -11,6 +11,7 @@
 //! the configuration; no message can go out until then).
 
 pub mod email;
+pub mod notices;
 pub mod phone;
 pub mod sms;
 mod smtp;

@@ -2,7 +2,7 @@
 //! e-mail over SMTP or into `.eml` files, SMS through an HTTP gateway or
 //! into JSON files. A section left out means that channel is not used.
 
-use super::email::{self, Mailer};
+use super::email::{self, EmailMessage, Mailer};
 use super::sms::{self, SmsSender};
 use super::{Channel, Credentials, Job, Outcomes, SendError, Texts};
 use crate::config::Config;
@@ -56,6 +56,36 @@ impl Transports {
             .iter()
             .map(|job| email::compose(texts, job, &from_domain));
         mailer.send_all(messages, outcomes);
+    }
+
+    /// Sends messages composed elsewhere (the notices after a decision),
+    /// reporting each to `outcomes` as [`Transports::send_emails`] does,
+    /// under the id each message carries. `compose` is given the domain of
+    /// `email.from`, for the Message-ID.
+    pub fn send_composed_emails(
+        &self,
+        compose: impl Fn(&str) -> Vec<EmailMessage>,
+        outcomes: &mut dyn Outcomes,
+    ) {
+        let Some(mailer) = &self.mailer else {
+            for message in compose("localhost") {
+                outcomes.outcome(message.request_id, Err(not_configured(Channel::Email)));
+            }
+            outcomes.commit();
+            return;
+        };
+        mailer.send_all(compose(mailer.from_domain()), outcomes);
+    }
+
+    /// Sends one SMS of given words; returns the number of segments.
+    pub fn send_sms_text(&self, to: &str, message: &str) -> Result<u32, SendError> {
+        let sender = self
+            .sms
+            .as_ref()
+            .ok_or_else(|| not_configured(Channel::Sms))?;
+        sender
+            .send(to, message)
+            .map(|segments| u32::try_from(segments.count).unwrap_or(u32::MAX))
     }
 
     /// Sends one SMS; returns the number of segments it took.

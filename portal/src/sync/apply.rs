@@ -15,7 +15,12 @@
 //!
 //! An approval applies to a sent request; a decline to a sent one, or to
 //! one the customer approved on the same page before (a change of mind is
-//! a withdrawal, as easy as the consent was). Within a batch the last
+//! a withdrawal, as easy as the consent was). A withdrawal, pressed on the
+//! withdrawal page the receipt links to, applies to an approved request:
+//! its token must name that page, and it is applied as
+//! `consent_revoke(id, 'withdrawn by customer')` with a confirmation to the
+//! customer recorded in the same transaction (sent by the send step).
+//! Within a batch the last
 //! decision on a request is the customer's last word; earlier ones are
 //! reported as superseded. A batch and its source's cursor are written in
 //! one short transaction, so a decision is applied exactly once even if
@@ -23,6 +28,7 @@
 
 use std::collections::HashMap;
 
+use consent_extension::notices::{self, NoticeKind};
 use consent_extension::requests::{self, RequestState};
 use consent_extension::time::{self, UnixSeconds};
 use consent_extension::{Settings, Status};
@@ -59,6 +65,8 @@ pub struct Applied {
     pub collected: usize,
     pub approved: usize,
     pub declined: usize,
+    /// Consents withdrawn on their withdrawal page.
+    pub withdrawn: usize,
     pub refused: Vec<Refusal>,
 }
 
@@ -68,6 +76,7 @@ impl Applied {
         self.collected += other.collected;
         self.approved += other.approved;
         self.declined += other.declined;
+        self.withdrawn += other.withdrawn;
         self.refused.extend(other.refused);
     }
 }
@@ -124,9 +133,28 @@ pub fn apply(
                 Err(reason) => applied.refused.push(refuse(decision, reason)),
             }
         }
-        let (approved, declined) = apply_accepted(conn, &accepted_all)?;
-        applied.approved = approved;
-        applied.declined = declined;
+        apply_accepted(conn, &accepted_all)?;
+        let count = |decision| {
+            accepted_all
+                .iter()
+                .filter(|a| a.decision == decision)
+                .count()
+        };
+        applied.approved = count(Decision::Approve);
+        applied.declined = count(Decision::Decline);
+        applied.withdrawn = count(Decision::Withdraw);
+        for withdrawal in accepted_all
+            .iter()
+            .filter(|a| a.decision == Decision::Withdraw)
+        {
+            notices::create(
+                conn,
+                withdrawal.request_id,
+                NoticeKind::Withdrawal,
+                None,
+                checks.now,
+            )?;
+        }
         let last = batch.iter().map(|d| d.cursor).max().unwrap_or(0);
         requests::set_source_cursor(conn, source, last)?;
         Ok(())
@@ -140,43 +168,52 @@ pub fn apply(
     result.map(|()| applied)
 }
 
+/// The reason `consent_revoke` records for a decline on a consent page,
+/// and for a withdrawal on a withdrawal page.
+pub const DECLINED: &str = "declined";
+pub const WITHDRAWN: &str = "withdrawn by customer";
+
 /// Applies the checked decisions through the extension's functions, in
 /// one statement over a temporary table: one outer statement lets the
-/// functions reuse their prepared statements from row to row. Returns how
-/// many were approved and declined.
-fn apply_accepted(conn: &Connection, accepted: &[Accepted]) -> rusqlite::Result<(usize, usize)> {
+/// functions reuse their prepared statements from row to row.
+fn apply_accepted(conn: &Connection, accepted: &[Accepted]) -> rusqlite::Result<()> {
     if accepted.is_empty() {
-        return Ok((0, 0));
+        return Ok(());
     }
     conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS consent_sync_apply \
-           (customer_id, approve INTEGER NOT NULL, evidence TEXT, at TEXT NOT NULL); \
+           (customer_id, approve INTEGER NOT NULL, evidence TEXT, reason TEXT, at TEXT NOT NULL); \
          DELETE FROM temp.consent_sync_apply;",
     )?;
     {
         let mut insert =
-            conn.prepare_cached("INSERT INTO temp.consent_sync_apply VALUES (?1, ?2, ?3, ?4)")?;
+            conn.prepare_cached("INSERT INTO temp.consent_sync_apply VALUES (?1, ?2, ?3, ?4, ?5)")?;
         for a in accepted {
-            insert.execute(params![a.customer, a.approve, a.evidence, a.at])?;
+            let (approve, reason) = match a.decision {
+                Decision::Approve => (true, None),
+                Decision::Decline => (false, Some(DECLINED)),
+                Decision::Withdraw => (false, Some(WITHDRAWN)),
+            };
+            insert.execute(params![a.customer, approve, a.evidence, reason, a.at])?;
         }
     }
     let applied: i64 = conn.query_row(
         "SELECT count(CASE WHEN approve THEN consent_approve(customer_id, evidence, at) \
-                           ELSE consent_revoke(customer_id, 'declined', at) END) \
+                           ELSE consent_revoke(customer_id, reason, at) END) \
          FROM temp.consent_sync_apply",
         [],
         |r| r.get(0),
     )?;
     conn.execute_batch("DROP TABLE temp.consent_sync_apply")?;
     debug_assert_eq!(applied as usize, accepted.len());
-    let approved = accepted.iter().filter(|a| a.approve).count();
-    Ok((approved, accepted.len() - approved))
+    Ok(())
 }
 
 /// A decision that passed every check, ready to apply.
 struct Accepted {
+    request_id: i64,
     customer: Value,
-    approve: bool,
+    decision: Decision,
     evidence: String,
     at: String,
 }
@@ -227,14 +264,27 @@ fn check(
             claims.request_id
         )));
     };
-    if let Err(reason) = check_request(&request, &claims, received, checks, expiry_days) {
+    // A withdrawal is pressed on the withdrawal page, not the consent page.
+    let page = match claims.decision {
+        Decision::Withdraw => notices::withdrawal_page_of(conn, claims.request_id)?,
+        Decision::Approve | Decision::Decline => request.page_id.clone(),
+    };
+    if let Err(reason) = check_request(
+        &request,
+        page.as_deref(),
+        &claims,
+        received,
+        checks,
+        expiry_days,
+    ) {
         return Ok(Err(reason));
     }
     let at = decision.received_at.clone();
     Ok(Ok(match claims.decision {
         Decision::Approve => Accepted {
+            request_id: claims.request_id,
             customer: request.customer_id,
-            approve: true,
+            decision: Decision::Approve,
             evidence: serde_json::json!({
                 "via": "consent page",
                 "decision": "approve",
@@ -246,9 +296,10 @@ fn check(
             .to_string(),
             at,
         },
-        Decision::Decline => Accepted {
+        decision @ (Decision::Decline | Decision::Withdraw) => Accepted {
+            request_id: claims.request_id,
             customer: request.customer_id,
-            approve: false,
+            decision,
             evidence: String::new(),
             at,
         },
@@ -256,19 +307,18 @@ fn check(
 }
 
 /// Whether a genuine token's decision, received at `received`, applies to
-/// the request it names.
+/// the request it names; `page` is the page that decision is pressed on
+/// (the request's consent page, or its withdrawal page).
 fn check_request(
     request: &RequestState,
+    page: Option<&str>,
     claims: &Claims,
     received: UnixSeconds,
     checks: &Checks<'_>,
     expiry_days: i64,
 ) -> Result<(), String> {
     let id = claims.request_id;
-    let same_page = request
-        .page_id
-        .as_deref()
-        .is_some_and(|page| PageBinding::of(page) == claims.page);
+    let same_page = page.is_some_and(|page| PageBinding::of(page) == claims.page);
     if !same_page {
         return Err(format!(
             "the token was made for another page than request {id}'s (another register, \
@@ -294,6 +344,7 @@ fn check_request(
     let applies = match claims.decision {
         Decision::Approve => request.status == Status::Sent,
         Decision::Decline => matches!(request.status, Status::Sent | Status::Approved),
+        Decision::Withdraw => request.status == Status::Approved,
     };
     if !applies {
         return Err(format!(

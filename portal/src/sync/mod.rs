@@ -6,10 +6,14 @@
 //! 2. [`apply`]: verify each again and apply it to the customer's current
 //!    request, moving the source's cursor in the same transaction;
 //! 3. [`expire`]: deny the requests nobody answered in `expiry_days`;
-//! 4. [`render`]: write a signed page for every pending request;
+//! 4. [`render`]: write a signed page for every pending request, and a
+//!    withdrawal page (the receipt, with one button) for every consent given
+//!    on one;
 //! 5. [`send`]: send every queued request by e-mail or SMS, recording each
 //!    outcome before that connection sends again;
-//! 6. record the head of the hash-chained log outside the database
+//! 6. [`notify`]: send the receipts of new approvals and the confirmations
+//!    of withdrawals, the same way;
+//! 7. record the head of the hash-chained log outside the database
 //!    ([`crate::log_heads`]), so that a log rebuilt from scratch is caught.
 //!
 //! No write transaction is held across network I/O. If any decision source
@@ -19,6 +23,7 @@
 pub mod apply;
 pub mod collect;
 pub mod expire;
+pub mod notify;
 pub mod render;
 pub mod send;
 mod summary;
@@ -66,6 +71,8 @@ pub struct Summary {
     /// Kept under this name in `--json`, which scripts read.
     #[serde(rename = "delivery")]
     pub sent: Sent,
+    /// Receipts and withdrawal confirmations.
+    pub notices: notify::Notified,
     /// The log's head after the run, as recorded outside the database
     /// (None in a dry run).
     pub log: Option<LogHead>,
@@ -96,6 +103,8 @@ pub enum SyncError {
     Render(#[from] render::RenderError),
     #[error("sending: {0}")]
     Send(#[from] send::SendStepError),
+    #[error("sending receipts and confirmations: {0}")]
+    Notify(send::SendStepError),
     #[error("recording the log's head: {0}")]
     Heads(#[from] crate::log_heads::HeadsError),
 }
@@ -165,6 +174,15 @@ impl Run<'_> {
             self.dry_run,
             self.progress,
         )?;
+        summary.notices = notify::notify(
+            self.conn,
+            self.config,
+            self.transports,
+            self.now,
+            self.dry_run,
+            self.progress,
+        )
+        .map_err(SyncError::Notify)?;
         if !self.dry_run {
             let head = consent_extension::log::head(self.conn)
                 .map_err(crate::log_heads::HeadsError::from)?;

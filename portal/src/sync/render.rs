@@ -14,6 +14,7 @@
 //! only when its bytes differ.
 
 mod cache;
+pub mod withdrawal;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -66,6 +67,8 @@ pub struct Summary {
     pub removed: usize,
     /// Requests that got no page, with the reason.
     pub skipped: Vec<String>,
+    /// The withdrawal pages of standing consents, and new receipts.
+    pub withdrawal: withdrawal::Summary,
 }
 
 /// A setting every page shows, or how to set it.
@@ -347,6 +350,16 @@ pub fn render_with_progress(
         b"User-agent: *\nDisallow: /\n",
     )?);
     site::sync_dir(&pages_dir)?;
+    let withdrawal_site = withdrawal::Site {
+        templates: &templates,
+        csp: &csp,
+        collector_url: &config.site.collector_url,
+        site_dir: &site_dir,
+        config_dir: &config.dir,
+        business_name: &business_name,
+    };
+    summary.written += usize::from(withdrawal::withdrawn_page(&withdrawal_site, &texts)?);
+    summary.withdrawal = withdrawal::render(conn, &withdrawal_site, signer, now)?;
     if next_cache != cache {
         next_cache.save(&cache_path)?;
     }
@@ -475,7 +488,8 @@ impl<'a> PageTemplate<'a> {
             parts.push(Part::Token(decision));
             match decision {
                 Decision::Approve => found.0 = true,
-                Decision::Decline => found.1 = true,
+                // A consent page has no withdraw button.
+                Decision::Decline | Decision::Withdraw => found.1 = true,
             }
             rest = &rest[at + marker.len()..];
         }
@@ -502,7 +516,7 @@ impl<'a> PageTemplate<'a> {
                     html.push_str(match part {
                         Part::Literal(text) => text,
                         Part::Token(Decision::Approve) => &approve,
-                        Part::Token(Decision::Decline) => &decline,
+                        Part::Token(Decision::Decline | Decision::Withdraw) => &decline,
                     });
                 }
                 Ok(html)

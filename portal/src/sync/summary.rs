@@ -10,10 +10,11 @@ pub fn to_text(summary: &Summary) -> String {
         out.push_str("dry run: nothing was changed or sent\n");
     }
     out.push_str(&format!(
-        "decisions: {} collected, {} approved, {} declined, {} refused\n",
+        "decisions: {} collected, {} approved, {} declined, {} withdrawn, {} refused\n",
         summary.decisions.collected,
         summary.decisions.approved,
         summary.decisions.declined,
+        summary.decisions.withdrawn,
         summary.decisions.refused.len()
     ));
     for r in &summary.decisions.refused {
@@ -34,6 +35,13 @@ pub fn to_text(summary: &Summary) -> String {
             "pages: {} pending, {} written, {} removed\n",
             p.pages, p.written, p.removed
         ));
+        let w = &p.withdrawal;
+        if w.pages + w.removed > 0 {
+            out.push_str(&format!(
+                "withdrawal pages: {} standing consents, {} new, {} written, {} removed\n",
+                w.pages, w.receipts, w.written, w.removed
+            ));
+        }
     }
     let d = &summary.sent;
     if summary.dry_run {
@@ -59,6 +67,32 @@ pub fn to_text(summary: &Summary) -> String {
         for e in &d.retry {
             out.push_str(&format!("  customer {}: {}\n", e.customer_id, e.reason));
         }
+    }
+    let n = &summary.notices;
+    if summary.dry_run {
+        if n.would_send > 0 {
+            out.push_str(&format!(
+                "would send: {} receipts and withdrawal confirmations\n",
+                n.would_send
+            ));
+        }
+    } else if n.receipts + n.confirmations + n.failed.len() + n.retry.len() > 0 {
+        out.push_str(&format!(
+            "notices: {} receipts, {} withdrawal confirmations sent\n",
+            n.receipts, n.confirmations
+        ));
+    }
+    for e in &n.failed {
+        out.push_str(&format!(
+            "  notice to customer {} not sent: {}\n",
+            e.customer_id, e.reason
+        ));
+    }
+    for e in &n.retry {
+        out.push_str(&format!(
+            "  notice to customer {} not sent this time, tried again next run: {}\n",
+            e.customer_id, e.reason
+        ));
     }
     if let Some(log) = &summary.log {
         out.push_str(&format!(

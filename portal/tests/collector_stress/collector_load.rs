@@ -185,7 +185,7 @@ impl Load<'_> {
                         // other button's word: the token's decision counts.
                         let other = match decision {
                             Decision::Approve => "decline",
-                            Decision::Decline => "approve",
+                            Decision::Decline | Decision::Withdraw => "approve",
                         };
                         format!("{}&decision={other}", form(&token))
                     } else {

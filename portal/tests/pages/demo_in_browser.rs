@@ -2,6 +2,10 @@
 //! folder, one of the links it prints opened in headless Chromium, "Jag
 //! godkänner" pressed, the Swedish thank-you page, and within seconds the
 //! demo's own status table, and `consent-portal status`, count the approval.
+//! Then the customer's side: the receipt is in the demo's outbox with the
+//! withdrawal link the demo prints, "Återkalla mitt samtycke" is pressed on
+//! that page in Chromium, and the next sync shows the customer as
+//! "Samtycke är nekat" with the withdrawal in the log.
 //!
 //! The screenshot of the page the press led to lands in
 //! `target/browser-screenshots/demo/`. Without Chromium, Node.js or
@@ -32,6 +36,8 @@ const STATUS_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 /// The demo's label for approved consent, in its status table.
 const APPROVED: &str = "Samtycke är godkänt";
+/// And for denied consent.
+const DENIED: &str = "Samtycke är nekat";
 
 #[test]
 fn a_link_the_demo_prints_is_approved_in_chromium_and_the_status_shows_it() {
@@ -137,6 +143,64 @@ fn a_link_the_demo_prints_is_approved_in_chromium_and_the_status_shows_it() {
         "consent-portal status does not count the approval:\n{table}"
     );
 
+    // The receipt went out, and the demo printed its withdrawal link.
+    let receipt_line = demo.wait_for("Anna's receipt and its link", STATUS_TIMEOUT, |l| {
+        l.starts_with("A receipt went to Anna Andersson (email")
+    });
+    let withdrawal = receipt_line
+        .rsplit(' ')
+        .next()
+        .expect("a link")
+        .trim()
+        .to_owned();
+    assert!(
+        withdrawal.starts_with(&format!("{base}/w/")) && withdrawal.ends_with(".html"),
+        "the withdrawal link {withdrawal:?} is not a page under {base}/w/"
+    );
+    let receipt = receipt_in(&dir.join("outbox/email"), "anna.andersson@example.se");
+    assert!(
+        receipt.contains(&withdrawal),
+        "the receipt does not hold the printed link:\n{receipt}"
+    );
+
+    // The customer withdraws, on the page the receipt links to.
+    let screenshot = out_dir.join("withdrawn.png");
+    let result = press(
+        &withdrawal,
+        "Återkalla mitt samtycke",
+        &screenshot,
+        &out_dir,
+    );
+    let text = |key: &str| result[key].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        text("finalUrl"),
+        format!("{base}/withdrawn.html"),
+        "{result}"
+    );
+    assert_eq!(text("heading"), "Ditt samtycke återkallas", "{result}");
+    assert_screenshot(&screenshot, 360);
+    demo.wait_for("the withdrawal in the status table", STATUS_TIMEOUT, |l| {
+        counts(l, DENIED, 1)
+    });
+    let register = rusqlite::Connection::open_with_flags(
+        dir.join("billing.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("the demo's register");
+    let last_event: String = register
+        .query_row(
+            "SELECT to_status || ' ' || detail FROM consent_event WHERE customer_id = 1001 \
+             ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("Anna's events");
+    assert_eq!(
+        last_event, "denied withdrawn by customer",
+        "the log's last event for Anna"
+    );
+    drop(register);
+
     // Ctrl-C ends the demo, which prints the status once more.
     let (exit, interrupts) = demo.stop();
     assert!(
@@ -168,6 +232,35 @@ fn a_link_the_demo_prints_is_approved_in_chromium_and_the_status_shows_it() {
         started.elapsed(),
         screenshot.display()
     );
+}
+
+/// The plain-text body of the one receipt to `to` in an e-mail outbox.
+fn receipt_in(outbox: &Path, to: &str) -> String {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(outbox).expect("the demo's e-mail outbox") {
+        let eml = fs::read(entry.expect("an entry").path()).expect("an e-mail");
+        let Some(message) = mail_parser::MessageParser::default().parse(&eml) else {
+            continue;
+        };
+        let is_receipt = message
+            .subject()
+            .is_some_and(|s| s.starts_with("Kvitto på ditt samtycke"));
+        let addressed = message
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            == Some(to);
+        if is_receipt && addressed {
+            found.push(
+                message
+                    .body_text(0)
+                    .map(|b| b.into_owned())
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    assert_eq!(found.len(), 1, "receipts to {to} in {}", outbox.display());
+    found.remove(0)
 }
 
 /// `line` is the status-table row `label` with the count `n`.

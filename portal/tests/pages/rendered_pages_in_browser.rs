@@ -1,9 +1,12 @@
 //! The pages the renderer writes, in headless Chromium: screenshots at
 //! 360 px and 1280 px, and no WCAG 2.1 AA violation (axe-core), no request
-//! to any other host, no sideways scrolling, no CSP or console error.
+//! to any other host, no sideways scrolling, no CSP or console error. With
+//! them the withdrawal page of a consent given on a consent page, and the
+//! page a withdrawal leads to.
 
 use consent_testkit::browser::check_site;
-use consent_testkit::site::fixture;
+use consent_testkit::site::{fixture, NOW};
+use consent_testkit::sql;
 
 fn check_language(language: &str) {
     let f = fixture(&format!("browser-{language}"));
@@ -13,13 +16,38 @@ fn check_language(language: &str) {
          fakturera dig och påminna dig om service av din värmepump.\nUppgifterna lämnas inte ut till någon annan.')",
     );
     f.render();
+    // David's page went out by e-mail and he approved on it.
+    let david = sql::text(
+        &f.conn,
+        "SELECT page_id FROM consent_request WHERE customer_id = 4",
+    );
+    f.sql(&format!(
+        "SELECT consent_mark_sent(4, 'email', '{david}', {NOW})"
+    ));
+    f.sql(&format!(
+        "SELECT consent_approve(4, '{{\"via\": \"consent page\"}}', {})",
+        NOW + 60
+    ));
+    f.render();
+    let withdrawal = sql::text(
+        &f.conn,
+        "SELECT page_id FROM consent_notice WHERE kind = 'receipt'",
+    );
     let page = f.pages()[0]
         .file_name()
         .expect("name")
         .to_string_lossy()
         .into_owned();
     let consent = format!("c/{page}");
-    let pages = [consent.as_str(), "thanks.html", "expired.html", "404.html"];
+    let withdrawal = format!("w/{withdrawal}.html");
+    let pages = [
+        consent.as_str(),
+        withdrawal.as_str(),
+        "thanks.html",
+        "withdrawn.html",
+        "expired.html",
+        "404.html",
+    ];
     let Some(report) = check_site(&f.site(), &pages, &format!("rendered-{language}")) else {
         return;
     };

@@ -16,6 +16,7 @@ mod evidence;
 mod faults;
 mod hostile_input;
 mod init;
+mod receipts;
 mod sync;
 mod sync_throughput;
 mod verify;

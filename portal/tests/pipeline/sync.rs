@@ -254,7 +254,7 @@ fn the_demo_runs_the_whole_loop_once() {
         "sent: 4 by e-mail, 2 by SMS",
         "pressed 'approve'",
         "the collector answered 303",
-        "decisions: 2 collected, 1 approved, 1 declined, 0 refused",
+        "decisions: 2 collected, 1 approved, 1 declined, 0 withdrawn, 0 refused",
         "Samtycke är godkänt                   1",
         "Samtycke är nekat                     1",
     ] {

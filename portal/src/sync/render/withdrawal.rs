@@ -1,0 +1,250 @@
+//! The withdrawal pages, made in the same step as the consent pages: one
+//! static page per standing consent given on a consent page,
+//! `site/w/<page id>.html`. It is the receipt (who has the consent, when and
+//! how it was given, the exact words approved) and holds one button, a form
+//! POST with its own signed token whose decision is `withdraw`: withdrawing
+//! is as easy as consenting was. Like a consent page it holds no personal
+//! data, and its address is a secret sent to the customer only (in the
+//! receipt).
+//!
+//! A new approval gets its page id here, recorded with the receipt notice
+//! that sync's send step then delivers (`consent_extension::notices`). The
+//! page stays while the consent stands and is deleted once it does not.
+//! Its token is valid for as long as that: it expires two years after the
+//! approval, and from the approval's first anniversary on the page is made
+//! again each year with a year more, so a live page always has a year or
+//! more left (and a saved copy of an old one still works for a year). Sync
+//! applies a withdrawal only while the request is approved.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use rusqlite::Connection;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use consent_extension::notices::{self, NoticeKind, WithdrawalPage};
+use consent_extension::requests::{self, StoredText};
+use consent_extension::time::{self, UnixSeconds};
+use consent_extension::{page_id_is_valid, Settings};
+
+use super::cache::Cache;
+use super::{new_page_id, RenderError};
+use crate::site::{self, WITHDRAWAL_DIR};
+use crate::templates::Templates;
+use crate::texts::{given_on, PageTexts};
+use crate::token::{self, hex, Claims, Decision, PageBinding, Signer};
+
+/// The cache of withdrawal page fingerprints, beside the consent pages'.
+pub const CACHE_FILE: &str = ".consent-withdrawal-cache";
+
+const YEAR: i64 = 365 * 86_400;
+
+/// What the withdrawal step of a render did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// New approvals that got a receipt and a withdrawal page.
+    pub receipts: usize,
+    /// Standing consents with a withdrawal page.
+    pub pages: usize,
+    /// Withdrawal pages written.
+    pub written: usize,
+    /// Withdrawal pages of consents that no longer stand, deleted.
+    pub removed: usize,
+}
+
+/// When a withdrawal token made at `now` for a consent given at
+/// `approved_at` expires: two years after the approval, plus a year for
+/// every whole year since. The same all year, so the page changes once a
+/// year.
+pub fn token_expiry(approved_at: UnixSeconds, now: UnixSeconds) -> UnixSeconds {
+    let years = (now - approved_at).max(0) / YEAR;
+    approved_at + (years + 2) * YEAR
+}
+
+/// What the withdrawal page template is given.
+#[derive(Serialize)]
+struct WithdrawalContext<'a> {
+    t: &'a PageTexts,
+    csp: &'a str,
+    css: &'a str,
+    business_name: &'a str,
+    /// How and when the consent was given, in words.
+    given: String,
+    /// The exact words approved.
+    consent_text: &'a str,
+    collector_url: &'a str,
+    withdraw_token: String,
+}
+
+/// Where the consent pages' step hands over: what every page shares.
+pub(super) struct Site<'a> {
+    pub templates: &'a Templates,
+    pub csp: &'a str,
+    pub collector_url: &'a str,
+    pub site_dir: &'a Path,
+    pub config_dir: &'a Path,
+    /// Today's business name: the frame of a text stored without it.
+    pub business_name: &'a str,
+}
+
+/// Gives each new approval its receipt and withdrawal page id, then writes
+/// a page for every standing consent and deletes the others, and the
+/// static page the collector leads to after a withdrawal.
+pub(super) fn render(
+    conn: &Connection,
+    site: &Site<'_>,
+    signer: &Signer,
+    now: UnixSeconds,
+) -> Result<Summary, RenderError> {
+    let mut summary = Summary::default();
+    for request_id in notices::receipts_due(conn)? {
+        let page_id = new_page_id()?;
+        if notices::create(conn, request_id, NoticeKind::Receipt, Some(&page_id), now)? {
+            summary.receipts += 1;
+        }
+    }
+    let settings = Settings::read(conn)?;
+    let dir = site.site_dir.join(WITHDRAWAL_DIR);
+    site::ensure_dir(&dir)?;
+    let listing = site::list_pages(&dir)?;
+    let cache_path = site.config_dir.join(CACHE_FILE);
+    let cache = Cache::load(&cache_path);
+    let mut next_cache = Cache::default();
+    let mut keep = HashSet::new();
+    let mut texts: HashMap<String, Option<StoredText>> = HashMap::new();
+    for page in notices::withdrawal_pages(conn)? {
+        if !page_id_is_valid(&page.page_id) {
+            continue;
+        }
+        if !texts.contains_key(&page.text_hash) {
+            let stored = requests::text(conn, &page.text_hash)?;
+            texts.insert(page.text_hash.clone(), stored);
+        }
+        let Some(Some(text)) = texts.get(&page.text_hash) else {
+            continue;
+        };
+        keep.insert(page.page_id.clone());
+        summary.pages += 1;
+        let claims = Claims {
+            decision: Decision::Withdraw,
+            request_id: page.request_id,
+            page: PageBinding::of(&page.page_id),
+            expires_at: token_expiry(page.approved_at, now),
+            text_hash: token::text_hash(&text.body),
+        };
+        let business_name = text
+            .inputs
+            .as_ref()
+            .map_or(site.business_name, |inputs| inputs.business_name.as_str());
+        let fingerprint = fingerprint(site, signer, &page, &claims, text, business_name);
+        if cache.0.get(&page.page_id) == Some(&fingerprint) && listing.pages.contains(&page.page_id)
+        {
+            next_cache.0.insert(page.page_id, fingerprint);
+            continue;
+        }
+        let t = PageTexts::new(text.language, business_name, settings.expiry_days);
+        let given = given_on(text.language, page.channel).replace("{date}", &day(page.approved_at));
+        let html = site.templates.render(
+            "withdraw.html",
+            &WithdrawalContext {
+                t: &t,
+                csp: site.csp,
+                css: site.templates.css(),
+                business_name,
+                given,
+                consent_text: &text.body,
+                collector_url: site.collector_url,
+                withdraw_token: signer.sign(&claims),
+            },
+        )?;
+        let path = dir.join(format!("{}.html", page.page_id));
+        summary.written += usize::from(site::write_if_changed(&path, html.as_bytes())?);
+        next_cache.0.insert(page.page_id, fingerprint);
+    }
+    summary.removed = site::prune(&dir, &listing, &keep)?;
+    site::sync_dir(&dir)?;
+    if next_cache != cache {
+        next_cache.save(&cache_path)?;
+    }
+    Ok(summary)
+}
+
+/// The static page after a withdrawal, in the register's language.
+pub(super) fn withdrawn_page(site: &Site<'_>, texts: &PageTexts) -> Result<bool, RenderError> {
+    #[derive(Serialize)]
+    struct Context<'a> {
+        t: &'a PageTexts,
+        csp: &'a str,
+        css: &'a str,
+        business_name: &'a str,
+    }
+    let html = site.templates.render(
+        "withdrawn.html",
+        &Context {
+            t: texts,
+            csp: site.csp,
+            css: site.templates.css(),
+            business_name: site.business_name,
+        },
+    )?;
+    Ok(site::write_if_changed(
+        &site.site_dir.join("withdrawn.html"),
+        html.as_bytes(),
+    )?)
+}
+
+/// The day of a time, as the pages show it: `2026-12-01`.
+fn day(at: UnixSeconds) -> String {
+    let stamp = time::format(at);
+    stamp.get(..10).unwrap_or(&stamp).to_owned()
+}
+
+/// Everything a withdrawal page's bytes depend on.
+fn fingerprint(
+    site: &Site<'_>,
+    signer: &Signer,
+    page: &WithdrawalPage,
+    claims: &Claims,
+    text: &StoredText,
+    business_name: &str,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        site.templates.fingerprint().as_slice(),
+        site.csp.as_bytes(),
+        site.collector_url.as_bytes(),
+        &signer.key_id().0,
+        business_name.as_bytes(),
+        text.hash.as_bytes(),
+        text.language.code().as_bytes(),
+        page.channel.as_str().as_bytes(),
+        &page.approved_at.to_be_bytes(),
+        &claims.expires_at.to_be_bytes(),
+        page.page_id.as_bytes(),
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    hex(&h.finalize()[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_always_has_a_year_or_more_left_and_changes_once_a_year() {
+        let approved = 1_700_000_000;
+        for days in [0, 1, 200, 364, 365, 366, 800, 3650] {
+            let now = approved + days * 86_400;
+            let expiry = token_expiry(approved, now);
+            assert!(expiry - now >= YEAR, "day {days}: {}", expiry - now);
+            assert!(expiry - now <= 2 * YEAR, "day {days}");
+        }
+        assert_eq!(
+            token_expiry(approved, approved + 10),
+            token_expiry(approved, approved + 364 * 86_400)
+        );
+    }
+}
