@@ -287,7 +287,7 @@ url = {site_url}
 collector_url = {collector_url}
 # A folder of templates that replace the built-in ones file by file
 # (base.html, consent.html, thanks.html, expired.html, not_found.html,
-# style.css).
+# style.css; and report.html, report.css for `consent-portal report`).
 # templates = "templates"
 
 [keys]

@@ -1,7 +1,8 @@
 //! consent-portal: the companion program of the consent extension. It sets
 //! up a billing database, renders the signed static consent pages, serves
 //! them and collects the customers' decisions, and runs "update consent"
-//! (collect, expire, render, send by e-mail or SMS). `demo` shows the whole
+//! (collect, expire, render, send by e-mail or SMS). `report` writes the
+//! owner's one-page summary. `demo` shows the whole
 //! loop on a sample register; `walkthrough` shows the SQL behind it.
 
 mod cmd;
@@ -31,6 +32,10 @@ enum Command {
     Init(cmd::init::Args),
     /// Write the static consent pages for every pending request.
     Render(cmd::render::Args),
+    /// Write a one-page HTML report for the business owner: customers per
+    /// status, requests per week, approval rate per channel, customers in
+    /// error.
+    Report(cmd::report::Args),
     /// Serve the site folder and collect the customers' decisions (the
     /// collector), until Ctrl-C.
     Serve(cmd::serve::Args),
@@ -53,6 +58,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(&args),
         Command::Init(args) => cmd::init::run(&args),
         Command::Render(args) => cmd::render::run(&args),
+        Command::Report(args) => cmd::report::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Status(args) => cmd::status::run(&args),
         Command::Sync(args) => cmd::sync::run(&args),

@@ -1,6 +1,10 @@
 //! The page templates: built into the binary, each replaceable by a file of
 //! the same name in the configured templates folder. minijinja escapes every
 //! value in `.html` templates, and undefined variables are errors.
+//!
+//! The consent pages' templates make the site's fingerprint (a change
+//! renders every page again); the report's (`report.html`, `report.css`)
+//! live in the same environment but outside the fingerprint.
 
 use std::path::Path;
 
@@ -29,10 +33,35 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("style.css", include_str!("../templates/style.css")),
 ];
 
+/// (name, built-in source) of the owner's report (`consent-portal
+/// report`). `report.css` is inlined into the report.
+const REPORT: &[(&str, &str)] = &[
+    ("report.html", include_str!("../templates/report.html")),
+    ("report.css", include_str!("../templates/report.css")),
+];
+
 pub struct Templates {
     env: Environment<'static>,
     css: String,
+    report_css: String,
     fingerprint: [u8; 32],
+}
+
+/// A template's source: the file of that name in `overrides` if there is
+/// one, else the built-in one.
+fn source(overrides: Option<&Path>, name: &str, built_in: &str) -> Result<String, RenderError> {
+    match overrides.map(|dir| dir.join(name)) {
+        Some(path) if path.exists() => std::fs::read_to_string(&path).map_err(|e| {
+            RenderError::Setup(format!("cannot read the template {}: {e}", path.display()))
+        }),
+        _ => Ok(built_in.to_owned()),
+    }
+}
+
+/// The CSP source that lets exactly this inline style apply.
+fn style_source(css: &str) -> String {
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
+    format!("'sha256-{hash}'")
 }
 
 impl Templates {
@@ -43,12 +72,7 @@ impl Templates {
         let mut css = String::new();
         let mut hash = Sha256::new();
         for (name, built_in) in BUILT_IN {
-            let source = match overrides.map(|dir| dir.join(name)) {
-                Some(path) if path.exists() => std::fs::read_to_string(&path).map_err(|e| {
-                    RenderError::Setup(format!("cannot read the template {}: {e}", path.display()))
-                })?,
-                _ => (*built_in).to_owned(),
-            };
+            let source = source(overrides, name, built_in)?;
             hash.update(name.as_bytes());
             hash.update((source.len() as u64).to_be_bytes());
             hash.update(source.as_bytes());
@@ -62,9 +86,23 @@ impl Templates {
                     })?;
             }
         }
+        let mut report_css = String::new();
+        for (name, built_in) in REPORT {
+            let source = source(overrides, name, built_in)?;
+            if *name == "report.css" {
+                report_css = source;
+            } else {
+                env.add_template_owned(*name, source)
+                    .map_err(|source| RenderError::Template {
+                        name: (*name).to_owned(),
+                        source,
+                    })?;
+            }
+        }
         Ok(Templates {
             env,
             css,
+            report_css,
             fingerprint: hash.finalize().into(),
         })
     }
@@ -82,10 +120,23 @@ impl Templates {
     /// inline style (by its hash) applies, and forms may post only to the
     /// collector.
     pub fn content_security_policy(&self, collector_origin: &str) -> String {
-        let style_hash =
-            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(self.css.as_bytes()));
         format!(
-            "default-src 'none'; style-src 'sha256-{style_hash}'; form-action {collector_origin}; base-uri 'none'"
+            "default-src 'none'; style-src {}; form-action {collector_origin}; base-uri 'none'",
+            style_source(&self.css)
+        )
+    }
+
+    /// The style inlined into the owner's report.
+    pub fn report_css(&self) -> &str {
+        &self.report_css
+    }
+
+    /// The report's Content-Security-Policy: as strict as a page's, and it
+    /// posts nowhere (its charts are inline SVG, so nothing loads).
+    pub fn report_content_security_policy(&self) -> String {
+        format!(
+            "default-src 'none'; style-src {}; form-action 'none'; base-uri 'none'",
+            style_source(&self.report_css)
         )
     }
 

@@ -9,6 +9,7 @@
 //! | [`shim`] | building the real `libconsent.so`, once per test program |
 //! | [`host`] | running a program with a time limit; sqlite3 scripts of checks |
 //! | [`sample`] | the sample register and the consent set-up on it |
+//! | [`history`] | a register with weeks of consent history, for the owner's report |
 //! | [`sql`] | one value, one failure, all rows or a whole table of a query |
 //! | [`rng`] | a repeatable random number generator |
 //!
@@ -28,6 +29,7 @@
 //! Only integration tests and benches use the kit; unit tests inside `src/`
 //! never do (they would see a second copy of the crate under test).
 
+pub mod history;
 pub mod host;
 pub mod rng;
 pub mod sample;

@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod init;
 pub mod render;
+pub mod report;
 pub mod serve;
 pub mod status;
 pub mod sync;

@@ -1,10 +1,10 @@
 //! The pages a customer sees, in one test program: `render` (what a page
 //! shows and never shows), `rendered_pages_are_valid_html` (the Nu Html
 //! Checker), `rendered_pages_in_browser` and `browser` (headless Chromium
-//! with axe-core), and `demo_in_browser` (the demo's link pressed in
-//! Chromium).
+//! with axe-core), `demo_in_browser` (the demo's link pressed in
+//! Chromium), and `report_in_browser` (the owner's report in Chromium).
 //!
-//! One program instead of five. Its tests run in parallel threads, as the
+//! One program instead of five (six with the report's check). Its tests run in parallel threads, as the
 //! tests of each program did before: two at a time on a two-core machine,
 //! so at most two browsers at once, as when `browser` or
 //! `rendered_pages_in_browser` ran alone. None changes what the process
@@ -16,3 +16,4 @@ mod demo_in_browser;
 mod render;
 mod rendered_pages_are_valid_html;
 mod rendered_pages_in_browser;
+mod report_in_browser;
