@@ -27,6 +27,7 @@ pub mod log;
 pub mod notices;
 mod overview;
 mod quoting;
+pub mod record;
 pub mod requests;
 mod schema;
 mod settings;
@@ -95,6 +96,7 @@ pub const FUNCTIONS: &[Function] = &[
     function!("consent_mark_error" ("id", "reason", "at") required 2, writes: true, transitions::sql_mark_error),
     function!("consent_expire" ("now") required 0, writes: true, bulk::sql_expire),
     function!("consent_verify_log" () required 0, writes: false, log::sql_verify_log),
+    function!("consent_record" ("id") required 1, writes: false, record::sql_record),
     function!("consent_label" ("status", "language") required 1, writes: false, status::sql_label),
 ];
 

@@ -5,6 +5,7 @@ pub mod collector;
 pub mod config;
 pub mod keys;
 pub mod log_heads;
+pub mod records;
 pub mod report;
 pub mod send;
 pub mod site;

@@ -47,6 +47,12 @@ enum Command {
     /// Check that the consent log is intact and still holds every head
     /// sync recorded outside the database; exits non-zero if not.
     Verify(cmd::verify::Args),
+    /// Write every customer's consent record (JSON): one file each into a
+    /// folder, or JSON Lines on stdout.
+    Export(cmd::export::Args),
+    /// Show one customer's consent record: what they were asked, when and
+    /// how they answered, the exact text, the evidence and the events.
+    Show(cmd::show::Args),
     /// Walk a sample register through every consent status, printing each
     /// SQL statement and its result.
     Walkthrough(cmd::walkthrough::Args),
@@ -63,6 +69,8 @@ fn main() -> ExitCode {
         Command::Status(args) => cmd::status::run(&args),
         Command::Sync(args) => cmd::sync::run(&args),
         Command::Verify(args) => cmd::verify::run(&args),
+        Command::Export(args) => cmd::export::run(&args),
+        Command::Show(args) => cmd::show::run(&args),
         Command::Walkthrough(args) => cmd::walkthrough::run(&args),
     };
     match result {

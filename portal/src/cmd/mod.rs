@@ -1,10 +1,12 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod export;
 pub mod init;
 pub mod render;
 pub mod report;
 pub mod serve;
+pub mod show;
 pub mod status;
 pub mod sync;
 pub mod verify;

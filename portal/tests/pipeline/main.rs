@@ -1,9 +1,9 @@
 //! The sync pipeline end to end, in one test program: in this process
 //! (`sync`, `hostile_input`: a register, the collector over real HTTP, sync
 //! runs at a set clock) and through the real `consent-portal` program
-//! (`faults`, `init`, `walkthrough`, `report` (also in process), and the
-//! `sync_throughput` benchmark,
-//! ignored unless asked for).
+//! (`faults`, `init`, `records` (`export`, `show`), `walkthrough`, `report`
+//! (also in process), and the `sync_throughput` benchmark, ignored unless
+//! asked for).
 //!
 //! One program instead of six: each linked the whole portal. Its tests run
 //! in parallel threads, as they did in their own programs. None changes
@@ -18,6 +18,7 @@ mod faults;
 mod hostile_input;
 mod init;
 mod receipts;
+mod records;
 mod report;
 mod sync;
 mod sync_throughput;

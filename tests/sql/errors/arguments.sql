@@ -28,6 +28,8 @@ select consent_expire(NULL, NULL);
 select consent_label();
 -- expect-error: consent_setting: takes consent_setting(key [, value]), got 3 arguments
 select consent_setting('language', 'sv', 'en');
+-- expect-error: consent_record: takes consent_record(id), got 0 arguments
+select consent_record();
 
 -- A NULL id.
 -- expect-error: consent_status: id is NULL; pass the customer's id
@@ -40,6 +42,8 @@ select consent_approve(NULL);
 select consent_revoke(NULL);
 -- expect-error: consent_mark_sent: id is NULL
 select consent_mark_sent(NULL, 'email');
+-- expect-error: consent_record: id is NULL; pass the customer's id
+select consent_record(NULL);
 
 -- Settings: an unknown key lists the keys; a bad value says what is allowed.
 -- expect-error: consent_setting: unknown setting 'colour'

@@ -23,6 +23,8 @@ select 'info_text', consent_setting('info_text', 'Vi vill skicka nyheter.') = 'V
 -- Unknown customers are errors naming the table and id column.
 -- expect-error: consent_status: no customer with id 99 in table "customers"; pass an id from "customers"."id"
 select consent_status(99);
+-- expect-error: consent_record: no customer with id 99 in table "customers"; pass an id from "customers"."id"
+select consent_record(99);
 -- expect-error: consent_queue: no customer with id 99
 select consent_queue(99);
 -- expect-error: consent_approve: no customer with id 'K-1'
