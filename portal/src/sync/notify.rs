@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use consent_extension::notices::{self, NoticeKind, OutgoingNotice};
+use consent_extension::record;
 use consent_extension::requests::{self, StoredText};
 use consent_extension::{page_id_is_valid, Channel, Language, Settings};
 use rusqlite::Connection;
@@ -173,12 +174,13 @@ fn job(
                 .to_owned())),
             (NoticeKind::Withdrawal, _) => None,
         };
+    // The customer's whole record, as `consent_record(id)` gives it.
     let record = match (notice.kind, channel) {
-        (NoticeKind::Receipt, Channel::Email) => Some(conn.query_row(
-            "SELECT consent_record(?1)",
-            [&notice.customer_id],
-            |r| r.get::<_, String>(0),
-        )?),
+        (NoticeKind::Receipt, Channel::Email) => Some(
+            record::of(conn, &notice.customer_id)
+                .map_err(|e| SendStepError::Setup(e.to_string()))?
+                .to_json_pretty(),
+        ),
         _ => None,
     };
     Ok(Ok(NoticeJob {

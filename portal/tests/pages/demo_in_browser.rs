@@ -5,7 +5,9 @@
 //! Then the customer's side: the receipt is in the demo's outbox with the
 //! withdrawal link the demo prints, "Återkalla mitt samtycke" is pressed on
 //! that page in Chromium, and the next sync shows the customer as
-//! "Samtycke är nekat" with the withdrawal in the log.
+//! "Samtycke är nekat" with the withdrawal in the log; `consent-portal show`
+//! prints her record, `export` writes it as JSON and `report` draws the
+//! owner's page.
 //!
 //! The screenshot of the page the press led to lands in
 //! `target/browser-screenshots/demo/`. Without Chromium, Node.js or
@@ -40,7 +42,7 @@ const APPROVED: &str = "Samtycke är godkänt";
 const DENIED: &str = "Samtycke är nekat";
 
 #[test]
-fn a_link_the_demo_prints_is_approved_in_chromium_and_the_status_shows_it() {
+fn a_link_the_demo_prints_is_approved_then_withdrawn_on_its_receipt_in_chromium() {
     if !require(&[Tool::Browser]) {
         return;
     }
@@ -144,9 +146,12 @@ fn a_link_the_demo_prints_is_approved_in_chromium_and_the_status_shows_it() {
     );
 
     // The receipt went out, and the demo printed its withdrawal link.
-    let receipt_line = demo.wait_for("Anna's receipt and its link", STATUS_TIMEOUT, |l| {
-        l.starts_with("A receipt went to Anna Andersson (email")
-    });
+    // (Printed by the same sync that counted the approval, before its table.)
+    let is_receipt = |l: &str| l.starts_with("A receipt went to Anna Andersson (email");
+    let receipt_line = match demo.seen.iter().find(|l| is_receipt(l)) {
+        Some(line) => line.clone(),
+        None => demo.wait_for("Anna's receipt and its link", STATUS_TIMEOUT, is_receipt),
+    };
     let withdrawal = receipt_line
         .rsplit(' ')
         .next()
@@ -201,6 +206,51 @@ fn a_link_the_demo_prints_is_approved_in_chromium_and_the_status_shows_it() {
     );
     drop(register);
 
+    // The record for the person, every record as JSON, and the owner's
+    // report, from the demo's configuration while it runs.
+    let portal = |args: &[&str], what: &str| {
+        let out = run_ok(
+            Command::new(env!("CARGO_BIN_EXE_consent-portal"))
+                .args(args)
+                .arg("--config")
+                .arg(dir.join("consent.toml"))
+                .stdin(Stdio::null()),
+            what,
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = portal(&["show", "1001"], "consent-portal show 1001");
+    for needle in [DENIED, "withdrawn by customer", "sent → approved"] {
+        assert!(
+            shown.contains(needle),
+            "{needle:?} not in `show 1001`:\n{shown}"
+        );
+    }
+    let export = dir.join("export");
+    portal(
+        &["export", "--out", &export.to_string_lossy()],
+        "consent-portal export",
+    );
+    let record: serde_json::Value = serde_json::from_slice(
+        &fs::read(export.join("1001.json")).expect("Anna's record in the export"),
+    )
+    .expect("the record is JSON");
+    assert_eq!(record["status"], "denied", "{record:#}");
+    assert_eq!(
+        record["consent"]["reason"], "withdrawn by customer",
+        "{record:#}"
+    );
+    let report = dir.join("report.html");
+    portal(
+        &["report", "--out", &report.to_string_lossy()],
+        "consent-portal report",
+    );
+    let report = fs::read_to_string(&report).expect("the report");
+    assert!(
+        report.matches("<svg").count() >= 2,
+        "the report has its charts"
+    );
+
     // Ctrl-C ends the demo, which prints the status once more.
     let (exit, interrupts) = demo.stop();
     assert!(
@@ -219,8 +269,8 @@ fn a_link_the_demo_prints_is_approved_in_chromium_and_the_status_shows_it() {
             )
         });
     assert!(
-        demo.seen[last..].iter().any(|l| counts(l, APPROVED, 1)),
-        "the final status does not count the approval:\n{}",
+        demo.seen[last..].iter().any(|l| counts(l, DENIED, 1)),
+        "the final status does not count the withdrawal:\n{}",
         demo.output()
     );
     drop(demo);
