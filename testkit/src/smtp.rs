@@ -115,10 +115,11 @@ impl SmtpServer {
     pub fn accepted_requests(&self, register: &rusqlite::Connection) -> Vec<(i64, String)> {
         self.received()
             .iter()
-            .map(|record| {
+            .filter_map(|record| {
                 let eml = Path::new(record["eml"].as_str().expect("eml path"));
-                let page = page_id_in(eml).expect("a consent link in the message");
-                (request_of_page(register, &page), message_id_of(eml))
+                // Receipts and withdrawal confirmations have no consent link.
+                let page = page_id_in(eml)?;
+                Some((request_of_page(register, &page), message_id_of(eml)))
             })
             .collect()
     }

@@ -160,8 +160,8 @@ fn the_decision_is_signed_a_decline_cannot_become_an_approval() {
         v.verify(&encoded(&spliced), NOW),
         Err(TokenError::BadSignature)
     );
-    // Neither 0 nor any other byte is a decision.
-    for byte in [0u8, 3, 0x81, 0xff] {
+    // Neither 0 nor any byte after withdraw (3) is a decision.
+    for byte in [0u8, 4, 0x81, 0xff] {
         let mut bytes = decoded(&decline);
         bytes[DECISION_BYTE] = byte;
         assert_eq!(
@@ -238,7 +238,11 @@ fn every_single_bit_flip_is_rejected() {
                 // The key id: no key of ours has that id.
                 8..72 => assert!(matches!(result, Err(TokenError::UnknownKey(_)))),
                 // The decision: one bit off approve (1) or decline (2) is
-                // neither.
+                // no decision, or another (3, withdraw) whose signature
+                // fails.
+                72..80 if (1..=3).contains(&changed[DECISION_BYTE]) => {
+                    assert_eq!(result, Err(TokenError::BadSignature), "bit {bit}")
+                }
                 72..80 => assert_eq!(result, Err(TokenError::Malformed("unknown decision"))),
                 _ => assert_eq!(result, Err(TokenError::BadSignature), "bit {bit}"),
             }
