@@ -16,6 +16,7 @@ mod evidence;
 mod faults;
 mod hostile_input;
 mod init;
+mod language;
 mod sync;
 mod sync_throughput;
 mod verify;
