@@ -77,8 +77,9 @@ pub struct Pending {
     pub sent_at: Option<UnixSeconds>,
     /// The hash of the text on its page (hex), once rendered.
     pub text_hash: Option<String>,
-    /// The request's language (see [`RequestLanguage`]): its page's text's
-    /// once the page is made; before, the customer's, else the setting's.
+    /// The language a page made now is made in: the customer's, else the
+    /// setting's (see [`RequestLanguage`]). A page already made keeps the
+    /// language of its stored text (`text_hash`), whatever this says.
     pub language: Language,
 }
 
@@ -87,13 +88,16 @@ pub struct Pending {
 /// requests (a join per row on indexed keys, no statement per request).
 ///
 /// A request's language is the language of the text its page shows
-/// (`consent_text.language` by the request's `text_hash`): words once
-/// shown never change, and the message that carries the link says what the
-/// page says. A request without a stored text yet (its page is made in
-/// this run) takes the customer's language from the column `consent_init`
-/// recorded as `language_column` ([`Language::from_customer`]), and the
-/// register's `language` setting when there is none or it says nothing
-/// usable.
+/// (`consent_text.language` by the request's `text_hash`), when asked for:
+/// words once shown never change, and the message that carries the link
+/// says what the page says ([`outgoing`]). A request without a stored text
+/// (its page is made in this run), or when the text is not asked for
+/// ([`pending`]: render reads each page's stored text, with its language,
+/// anyway, and a re-render of many pages should not pay a second look-up
+/// per page), takes the customer's language from the column
+/// `consent_init` recorded as `language_column`
+/// ([`Language::from_customer`]), and the register's `language` setting
+/// when there is none or it says nothing usable.
 struct RequestLanguage {
     /// `LEFT JOIN`s to add after `FROM main.consent_request AS r`.
     joins: String,
@@ -104,9 +108,22 @@ struct RequestLanguage {
 
 impl RequestLanguage {
     /// `with_billing`: whether the statement joins the billing table as
-    /// `c` itself already.
-    fn new(setup: &setup::Setup, setting: Language, with_billing: bool) -> RequestLanguage {
-        let mut joins = " LEFT JOIN main.consent_text AS t ON t.hash = r.text_hash".to_owned();
+    /// `c` itself already; `with_text`: whether the page's stored text
+    /// decides.
+    fn new(
+        setup: &setup::Setup,
+        setting: Language,
+        with_billing: bool,
+        with_text: bool,
+    ) -> RequestLanguage {
+        let (mut joins, text) = if with_text {
+            (
+                " LEFT JOIN main.consent_text AS t ON t.hash = r.text_hash".to_owned(),
+                "t.language",
+            )
+        } else {
+            (String::new(), "NULL")
+        };
         let customer = match &setup.language_column {
             Some(column) => {
                 if !with_billing {
@@ -123,7 +140,7 @@ impl RequestLanguage {
         };
         RequestLanguage {
             joins,
-            columns: format!("t.language, {customer}"),
+            columns: format!("{text}, {customer}"),
             setting,
         }
     }
@@ -155,12 +172,14 @@ fn explain<'a>(
     }
 }
 
-/// Every queued or sent request, in id order, with its language, in one
-/// statement. `function` names the caller in errors.
+/// Every queued or sent request, in id order, with the language a page
+/// made now would take, in one statement (the billing table is joined only
+/// when a language column is recorded). `function` names the caller in
+/// errors.
 pub fn pending(conn: &Connection, function: &'static str) -> Result<Vec<Pending>> {
     let setup = setup::load(conn, function)?;
     let settings = Settings::read(conn).in_function(function)?;
-    let language = RequestLanguage::new(&setup, settings.language, false);
+    let language = RequestLanguage::new(&setup, settings.language, false, false);
     let sql = format!(
         "SELECT r.id, r.customer_id, r.status, r.page_id, r.sent_at, r.text_hash, {columns} \
          FROM main.consent_request AS r{joins} \
@@ -325,7 +344,7 @@ pub struct Outgoing {
 pub fn outgoing(conn: &Connection, function: &'static str) -> Result<Vec<Outgoing>> {
     let setup = setup::load(conn, function)?;
     let settings = Settings::read(conn).in_function(function)?;
-    let language = RequestLanguage::new(&setup, settings.language, true);
+    let language = RequestLanguage::new(&setup, settings.language, true, true);
     let sql = format!(
         "SELECT r.id, r.customer_id, r.page_id, c.{email}, c.{mobile}, {columns} \
          FROM main.consent_request AS r JOIN {table} AS c ON c.{id} = r.customer_id{joins} \
