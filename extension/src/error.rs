@@ -7,7 +7,7 @@ use crate::quoting::Quoted;
 /// A misuse of a consent function, or a failure of the database under it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsentError {
-    #[error("{function}: consent is not set up in this database; run consent_init(table, id_column, email_column, mobile_column [, name_column]) first")]
+    #[error("{function}: consent is not set up in this database; run consent_init(table, id_column, email_column, mobile_column [, name_column [, language_column]]) first")]
     NotSetUp { function: &'static str },
 
     #[error("{function}: no customer with id {id} in table {table}; pass an id from {table}.{id_column}")]

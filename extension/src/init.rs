@@ -11,19 +11,21 @@ use crate::quoting::{quote_identifier, Quoted};
 use crate::schema::{self, Affinity, SCHEMA_VERSION};
 use crate::setup::{load, table_columns, Column, ConnState, Setup};
 
-// consent_init(table, id_column, email_column, mobile_column [, name_column])
+// consent_init(table, id_column, email_column, mobile_column [, name_column [, language_column]])
 pub(crate) fn sql_init(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let table = a.text(0, "the customer table's name")?;
     let id = a.text(1, "the id column's name")?;
     let email = a.text(2, "the e-mail column's name")?;
     let mobile = a.text(3, "the mobile number column's name")?;
     let name = a.optional_text(4)?;
+    let language = a.optional_text(5)?;
     let request = InitRequest {
         table: &table,
         id_column: &id,
         email_column: &email,
         mobile_column: &mobile,
         name_column: name.as_deref(),
+        language_column: language.as_deref(),
     };
     init_to(conn, state, &request, SCHEMA_VERSION).map(|ok| Value::Text(ok.to_owned()))
 }
@@ -35,6 +37,7 @@ struct InitRequest<'a> {
     pub email_column: &'a str,
     pub mobile_column: &'a str,
     pub name_column: Option<&'a str>,
+    pub language_column: Option<&'a str>,
 }
 
 const INIT: &str = "consent_init";
@@ -76,6 +79,10 @@ fn init_to(
         .name_column
         .map(|n| find(n, "customer's name"))
         .transpose()?;
+    let language = request
+        .language_column
+        .map(|l| find(l, "customer's language"))
+        .transpose()?;
     ensure_unique(conn, &table, id, &columns)?;
 
     conn.execute_batch("SAVEPOINT consent_init")
@@ -93,6 +100,7 @@ fn init_to(
             email_column: email.name.clone(),
             mobile_column: mobile.name.clone(),
             name_column: name.map(|c| c.name.clone()),
+            language_column: language.map(|c| c.name.clone()),
             generation: 0,
             lookup_sql: String::new(),
         };
@@ -111,6 +119,13 @@ fn init_to(
                 (
                     "name_column",
                     wanted.name_column.clone().map_or(Value::Null, Value::Text),
+                ),
+                (
+                    "language_column",
+                    wanted
+                        .language_column
+                        .clone()
+                        .map_or(Value::Null, Value::Text),
                 ),
                 ("generation", Value::Integer(generation)),
             ] {
@@ -265,6 +280,7 @@ mod tests {
             email_column: "email",
             mobile_column: "mobile",
             name_column: Some("name"),
+            language_column: None,
         };
         init_to(&conn, &ConnState::default(), &request, 1).expect("init at version 1");
         assert_eq!(schema::current_version(&conn).expect("version"), 1);
@@ -342,6 +358,7 @@ mod tests {
             email_column: "email",
             mobile_column: "mobile",
             name_column: Some("name"),
+            language_column: None,
         };
         init_to(&conn, &ConnState::default(), &request, 2).expect("init at version 2");
         // What the functions of that release wrote; its triggers wrote the

@@ -84,7 +84,7 @@ macro_rules! function {
 
 /// The SQL functions, in the order of the reference (docs/reference.md).
 pub const FUNCTIONS: &[Function] = &[
-    function!("consent_init" ("table", "id_column", "email_column", "mobile_column", "name_column") required 4, writes: true, init::sql_init),
+    function!("consent_init" ("table", "id_column", "email_column", "mobile_column", "name_column", "language_column") required 4, writes: true, init::sql_init),
     function!("consent_setting" ("key", "value") required 1, writes: true, settings::sql_setting),
     function!("consent_version" () required 0, writes: false, sql_version),
     function!("consent_status" ("id") required 1, writes: false, transitions::sql_status),

@@ -1,11 +1,12 @@
 //! Requests as sync reads and writes them around the SQL functions: which
 //! request is a customer's current one, the requests that need a page, the
-//! queued ones with the channel each goes out through, and where sync
+//! queued ones with the channel each goes out through, the language of
+//! each one's page and message, and where sync
 //! stopped reading each decision source. The status changes themselves go
 //! through the SQL functions; these are the look-ups and bookkeeping
 //! around them, so that the portal never restates a rule of the register.
 
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::channel::{self, Channel};
@@ -76,27 +77,137 @@ pub struct Pending {
     pub sent_at: Option<UnixSeconds>,
     /// The hash of the text on its page (hex), once rendered.
     pub text_hash: Option<String>,
+    /// The language a page made now is made in: the customer's, else the
+    /// setting's (see [`RequestLanguage`]). A page already made keeps the
+    /// language of its stored text (`text_hash`), whatever this says.
+    pub language: Language,
 }
 
-/// Every queued or sent request, in id order.
-pub fn pending(conn: &Connection) -> rusqlite::Result<Vec<Pending>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, customer_id, status, page_id, sent_at, text_hash FROM main.consent_request \
-         WHERE status IN ('queued', 'sent') ORDER BY id",
-    )?;
-    let rows = stmt.query_map([], |row| {
-        let status: String = row.get(2)?;
-        let sent_at: Option<String> = row.get(4)?;
-        Ok(Pending {
-            id: row.get(0)?,
-            customer_id: row.get(1)?,
-            page_id: row.get(3)?,
-            status: status.parse().unwrap_or(Status::Queued),
-            sent_at: sent_at.as_deref().and_then(time::parse),
-            text_hash: row.get(5)?,
+/// The SQL that reads a request's language, and the rule that picks it,
+/// shared by [`pending`] and [`outgoing`]: in the same statement as the
+/// requests (a join per row on indexed keys, no statement per request).
+///
+/// A request's language is the language of the text its page shows
+/// (`consent_text.language` by the request's `text_hash`), when asked for:
+/// words once shown never change, and the message that carries the link
+/// says what the page says ([`outgoing`]). A request without a stored text
+/// (its page is made in this run), or when the text is not asked for
+/// ([`pending`]: render reads each page's stored text, with its language,
+/// anyway, and a re-render of many pages should not pay a second look-up
+/// per page), takes the customer's language from the column
+/// `consent_init` recorded as `language_column`
+/// ([`Language::from_customer`]), and the register's `language` setting
+/// when there is none or it says nothing usable.
+struct RequestLanguage {
+    /// `LEFT JOIN`s to add after `FROM main.consent_request AS r`.
+    joins: String,
+    /// Two result columns: the text's language, the customer's value.
+    columns: String,
+    setting: Language,
+}
+
+impl RequestLanguage {
+    /// `with_billing`: whether the statement joins the billing table as
+    /// `c` itself already; `with_text`: whether the page's stored text
+    /// decides.
+    fn new(
+        setup: &setup::Setup,
+        setting: Language,
+        with_billing: bool,
+        with_text: bool,
+    ) -> RequestLanguage {
+        let (mut joins, text) = if with_text {
+            (
+                " LEFT JOIN main.consent_text AS t ON t.hash = r.text_hash".to_owned(),
+                "t.language",
+            )
+        } else {
+            (String::new(), "NULL")
+        };
+        let customer = match &setup.language_column {
+            Some(column) => {
+                if !with_billing {
+                    joins.push_str(&format!(
+                        " LEFT JOIN {table} AS c ON c.{id} = r.customer_id",
+                        table = setup.quoted_table(),
+                        id = quote_identifier(&setup.id_column),
+                    ));
+                }
+                format!("c.{}", quote_identifier(column))
+            }
+            // No column recorded: the billing table is not read for it.
+            None => "NULL".to_owned(),
+        };
+        RequestLanguage {
+            joins,
+            columns: format!("{text}, {customer}"),
+            setting,
+        }
+    }
+
+    /// The language from the two columns [`RequestLanguage::columns`] gave.
+    fn pick(&self, text: ValueRef<'_>, customer: ValueRef<'_>) -> Language {
+        let stored = match text {
+            ValueRef::Text(t) => std::str::from_utf8(t).ok().and_then(|t| t.parse().ok()),
+            _ => None,
+        };
+        stored
+            .or_else(|| Language::from_customer(customer))
+            .unwrap_or(self.setting)
+    }
+}
+
+/// Turns an error of a statement over the billing table into the one that
+/// names a renamed or dropped table or column, when that is the cause.
+fn explain<'a>(
+    conn: &'a Connection,
+    setup: &'a setup::Setup,
+    function: &'static str,
+) -> impl Fn(rusqlite::Error) -> ConsentError + 'a {
+    move |e| {
+        setup::diagnose(conn, setup, function).unwrap_or(ConsentError::Sqlite {
+            function,
+            source: e,
         })
-    })?;
-    rows.collect()
+    }
+}
+
+/// Every queued or sent request, in id order, with the language a page
+/// made now would take, in one statement (the billing table is joined only
+/// when a language column is recorded). `function` names the caller in
+/// errors.
+pub fn pending(conn: &Connection, function: &'static str) -> Result<Vec<Pending>> {
+    let setup = setup::load(conn, function)?;
+    let settings = Settings::read(conn).in_function(function)?;
+    let language = RequestLanguage::new(&setup, settings.language, false, false);
+    let sql = format!(
+        "SELECT r.id, r.customer_id, r.status, r.page_id, r.sent_at, r.text_hash, {columns} \
+         FROM main.consent_request AS r{joins} \
+         WHERE r.status IN ('queued', 'sent') ORDER BY r.id",
+        columns = language.columns,
+        joins = language.joins,
+    );
+    let explain = explain(conn, &setup, function);
+    let mut stmt = conn.prepare(&sql).map_err(&explain)?;
+    let mut rows = stmt.query([]).map_err(&explain)?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().map_err(&explain)? {
+        let read = || -> rusqlite::Result<Pending> {
+            let status: String = row.get(2)?;
+            let sent_at: Option<String> = row.get(4)?;
+            Ok(Pending {
+                id: row.get(0)?,
+                customer_id: row.get(1)?,
+                page_id: row.get(3)?,
+                status: status.parse().unwrap_or(Status::Queued),
+                sent_at: sent_at.as_deref().and_then(time::parse),
+                text_hash: row.get(5)?,
+                language: language.pick(row.get_ref(6)?, row.get_ref(7)?),
+            })
+        };
+        found.push(read().in_function(function)?);
+    }
+    Ok(found)
 }
 
 /// Records the page id of a queued request that has none yet, and the
@@ -219,8 +330,12 @@ pub struct Outgoing {
     pub customer_id: Value,
     pub page_id: String,
     /// The channel and the address or number as the register holds it,
-    /// or why the customer cannot be reached (by [`channel::route`]).
+    /// or why the customer cannot be reached (by [`channel::route`]; the
+    /// reason in the register's `language` setting, as the clerk reads it).
     pub route: std::result::Result<(Channel, String), &'static str>,
+    /// The language of the message: its page's (see [`RequestLanguage`]),
+    /// so that page and message always agree.
+    pub language: Language,
 }
 
 /// Every queued request that has a page, in id order, routed by the
@@ -229,25 +344,23 @@ pub struct Outgoing {
 pub fn outgoing(conn: &Connection, function: &'static str) -> Result<Vec<Outgoing>> {
     let setup = setup::load(conn, function)?;
     let settings = Settings::read(conn).in_function(function)?;
+    let language = RequestLanguage::new(&setup, settings.language, true, true);
     let sql = format!(
-        "SELECT r.id, r.customer_id, r.page_id, c.{email}, c.{mobile} \
-         FROM main.consent_request AS r JOIN {table} AS c ON c.{id} = r.customer_id \
+        "SELECT r.id, r.customer_id, r.page_id, c.{email}, c.{mobile}, {columns} \
+         FROM main.consent_request AS r JOIN {table} AS c ON c.{id} = r.customer_id{joins} \
          WHERE r.status = 'queued' AND r.page_id IS NOT NULL ORDER BY r.id",
         email = quote_identifier(&setup.email_column),
         mobile = quote_identifier(&setup.mobile_column),
         id = quote_identifier(&setup.id_column),
         table = setup.quoted_table(),
+        columns = language.columns,
+        joins = language.joins,
     );
-    let explain = |e: rusqlite::Error| {
-        setup::diagnose(conn, &setup, function).unwrap_or(ConsentError::Sqlite {
-            function,
-            source: e,
-        })
-    };
-    let mut stmt = conn.prepare(&sql).map_err(explain)?;
-    let mut rows = stmt.query([]).map_err(explain)?;
+    let explain = explain(conn, &setup, function);
+    let mut stmt = conn.prepare(&sql).map_err(&explain)?;
+    let mut rows = stmt.query([]).map_err(&explain)?;
     let mut found = Vec::new();
-    while let Some(row) = rows.next().map_err(explain)? {
+    while let Some(row) = rows.next().map_err(&explain)? {
         let email = row.get_ref(3).in_function(function)?;
         let mobile = row.get_ref(4).in_function(function)?;
         let route = channel::route(
@@ -268,6 +381,10 @@ pub fn outgoing(conn: &Connection, function: &'static str) -> Result<Vec<Outgoin
             customer_id: row.get(1).in_function(function)?,
             page_id: row.get(2).in_function(function)?,
             route,
+            language: language.pick(
+                row.get_ref(5).in_function(function)?,
+                row.get_ref(6).in_function(function)?,
+            ),
         });
     }
     Ok(found)

@@ -1,5 +1,5 @@
 //! What `consent_init` recorded: which table holds the customers and which
-//! columns hold their id, e-mail, mobile number and name. The record is
+//! columns hold their id, e-mail, mobile number, name and language. The record is
 //! cached per connection and re-read when another connection changes it
 //! (see [`crate::init`] for `consent_init` itself).
 
@@ -21,6 +21,9 @@ pub struct Setup {
     pub email_column: String,
     pub mobile_column: String,
     pub name_column: Option<String>,
+    /// The customer's language (see [`crate::Language::from_customer`]);
+    /// None: every customer gets the `language` setting.
+    pub language_column: Option<String>,
     /// Bumped by every `consent_init` that changes the record, so that other
     /// connections notice and re-read it.
     pub generation: i64,
@@ -41,12 +44,14 @@ impl Setup {
             &self.email_column,
             &self.mobile_column,
             &self.name_column,
+            &self.language_column,
         ) == (
             &other.table,
             &other.id_column,
             &other.email_column,
             &other.mobile_column,
             &other.name_column,
+            &other.language_column,
         )
     }
 
@@ -55,6 +60,7 @@ impl Setup {
         [&self.id_column, &self.email_column, &self.mobile_column]
             .into_iter()
             .chain(self.name_column.as_ref())
+            .chain(self.language_column.as_ref())
             .map(String::as_str)
     }
 }
@@ -136,6 +142,7 @@ pub fn load(conn: &Connection, function: &'static str) -> Result<Setup> {
         email_column,
         mobile_column,
         name_column: text("name_column"),
+        language_column: text("language_column"),
         generation,
         lookup_sql: String::new(),
     };

@@ -86,7 +86,7 @@ fn every_misuse_is_an_error_that_says_what_to_do() {
         ("SELECT consent_init('kunder', 'id', 'email', 'mobile')", &["consent_init", "no table \"kunder\"", "\"customers\""]),
         ("SELECT consent_init('customers', 'id', 'epost', 'mobile')", &["consent_init", "no column \"epost\"", "e-mail", "id, email, mobile, name"]),
         ("SELECT consent_init('loose', 'nr', 'email', 'mobile')", &["consent_init", "\"nr\"", "not unique", "CREATE UNIQUE INDEX"]),
-        ("SELECT consent_init('customers', 'id', 'email')", &["consent_init", "takes consent_init(table, id_column, email_column, mobile_column [, name_column]), got 3 arguments"]),
+        ("SELECT consent_init('customers', 'id', 'email')", &["consent_init", "takes consent_init(table, id_column, email_column, mobile_column [, name_column [, language_column]]), got 3 arguments"]),
         ("SELECT consent_init('customers', NULL, 'email', 'mobile')", &["consent_init", "id_column is NULL"]),
     ];
     assert_errors(&conn, before_setup);

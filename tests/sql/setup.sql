@@ -19,6 +19,14 @@ select 'customer_id_has_the_billing_type', (select type from pragma_table_info('
 select 'init_is_idempotent', consent_init('customers', 'id', 'email', 'mobile', 'name') = 'ok';
 select 'init_without_name_column', consent_init('customers', 'id', 'email', 'mobile') = 'ok';
 select 'name_column_forgotten', (select value from consent_meta where key = 'name_column') IS NULL;
+select 'no_language_column_recorded', (select value from consent_meta where key = 'language_column') IS NULL;
+-- The optional language column, after the name column (NULL skips the name).
+select 'init_with_language_column', consent_init('customers', 'id', 'email', 'mobile', 'name', 'notes') = 'ok';
+select 'language_column_recorded', (select value from consent_meta where key = 'language_column') = 'notes' and (select value from consent_meta where key = 'name_column') = 'name';
+select 'init_with_language_column_and_no_name', consent_init('customers', 'id', 'email', 'mobile', NULL, 'NOTES') = 'ok';
+select 'language_column_real_name_and_no_name', (select value from consent_meta where key = 'language_column') = 'notes' and (select value from consent_meta where key = 'name_column') IS NULL;
+select 'init_without_language_column', consent_init('customers', 'id', 'email', 'mobile', 'name') = 'ok';
+select 'language_column_forgotten', (select value from consent_meta where key = 'language_column') IS NULL;
 select 'init_ignores_case', consent_init('CUSTOMERS', 'ID', 'Email', 'MOBILE', 'Name') = 'ok';
 select 'init_stores_real_names', (select value from consent_meta where key = 'table') = 'customers' and (select value from consent_meta where key = 'email_column') = 'email';
 

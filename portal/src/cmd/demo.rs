@@ -46,17 +46,18 @@ CREATE TABLE kunder (
     epost      TEXT,
     mobil      TEXT,
     adress     TEXT,
-    kund_sedan TEXT
+    kund_sedan TEXT,
+    sprak      TEXT
 );
 INSERT INTO kunder VALUES
-    (1001, 'Anna Andersson',   'anna.andersson@example.se', NULL,               'Storgatan 1, Umeå',    '2009-03-01'),
-    (1002, 'Bo Berg',          NULL,                        '070-123 45 67',    'Sjövägen 4, Luleå',    '2011-06-15'),
-    (1003, 'Cecilia Carlsson', NULL,                        NULL,               'Kyrkvägen 9, Gävle',   '2015-01-20'),
-    (1004, 'David Dahl',       'david.dahl@example.se',     '0709-87 65 43',    'Torget 2, Visby',      '2018-09-09'),
-    (1005, 'Eva Ek',           'eva.ek@example.se',         NULL,               'Ekvägen 12, Växjö',    '2020-02-29'),
-    (1006, 'Fredrik Falk',     NULL,                        '08-123 456 78',    'Hamngatan 3, Stockholm','2021-11-11'),
-    (1007, 'Greta Grön',       '  ',                        '+46 73 555 12 34', 'Åsvägen 7, Östersund', '2022-05-05'),
-    (1008, 'Hassan Holm',      'hassan.holm@example.se',    NULL,               'Parkgatan 8, Malmö',   '2024-04-04');
+    (1001, 'Anna Andersson',   'anna.andersson@example.se', NULL,               'Storgatan 1, Umeå',    '2009-03-01', 'sv'),
+    (1002, 'Bo Berg',          NULL,                        '070-123 45 67',    'Sjövägen 4, Luleå',    '2011-06-15', NULL),
+    (1003, 'Cecilia Carlsson', NULL,                        NULL,               'Kyrkvägen 9, Gävle',   '2015-01-20', NULL),
+    (1004, 'David Dahl',       'david.dahl@example.se',     '0709-87 65 43',    'Torget 2, Visby',      '2018-09-09', 'sv-SE'),
+    (1005, 'Eva Ek',           'eva.ek@example.se',         NULL,               'Ekvägen 12, Växjö',    '2020-02-29', NULL),
+    (1006, 'Fredrik Falk',     NULL,                        '08-123 456 78',    'Hamngatan 3, Stockholm','2021-11-11', NULL),
+    (1007, 'Greta Grön',       '  ',                        '+46 73 555 12 34', 'Åsvägen 7, Östersund', '2022-05-05', NULL),
+    (1008, 'Hassan Holm',      'hassan.holm@example.se',    NULL,               'Parkgatan 8, Malmö',   '2024-04-04', 'en');
 ";
 
 pub fn run(args: &Args) -> Result<()> {
@@ -163,7 +164,8 @@ fn set_up(dir: &Path, base: &str) -> Result<Config> {
         .context("creating the sample register")?;
     consent_extension::register(&conn)?;
     for sql in [
-        "SELECT consent_init('kunder', 'kundnr', 'epost', 'mobil', 'namn')",
+        // Hassan reads English: his page and e-mail are in English.
+        "SELECT consent_init('kunder', 'kundnr', 'epost', 'mobil', 'namn', 'sprak')",
         "SELECT consent_setting('business_name', 'Dahls Rör AB')",
         "SELECT consent_setting('info_text', 'Vi sparar ditt namn, din adress, din e-postadress och ditt mobilnummer \
          för att kunna fakturera dig och påminna dig om service av din värmepump. Uppgifterna lämnas inte ut \

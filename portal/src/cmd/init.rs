@@ -27,6 +27,11 @@ pub struct Args {
     /// Its name column (optional; shown in the overview, never on pages).
     #[arg(long)]
     name: Option<String>,
+    /// Its column of the customer's language (optional; `sv`, `en-GB`,
+    /// `svenska`, `English`...: pages and messages in that language, else
+    /// in the `language` setting).
+    #[arg(long)]
+    language: Option<String>,
     /// The public address of the site folder (written to consent.toml).
     #[arg(long, default_value = "https://samtycke.example.se")]
     site_url: String,
@@ -49,8 +54,15 @@ pub fn run(args: &Args) -> Result<()> {
     consent_extension::register(&conn).context("cannot add the consent functions")?;
     let result: String = conn
         .query_row(
-            "SELECT consent_init(?1, ?2, ?3, ?4, ?5)",
-            rusqlite::params![args.table, args.id, args.email, args.mobile, args.name],
+            "SELECT consent_init(?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![
+                args.table,
+                args.id,
+                args.email,
+                args.mobile,
+                args.name,
+                args.language
+            ],
             |r| r.get(0),
         )
         .context("consent_init failed")?;

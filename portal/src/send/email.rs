@@ -72,10 +72,11 @@ pub fn message_id(request_id: i64, page_id: &str, from_domain: &str) -> String {
 }
 
 /// The e-mail asking for consent: who asks, the link, how long it is
-/// valid. No images, no tracking.
+/// valid. No images, no tracking. In the request's language
+/// ([`Job::language`], its page's), not the run's.
 /// `from_domain` is the domain of `email.from` ([`Mailer::from_domain`]).
 pub fn compose(run: &Texts, job: &Job, from_domain: &str) -> EmailMessage {
-    let texts = EmailTexts::new(run.language, &run.business_name, run.expiry_days);
+    let texts = EmailTexts::new(job.language, &run.business_name, run.expiry_days);
     let text = format!(
         "{}\n\n{}\n\n{}\n\n{}\n\n{}\n",
         texts.greeting, texts.asks, job.link, texts.expiry, texts.why
@@ -354,15 +355,17 @@ mod tests {
     #[test]
     fn html_escapes_everything_it_embeds() {
         let texts = Texts {
-            language: Language::En,
+            language: Language::Sv,
             business_name: "Bröd & <Salt> \"AB\"".to_owned(),
             expiry_days: 7,
         };
+        // The request's language, not the register's.
         let job = Job {
             request_id: 1,
             page_id: "p".to_owned(),
             to: "a@example.se".to_owned(),
             link: "https://s.example.se/c/a\"b.html".to_owned(),
+            language: Language::En,
         };
         let message = compose(&texts, &job, "example.se");
         assert!(message

@@ -36,11 +36,18 @@ pub struct Job {
     pub to: String,
     /// The consent page: `<site url>/c/<page id>.html`.
     pub link: String,
+    /// The language the message is written in: the language of the text
+    /// on the request's page (`requests::outgoing`), so that message and
+    /// page always agree.
+    pub language: Language,
 }
 
 /// What every message of a run says besides its link.
 #[derive(Debug, Clone)]
 pub struct Texts {
+    /// The register's `language` setting: the language of the reasons
+    /// stored for the clerk ([`SendError::reason`]). What a customer reads
+    /// is in the request's own language, [`Job::language`].
     pub language: Language,
     pub business_name: String,
     pub expiry_days: i64,

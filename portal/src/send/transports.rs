@@ -94,7 +94,7 @@ impl Transports {
             .sms
             .as_ref()
             .ok_or_else(|| not_configured(Channel::Sms))?;
-        let message = sms::compose(texts.language, &texts.business_name, &job.link);
+        let message = sms::compose(job.language, &texts.business_name, &job.link);
         sender
             .send(&job.to, &message)
             .map(|segments| u32::try_from(segments.count).unwrap_or(u32::MAX))

@@ -170,14 +170,12 @@ pub fn render_with_progress(
         "info_text",
         "Vi sparar ditt namn och din e-postadress för fakturering.",
     )?;
-    let current = page_text(
-        settings.language,
-        &TextInputs {
-            info_text: info_text.trim().to_owned(),
-            business_name: business_name.clone(),
-            expiry_days: settings.expiry_days,
-        },
-    );
+    let inputs = TextInputs {
+        info_text: info_text.trim().to_owned(),
+        business_name: business_name.clone(),
+        expiry_days: settings.expiry_days,
+    };
+    let current = page_text(settings.language, &inputs);
     let texts = PageTexts::new(settings.language, &business_name, settings.expiry_days);
     let templates = Templates::load(
         config
@@ -191,9 +189,10 @@ pub fn render_with_progress(
         config::origin(&config.site.collector_url).map_err(RenderError::Setup)?;
     let csp = templates.content_security_policy(&collector_origin);
 
-    let mut pending = requests::pending(conn)?;
+    let mut pending =
+        requests::pending(conn, "render").map_err(|e| RenderError::Setup(e.to_string()))?;
     let mut summary = Summary {
-        new_page_ids: record_page_ids_and_text(conn, &mut pending, &current, now)?,
+        new_page_ids: record_page_ids_and_text(conn, &mut pending, &current, &inputs, now)?,
         ..Summary::default()
     };
 
@@ -534,12 +533,15 @@ impl<'a> PageTemplate<'a> {
 }
 
 /// Draws page ids for queued requests that have none, each recorded with
-/// the hash of today's text, and stores that text: one short write
-/// transaction, before any page or link exists.
+/// the hash of today's text in the request's language (the customer's,
+/// else the setting's: [`Pending::language`]), and stores those texts, at
+/// most one per language: one short write transaction, before any page or
+/// link exists. `current` is today's text in the setting's language.
 fn record_page_ids_and_text(
     conn: &Connection,
     pending: &mut [Pending],
     current: &StoredText,
+    inputs: &TextInputs,
     now: i64,
 ) -> Result<usize, RenderError> {
     // Judged from the pending requests already read: no second scan.
@@ -555,12 +557,24 @@ fn record_page_ids_and_text(
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let result = (|| -> Result<usize, RenderError> {
         requests::record_text(conn, current, now)?;
+        // Today's text in each language a new page needs, made and stored
+        // once.
+        let mut todays = vec![current.clone()];
         let mut assigned = 0;
         for request in pending.iter_mut().filter(|r| needs_page(r)) {
+            let text = match todays.iter().position(|t| t.language == request.language) {
+                Some(at) => &todays[at],
+                None => {
+                    let made = page_text(request.language, inputs);
+                    requests::record_text(conn, &made, now)?;
+                    todays.push(made);
+                    &todays[todays.len() - 1]
+                }
+            };
             let page_id = new_page_id()?;
-            if requests::assign_page_id(conn, request.id, &page_id, &current.hash)? {
+            if requests::assign_page_id(conn, request.id, &page_id, &text.hash)? {
                 request.page_id = Some(page_id);
-                request.text_hash = Some(current.hash.clone());
+                request.text_hash = Some(text.hash.clone());
                 assigned += 1;
             }
         }

@@ -90,6 +90,7 @@ pub fn send(
         customer_id,
         page_id,
         route,
+        language,
     } in outgoing
     {
         if !page_id_is_valid(&page_id) {
@@ -115,6 +116,11 @@ pub fn send(
                     link: config.page_url(&page_id),
                     page_id,
                     to,
+                    // The language of the request's page, not the run's:
+                    // page and message always agree, and a customer whose
+                    // language changed after their page was made still
+                    // gets a message in the words of that page.
+                    language,
                 };
                 customers.insert(request_id, (customer_id, channel, job.page_id.clone()));
                 match channel {

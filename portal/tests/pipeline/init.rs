@@ -137,3 +137,41 @@ fn init_says_what_is_wrong() {
         text(&out)
     );
 }
+
+#[test]
+fn init_records_a_language_column() {
+    let dir = Scratch::new("init-language");
+    let db = billing(&dir);
+    rusqlite::Connection::open(&db)
+        .expect("open")
+        .execute_batch("ALTER TABLE kunder ADD COLUMN sprak TEXT")
+        .expect("a language column");
+    let out = init(&db, &["--language", "sprak"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    assert_eq!(
+        sql::text(
+            &conn,
+            "SELECT value FROM consent_meta WHERE key = 'language_column'"
+        ),
+        "sprak"
+    );
+    // A column that is not there is named.
+    let out = init(&db, &["--language", "språk"]);
+    assert!(
+        !out.status.success()
+            && text(&out).contains("no column \"språk\" for the customer's language"),
+        "{}",
+        text(&out)
+    );
+    // Without it, it is forgotten.
+    let out = init(&db, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        sql::text(
+            &conn,
+            "SELECT value FROM consent_meta WHERE key = 'language_column'"
+        ),
+        "NULL"
+    );
+}

@@ -17,6 +17,7 @@ mod evidence;
 mod faults;
 mod hostile_input;
 mod init;
+mod language;
 mod receipts;
 mod records;
 mod report;

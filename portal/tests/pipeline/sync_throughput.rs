@@ -55,6 +55,7 @@ fn recording_each_send_against_the_mailer_alone() {
                     page_id: format!("Page{id}"),
                     to: format!("kund{id}@example.se"),
                     link: format!("https://samtycke.example.se/c/Page{id}.html"),
+                    language: Language::Sv,
                 };
                 compose(&texts, &job, "example.se")
             })

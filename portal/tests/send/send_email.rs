@@ -99,6 +99,7 @@ fn message(id: i64, to: &str, language: Language) -> EmailMessage {
         page_id: page_id(id),
         to: to.to_owned(),
         link: link(id),
+        language,
     };
     compose(&texts, &job, "example.se")
 }

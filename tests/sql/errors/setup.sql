@@ -4,7 +4,7 @@
 
 -- Before consent_init every function that needs the setup says how to fix it.
 -- expect-error: consent_status: consent is not set up in this database
--- expect-error: run consent_init(table, id_column, email_column, mobile_column [, name_column]) first
+-- expect-error: run consent_init(table, id_column, email_column, mobile_column [, name_column [, language_column]]) first
 select consent_status(1);
 -- expect-error: consent_queue: consent is not set up
 select consent_queue(1);
@@ -33,11 +33,18 @@ select consent_init('customers', 'kundnr', 'email', 'mobile');
 select consent_init('customers', 'id', 'email', 'tel');
 -- expect-error: has no column "namn" for the customer's name
 select consent_init('customers', 'id', 'email', 'mobile', 'namn');
+-- expect-error: table "customers" has no column "sprak" for the customer's language
+-- expect-error: its columns are id, name, email, mobile, notes
+select consent_init('customers', 'id', 'email', 'mobile', 'name', 'sprak');
+-- expect-error: has no column "sprak" for the customer's language
+select consent_init('customers', 'id', 'email', 'mobile', NULL, 'sprak');
 -- expect-error: consent_init: column "name" of table "customers" is not unique
 -- expect-error: CREATE UNIQUE INDEX
 select consent_init('customers', 'name', 'email', 'mobile');
--- expect-error: consent_init: takes consent_init(table, id_column, email_column, mobile_column [, name_column]), got 3 arguments
+-- expect-error: consent_init: takes consent_init(table, id_column, email_column, mobile_column [, name_column [, language_column]]), got 3 arguments
 select consent_init('customers', 'id', 'email');
+-- expect-error: got 7 arguments
+select consent_init('customers', 'id', 'email', 'mobile', 'name', 'notes', 'notes');
 -- expect-error: consent_init: table is NULL
 select consent_init(NULL, 'id', 'email', 'mobile');
 -- Identifiers are looked up, never pasted into SQL.
