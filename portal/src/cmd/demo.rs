@@ -109,7 +109,7 @@ pub fn run(args: &Args) -> Result<()> {
             let second = super::sync::run_once(&config, false, &quiet)?;
             println!("\nAfter the decisions:");
             print!("{}", sync::to_text(&second));
-            Ok(())
+            print_new_receipts(&config, &mut std::collections::HashSet::new())
         })
     } else {
         println!("\nOpen a link, press a button, and watch the status change here. Ctrl-C stops.");
@@ -208,6 +208,20 @@ fn sent_links(config: &Config) -> Result<Vec<(String, String, String)>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// One line per receipt sent since the last call (by `shown`), with the
+/// withdrawal link it carries.
+fn print_new_receipts(config: &Config, shown: &mut std::collections::HashSet<i64>) -> Result<()> {
+    for (notice, name, channel, link) in receipt_links(config)? {
+        if shown.insert(notice) {
+            println!(
+                "\nA receipt went to {name} ({channel}, in outbox/{channel}); \
+                 withdraw the consent on {link}"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// (notice id, name, channel, withdrawal link) of every receipt sent whose
 /// consent still stands.
 fn receipt_links(config: &Config) -> Result<Vec<(i64, String, String, String)>> {
@@ -294,14 +308,7 @@ fn keep_syncing(config: &Config, every: Duration) -> Result<()> {
         if summary.decisions.collected > 0 || summary.sent.sent_email + summary.sent.sent_sms > 0 {
             print!("{}", sync::to_text(&summary));
         }
-        for (notice, name, channel, link) in receipt_links(config)? {
-            if shown.insert(notice) {
-                println!(
-                    "\nA receipt went to {name} ({channel}, in outbox/{channel}); \
-                     withdraw the consent on {link}"
-                );
-            }
-        }
+        print_new_receipts(config, &mut shown)?;
         let table = status_text(config)?;
         if table != last {
             println!("\n{table}");
