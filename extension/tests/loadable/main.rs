@@ -19,9 +19,10 @@ use consent_testkit::{repo_root, require, Scratch, Tool};
 use suite::{fixture, run_check_file, run_error_file, sql_dir, sql_files};
 
 /// The functions the extension adds: the SQL contract in docs/reference.md.
-const CONTRACT: [&str; 13] = [
+const CONTRACT: [&str; 14] = [
     "consent_approve",
     "consent_expire",
+    "consent_forget",
     "consent_init",
     "consent_label",
     "consent_mark_error",
@@ -35,7 +36,7 @@ const CONTRACT: [&str; 13] = [
     "consent_version",
 ];
 
-/// The contract, and the two functions the schema's triggers call
+/// The contract, and the functions the schema's triggers call
 /// (`consent_extension::TRIGGER_FUNCTIONS`).
 fn everything_added() -> BTreeSet<String> {
     CONTRACT
