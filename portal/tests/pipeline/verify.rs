@@ -83,12 +83,14 @@ fn replace_into_the_log_is_refused_and_after_dropped_guards_caught() {
     let w = honest("verify-replace");
     let event = approval_event(&w);
     let replace = "INSERT OR REPLACE INTO consent_event \
-                   SELECT id, customer_id, request_id, from_status, 'denied', actor, detail, at, hash \
+                     (id, customer_id, request_id, from_status, to_status, actor, detail, at, hash, form) \
+                   SELECT id, customer_id, request_id, from_status, 'denied', actor, detail, at, hash, form \
                    FROM consent_event WHERE id = ?1";
-    assert!(
-        w.conn.execute(replace, [event]).is_err(),
-        "REPLACE into consent_event was accepted"
-    );
+    let refused = w
+        .conn
+        .execute(replace, [event])
+        .expect_err("REPLACE into consent_event was accepted");
+    assert!(refused.to_string().contains("consent_event"), "{refused}");
     drop_guards(&w);
     w.conn
         .execute(replace, [event])
