@@ -290,14 +290,14 @@ fn baseline_requests(actor: &str) -> String {
     )
 }
 
-/// Migration 3's `consent_request_created` without the guard and the page
+/// Migration 5's `consent_request_created` without the guard and the page
 /// id check it carries: the audit trigger a hand-written INSERT can pass,
-/// chaining each event exactly as the real one does.
+/// chaining each event exactly as the real one does (canonical form v2).
 const AUDIT_TRIGGER_WITHOUT_GUARD: &str = "\
 CREATE TRIGGER consent_request_created AFTER INSERT ON consent_request
 BEGIN
     INSERT INTO consent_event
-        (id, customer_id, request_id, from_status, to_status, actor, detail, at, hash)
+        (id, customer_id, request_id, from_status, to_status, actor, detail, at, hash, form)
     VALUES (
         coalesce((SELECT max(id) FROM consent_event), 0) + 1,
         NEW.customer_id, NEW.id, NEW.prev_status, NEW.status, NEW.actor, NEW.detail,
@@ -306,7 +306,8 @@ BEGIN
             (SELECT hash FROM consent_event ORDER BY id DESC LIMIT 1),
             coalesce((SELECT max(id) FROM consent_event), 0) + 1,
             NEW.customer_id, NEW.id, NEW.prev_status, NEW.status, NEW.actor, NEW.detail,
-            NEW.updated_at));
+            NEW.updated_at, 2),
+        2);
 END;";
 
 /// The two baselines of the queue cases.
@@ -359,11 +360,11 @@ impl Baseline {
                    UNION ALL \
                    SELECT r.id, r.customer_id, r.prev_status, r.status, r.actor, r.detail, r.updated_at, \
                           consent_event_hash(chain.hash, r.id, r.customer_id, r.id, r.prev_status, r.status, \
-                                             r.actor, r.detail, r.updated_at) \
+                                             r.actor, r.detail, r.updated_at, 2) \
                    FROM chain JOIN consent_request AS r ON r.id = chain.id + 1) \
                  INSERT INTO consent_event \
-                   (id, customer_id, request_id, from_status, to_status, actor, detail, at, hash) \
-                 SELECT id, customer_id, id, from_status, to_status, actor, detail, at, hash \
+                   (id, customer_id, request_id, from_status, to_status, actor, detail, at, hash, form) \
+                 SELECT id, customer_id, id, from_status, to_status, actor, detail, at, hash, 2 \
                  FROM chain WHERE id > 0;\n\
                  COMMIT;\n",
                 baseline_requests(actor)
@@ -831,7 +832,8 @@ fn verify_in_process(plan: &Plan, work: &WorkDir, base: &Path, report: &mut Repo
     let events = sql::int(&conn, "SELECT count(*) FROM consent_event");
     let scan =
         "SELECT count(*), sum(length(customer_id) + length(request_id) + length(from_status) \
-                + length(to_status) + length(actor) + length(detail) + length(at) + length(hash)) \
+                + length(to_status) + length(actor) + length(detail) + length(at) + length(hash)), \
+                count(form), count(detail_sha256), count(erased_at) \
                 FROM consent_event";
     let (mut baseline, mut consent) = (Runs::default(), Runs::default());
     for round in 0..plan.runs {

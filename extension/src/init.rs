@@ -31,7 +31,7 @@ pub(crate) fn sql_init(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Re
 }
 
 /// The arguments of `consent_init`.
-struct InitRequest<'a> {
+pub(crate) struct InitRequest<'a> {
     pub table: &'a str,
     pub id_column: &'a str,
     pub email_column: &'a str,
@@ -45,7 +45,7 @@ const INIT: &str = "consent_init";
 /// `consent_init` up to a schema version (the tests upgrade old schemas):
 /// checks the table and columns, creates or migrates the consent tables and
 /// records the setup, all or nothing.
-fn init_to(
+pub(crate) fn init_to(
     conn: &Connection,
     state: &ConnState,
     request: &InitRequest<'_>,

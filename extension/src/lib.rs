@@ -8,8 +8,9 @@
 //! This file is the list: [`FUNCTIONS`] names every SQL function with its
 //! signature and the module its body lives in, and drives registration,
 //! argument checks and the messages that quote a signature back to the
-//! user. Beside them, [`TRIGGER_FUNCTIONS`] are the two functions the
-//! schema's own triggers call (the write guard and the event hash). Beside
+//! user. Beside them, [`TRIGGER_FUNCTIONS`] are the functions the
+//! schema's own triggers call (the write guard, the event hash and the
+//! commitment of an erased detail). Beside
 //! the SQL functions the crate exposes the register's rules the portal
 //! needs (settings, the channel rule, requests as sync sees them, page ids,
 //! the log's verification and head), so that the portal asks and never
@@ -20,6 +21,7 @@ mod bulk;
 mod channel;
 mod customer;
 mod error;
+mod forget;
 mod guard;
 mod init;
 mod language;
@@ -98,14 +100,21 @@ pub const FUNCTIONS: &[Function] = &[
     function!("consent_verify_log" () required 0, writes: false, log::sql_verify_log),
     function!("consent_record" ("id") required 1, writes: false, record::sql_record),
     function!("consent_label" ("status", "language") required 1, writes: false, status::sql_label),
+    function!("consent_forget" ("id", "at") required 1, writes: true, forget::sql_forget),
 ];
 
 /// The functions the schema's triggers call, registered beside
 /// [`FUNCTIONS`]: `consent_guard()` (1 while the extension itself writes,
-/// see `guard.rs`) and `consent_event_hash(...)` (the audit log's chain,
-/// see [`log`]). They are innocuous, so the triggers may call them under
-/// `PRAGMA trusted_schema=OFF`, and not part of the SQL contract.
-pub const TRIGGER_FUNCTIONS: [&str; 2] = [guard::GUARD_FUNCTION, log::HASH_FUNCTION];
+/// see `guard.rs`), `consent_event_hash(...)` (the audit log's chain, see
+/// [`log`]) and `consent_event_detail_sha256(detail)` (the commitment an
+/// erased detail leaves, see [`log`]). They are innocuous, so the triggers
+/// may call them under `PRAGMA trusted_schema=OFF`, and not part of the
+/// SQL contract.
+pub const TRIGGER_FUNCTIONS: [&str; 3] = [
+    guard::GUARD_FUNCTION,
+    log::HASH_FUNCTION,
+    log::COMMITMENT_FUNCTION,
+];
 
 // consent_version()
 fn sql_version(_: &Args<'_>, _: &Connection, _: &ConnState) -> Result<Value> {

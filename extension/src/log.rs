@@ -26,12 +26,32 @@
 //! Values are hashed with the storage class SQLite keeps them in, so a
 //! verifier reading the table sees exactly what the writer hashed.
 //!
+//! Canonical form v2 (the `form` column is 2; every event written from
+//! schema version 5 on) is the same with two differences: the domain is
+//! `b"consent-event-v2\0"`, and `detail` enters as its commitment rather
+//! than itself:
+//!
+//! ```text
+//! detail             tag 5, then 32 bytes: the SHA-256 of the detail
+//!                    encoded as in v1 (tag and value), so that NULL and
+//!                    text still differ
+//! ```
+//!
+//! That commitment is what `consent_forget` keeps (`detail_sha256`, hex)
+//! when it erases a detail that may identify the person: the row's hash,
+//! and so the chain and its head, stay as they were, and [`verify`] checks
+//! an erased row against the kept commitment ([`detail_commitment`]). A
+//! row that is not erased (`erased_at` NULL) is always checked against its
+//! own detail. Rows of form 1 (`form` NULL or 1, written before schema
+//! version 5) hash their detail itself and can never be erased.
+//!
 //! Who computes it: the audit triggers on `consent_request`
-//! (`sql/migrations/0003_evidence.sql`) insert each event with the id after
-//! the last one and the hash from [`HASH_FUNCTION`], in the same statement
-//! as the change, so the chain never has an unsealed tail. Rows that
-//! existed before the chain are sealed once, in id order, when
-//! `consent_init` migrates (see [`seal_existing`]).
+//! (`sql/migrations/0003_evidence.sql`, since `0005_erasure.sql` in form 2)
+//! insert each event with the id after the last one and the hash from
+//! [`HASH_FUNCTION`], in the same statement as the change, so the chain
+//! never has an unsealed tail. Rows that existed before the chain are
+//! sealed once, in id order, when `consent_init` migrates (see
+//! [`seal_existing`]).
 
 mod verify;
 
@@ -48,11 +68,46 @@ use crate::setup::ConnState;
 
 /// The SQL function the audit triggers call:
 /// `consent_event_hash(prev_hash, id, customer_id, request_id, from_status,
-/// to_status, actor, detail, at)`.
+/// to_status, actor, detail, at [, form])`; form 1 (the default) or 2.
 pub const HASH_FUNCTION: &str = "consent_event_hash";
 
-/// The start of every hashed row: names the form and its version.
+/// The SQL function the erasure guard calls:
+/// `consent_event_detail_sha256(detail)`, the hex of [`detail_commitment`].
+pub const COMMITMENT_FUNCTION: &str = "consent_event_detail_sha256";
+
+/// The start of every hashed row of form 1: names the form and its version.
 const DOMAIN: &[u8] = b"consent-event-v1\0";
+
+/// The start of every hashed row of form 2.
+const DOMAIN_V2: &[u8] = b"consent-event-v2\0";
+
+/// The tag of a detail's commitment in form 2.
+const COMMITMENT_TAG: u8 = 5;
+
+/// The position of `detail` in [`HASHED_COLUMNS`].
+const DETAIL: usize = 6;
+
+/// The canonical form an event row is hashed in (its `form` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `form` NULL or 1: the detail itself is hashed (before schema
+    /// version 5).
+    V1,
+    /// `form` 2: the detail's commitment is hashed, so the detail can be
+    /// erased.
+    V2,
+}
+
+impl Form {
+    /// The form a `form` column's value names; None for anything else.
+    pub fn of_column(value: ValueRef<'_>) -> Option<Form> {
+        match value {
+            ValueRef::Null | ValueRef::Integer(1) => Some(Form::V1),
+            ValueRef::Integer(2) => Some(Form::V2),
+            _ => None,
+        }
+    }
+}
 
 /// The hashed columns of `consent_event`, in the order they are hashed.
 pub const HASHED_COLUMNS: [&str; 8] = [
@@ -74,8 +129,10 @@ pub type Hash = [u8; 32];
 pub enum HashError {
     #[error("{HASH_FUNCTION}: the previous row's hash is not 64 hex digits; the log was changed by hand, run consent_verify_log() to find where")]
     MalformedPrevious,
-    #[error("{HASH_FUNCTION}: takes the previous hash and the {} fields of an event ({}), got {got} values", HASHED_COLUMNS.len(), HASHED_COLUMNS.join(", "))]
+    #[error("{HASH_FUNCTION}: takes the previous hash and the {} fields of an event ({}), and optionally the form, got {got} values", HASHED_COLUMNS.len(), HASHED_COLUMNS.join(", "))]
     WrongFields { got: usize },
+    #[error("{HASH_FUNCTION}: form must be 1 or 2")]
+    UnknownForm,
     #[error("{HASH_FUNCTION}: a value of {len} bytes is too long to hash (the canonical form holds at most 4 GiB)")]
     TooLong { len: usize },
 }
@@ -93,29 +150,80 @@ pub fn event_hash(
     h.update(DOMAIN);
     h.update(previous.unwrap_or(&[0u8; 32]));
     for field in fields {
-        match *field {
-            ValueRef::Null => h.update([0u8]),
-            ValueRef::Integer(i) => {
-                h.update([1u8]);
-                h.update(i.to_be_bytes());
-            }
-            ValueRef::Real(r) => {
-                h.update([2u8]);
-                h.update(r.to_bits().to_be_bytes());
-            }
-            ValueRef::Text(bytes) => {
-                h.update([3u8]);
-                h.update(length(bytes)?);
-                h.update(bytes);
-            }
-            ValueRef::Blob(bytes) => {
-                h.update([4u8]);
-                h.update(length(bytes)?);
-                h.update(bytes);
-            }
+        encode(&mut h, *field)?;
+    }
+    Ok(h.finalize().into())
+}
+
+/// The hash of one event row in canonical form v2: as [`event_hash`], but
+/// its detail (`fields[6]`) enters as its [`detail_commitment`].
+pub fn event_hash_v2(
+    previous: Option<&Hash>,
+    fields: &[ValueRef<'_>],
+) -> std::result::Result<Hash, HashError> {
+    if fields.len() != HASHED_COLUMNS.len() {
+        return Err(HashError::WrongFields { got: fields.len() });
+    }
+    let commitment = detail_commitment(fields[DETAIL])?;
+    event_hash_v2_committed(previous, fields, &commitment)
+}
+
+/// [`event_hash_v2`] of a row whose detail was erased: `commitment` (the
+/// kept `detail_sha256`) stands for it, and `fields[6]` is not read.
+pub fn event_hash_v2_committed(
+    previous: Option<&Hash>,
+    fields: &[ValueRef<'_>],
+    commitment: &Hash,
+) -> std::result::Result<Hash, HashError> {
+    if fields.len() != HASHED_COLUMNS.len() {
+        return Err(HashError::WrongFields { got: fields.len() });
+    }
+    let mut h = Sha256::new();
+    h.update(DOMAIN_V2);
+    h.update(previous.unwrap_or(&[0u8; 32]));
+    for (i, field) in fields.iter().enumerate() {
+        if i == DETAIL {
+            h.update([COMMITMENT_TAG]);
+            h.update(commitment);
+        } else {
+            encode(&mut h, *field)?;
         }
     }
     Ok(h.finalize().into())
+}
+
+/// The commitment to a detail that form 2 hashes in its place: the
+/// SHA-256 of the detail's encoding in form 1 (its tag, then its value).
+pub fn detail_commitment(detail: ValueRef<'_>) -> std::result::Result<Hash, HashError> {
+    let mut h = Sha256::new();
+    encode(&mut h, detail)?;
+    Ok(h.finalize().into())
+}
+
+/// One value of the canonical form: its tag byte, then the value.
+fn encode(h: &mut Sha256, value: ValueRef<'_>) -> std::result::Result<(), HashError> {
+    match value {
+        ValueRef::Null => h.update([0u8]),
+        ValueRef::Integer(i) => {
+            h.update([1u8]);
+            h.update(i.to_be_bytes());
+        }
+        ValueRef::Real(r) => {
+            h.update([2u8]);
+            h.update(r.to_bits().to_be_bytes());
+        }
+        ValueRef::Text(bytes) => {
+            h.update([3u8]);
+            h.update(length(bytes)?);
+            h.update(bytes);
+        }
+        ValueRef::Blob(bytes) => {
+            h.update([4u8]);
+            h.update(length(bytes)?);
+            h.update(bytes);
+        }
+    }
+    Ok(())
 }
 
 fn length(bytes: &[u8]) -> std::result::Result<[u8; 4], HashError> {
@@ -173,33 +281,50 @@ pub fn parse_hex(text: &[u8]) -> Option<Hash> {
     Some(hash)
 }
 
-/// Adds [`HASH_FUNCTION`] to the connection. Innocuous and deterministic:
-/// the audit triggers call it, also under `PRAGMA trusted_schema=OFF`.
+/// Adds [`HASH_FUNCTION`] (with and without its form argument) and
+/// [`COMMITMENT_FUNCTION`] to the connection. Innocuous and deterministic:
+/// the triggers call them, also under `PRAGMA trusted_schema=OFF`.
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
-    conn.create_scalar_function(
-        HASH_FUNCTION,
-        1 + HASHED_COLUMNS.len() as i32,
-        FunctionFlags::SQLITE_UTF8
-            | FunctionFlags::SQLITE_INNOCUOUS
-            | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| sql_event_hash(ctx).map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e))),
-    )
+    let flags = FunctionFlags::SQLITE_UTF8
+        | FunctionFlags::SQLITE_INNOCUOUS
+        | FunctionFlags::SQLITE_DETERMINISTIC;
+    let fields = 1 + HASHED_COLUMNS.len() as i32;
+    for arguments in [fields, fields + 1] {
+        conn.create_scalar_function(HASH_FUNCTION, arguments, flags, |ctx| {
+            sql_event_hash(ctx).map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))
+        })?;
+    }
+    conn.create_scalar_function(COMMITMENT_FUNCTION, 1, flags, |ctx| {
+        detail_commitment(ctx.get_raw(0))
+            .map(|h| hex(&h))
+            .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))
+    })
 }
 
-// consent_event_hash(prev_hash, id, customer_id, request_id, from_status, to_status, actor, detail, at)
+// consent_event_hash(prev_hash, id, customer_id, request_id, from_status, to_status, actor, detail, at [, form])
 fn sql_event_hash(ctx: &Context<'_>) -> std::result::Result<String, HashError> {
-    if ctx.len() != 1 + HASHED_COLUMNS.len() {
-        return Err(HashError::WrongFields {
-            got: ctx.len().saturating_sub(1),
-        });
-    }
+    let form = match ctx.len() {
+        n if n == 1 + HASHED_COLUMNS.len() => Form::V1,
+        n if n == 2 + HASHED_COLUMNS.len() => {
+            Form::of_column(ctx.get_raw(n - 1)).ok_or(HashError::UnknownForm)?
+        }
+        n => {
+            return Err(HashError::WrongFields {
+                got: n.saturating_sub(1),
+            })
+        }
+    };
     let previous = match ctx.get_raw(0) {
         ValueRef::Null => None,
         ValueRef::Text(t) => Some(parse_hex(t).ok_or(HashError::MalformedPrevious)?),
         _ => return Err(HashError::MalformedPrevious),
     };
     let fields: [ValueRef<'_>; 8] = std::array::from_fn(|i| ctx.get_raw(i + 1));
-    event_hash(previous.as_ref(), &fields).map(|h| hex(&h))
+    match form {
+        Form::V1 => event_hash(previous.as_ref(), &fields),
+        Form::V2 => event_hash_v2(previous.as_ref(), &fields),
+    }
+    .map(|h| hex(&h))
 }
 
 const VERIFY: &str = "consent_verify_log";
@@ -371,6 +496,92 @@ mod tests {
             event_hash(None, &as_blob).expect("hash"),
             event_hash(None, &fields).expect("hash")
         );
+    }
+
+    #[test]
+    fn the_canonical_form_v2_is_as_documented() {
+        // v2: its own domain, and the detail as tag 5 and the SHA-256 of
+        // the detail's v1 encoding.
+        let fields = [
+            ValueRef::Integer(7),
+            ValueRef::Text(b"K1"),
+            ValueRef::Integer(3),
+            ValueRef::Text(b"error"),
+            ValueRef::Text(b"error"),
+            ValueRef::Text(b"consent_queue"),
+            ValueRef::Text(b"no contact"),
+            ValueRef::Text(b"2026-01-01T00:00:00Z"),
+        ];
+        let mut detail = vec![3u8];
+        detail.extend_from_slice(&10u32.to_be_bytes());
+        detail.extend_from_slice(b"no contact");
+        let commitment: Hash = Sha256::digest(&detail).into();
+        assert_eq!(
+            detail_commitment(fields[6]).expect("commitment"),
+            commitment
+        );
+        let previous = [0x11u8; 32];
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(b"consent-event-v2\0");
+        bytes.extend_from_slice(&previous);
+        bytes.push(1);
+        bytes.extend_from_slice(&7i64.to_be_bytes());
+        bytes.push(3);
+        bytes.extend_from_slice(&2u32.to_be_bytes());
+        bytes.extend_from_slice(b"K1");
+        bytes.push(1);
+        bytes.extend_from_slice(&3i64.to_be_bytes());
+        for word in ["error", "error", "consent_queue"] {
+            bytes.push(3);
+            bytes.extend_from_slice(&(word.len() as u32).to_be_bytes());
+            bytes.extend_from_slice(word.as_bytes());
+        }
+        bytes.push(5);
+        bytes.extend_from_slice(&commitment);
+        bytes.push(3);
+        bytes.extend_from_slice(&20u32.to_be_bytes());
+        bytes.extend_from_slice(b"2026-01-01T00:00:00Z");
+        let expected: Hash = Sha256::digest(&bytes).into();
+        let v2 = event_hash_v2(Some(&previous), &fields).expect("hash");
+        assert_eq!(v2, expected);
+        // Erased: the kept commitment stands for the detail, whatever the
+        // detail column holds now.
+        let mut erased = fields;
+        erased[6] = ValueRef::Null;
+        assert_eq!(
+            event_hash_v2_committed(Some(&previous), &erased, &commitment).expect("hash"),
+            expected
+        );
+        // The forms differ, and so do a NULL detail and an empty one.
+        assert_ne!(event_hash(Some(&previous), &fields).expect("hash"), v2);
+        let mut empty = fields;
+        empty[6] = ValueRef::Text(b"");
+        assert_ne!(
+            event_hash_v2(None, &erased).expect("hash"),
+            event_hash_v2(None, &empty).expect("hash")
+        );
+        // The SQL functions say the same.
+        let conn = Connection::open_in_memory().expect("open");
+        register(&conn).expect("register");
+        let (sql_v2, sql_commitment): (String, String) = conn
+            .query_row(
+                "SELECT consent_event_hash(?1, 7, 'K1', 3, 'error', 'error', 'consent_queue', \
+                   'no contact', '2026-01-01T00:00:00Z', 2), \
+                   consent_event_detail_sha256('no contact')",
+                [hex(&previous)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("hash");
+        assert_eq!(sql_v2, hex(&expected));
+        assert_eq!(sql_commitment, hex(&commitment));
+        let e = conn
+            .query_row(
+                "SELECT consent_event_hash(NULL, 1, 1, 1, 'a', 'b', 'c', NULL, 'd', 3)",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .expect_err("an unknown form");
+        assert!(e.to_string().contains("form must be 1 or 2"), "{e}");
     }
 
     #[test]

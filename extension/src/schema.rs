@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../sql/migrations/0004_customer_side.sql"),
         after: None,
     },
+    Migration {
+        name: "erasure",
+        sql: include_str!("../../sql/migrations/0005_erasure.sql"),
+        after: None,
+    },
 ];
 
 /// The schema version this build creates and expects.

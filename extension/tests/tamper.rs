@@ -459,7 +459,7 @@ fn verify_names_an_edited_event() {
     let hash: String = conn
         .query_row(
             "SELECT consent_event_hash((SELECT hash FROM consent_event WHERE id = 5), \
-               id, customer_id, request_id, from_status, to_status, actor, detail, at) \
+               id, customer_id, request_id, from_status, to_status, actor, detail, at, form) \
              FROM consent_event WHERE id = 6",
             [],
             |r| r.get(0),

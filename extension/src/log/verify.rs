@@ -7,8 +7,10 @@
 //! loop, so a million events take seconds.
 //!
 //! The problems, in the order they are looked for (the first one found is
-//! reported): an event without a hash or whose hash does not match the
-//! chain (by id); a request with no event, whose status is not its last
+//! reported): an event without a hash, of no known form, erased in another
+//! shape than `consent_forget` erases, or whose hash does not match the
+//! chain (by id; each row in its own form, an erased detail by its kept
+//! commitment); a request with no event, whose status is not its last
 //! event's `to_status`, or that is approved with evidence other than its
 //! last event's detail (by request id); an event naming a request that does
 //! not exist; a text whose hash is not the SHA-256 of its body.
@@ -19,7 +21,10 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
-use super::{event_fields, event_hash, hex, hex_into, Hash};
+use super::{
+    detail_commitment, event_fields, event_hash, event_hash_v2, event_hash_v2_committed, hex,
+    hex_into, parse_hex, Form, Hash,
+};
 use crate::quoting::show_value;
 use crate::status::Status;
 
@@ -82,7 +87,8 @@ fn check_chain(
     requests: &mut HashMap<i64, Logged>,
 ) -> rusqlite::Result<Option<String>> {
     let mut stmt = conn.prepare(
-        "SELECT id, customer_id, request_id, from_status, to_status, actor, detail, at, hash \
+        "SELECT id, customer_id, request_id, from_status, to_status, actor, detail, at, hash, \
+                form, detail_sha256, erased_at \
          FROM main.consent_event ORDER BY id",
     )?;
     let mut rows = stmt.query([])?;
@@ -106,8 +112,25 @@ fn check_chain(
             }
         };
         let fields = event_fields(row)?;
-        let expected = event_hash(previous.as_ref().map(|(_, h)| h), &fields)
-            .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?;
+        let hashed = match hashed_as(
+            id,
+            &fields,
+            row.get_ref(9)?,
+            row.get_ref(10)?,
+            row.get_ref(11)?,
+        ) {
+            Ok(hashed) => hashed,
+            Err(problem) => return Ok(Some(problem)),
+        };
+        let previous_hash = previous.as_ref().map(|(_, h)| h);
+        let expected = match hashed {
+            Hashed::V1 => event_hash(previous_hash, &fields),
+            Hashed::V2 => event_hash_v2(previous_hash, &fields),
+            Hashed::V2Erased(commitment) => {
+                event_hash_v2_committed(previous_hash, &fields, &commitment)
+            }
+        }
+        .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?;
         hex_into(&expected, &mut expected_hex);
         if stored != expected_hex.as_slice() {
             let against = match previous {
@@ -155,6 +178,72 @@ fn check_chain(
     Ok(None)
 }
 
+/// How an event row is to be hashed.
+enum Hashed {
+    /// Form 1: its detail itself.
+    V1,
+    /// Form 2, not erased: its own detail's commitment.
+    V2,
+    /// Form 2, erased: the commitment kept in `detail_sha256`.
+    V2Erased(Hash),
+}
+
+/// How row `id` is hashed, from its `form`, `detail_sha256` and
+/// `erased_at`; or the problem with them. Only consent_forget's shape
+/// counts as erased: form 2, the detail NULL, the commitment and the time
+/// kept. A row that is not erased is hashed with its own detail whatever
+/// its `detail_sha256` says, so a commitment set by hand beside another
+/// detail does not verify.
+fn hashed_as(
+    id: i64,
+    fields: &[ValueRef<'_>; 8],
+    form: ValueRef<'_>,
+    detail_sha256: ValueRef<'_>,
+    erased_at: ValueRef<'_>,
+) -> Result<Hashed, String> {
+    let changed = "the log was changed after it was written";
+    let erased = !matches!(erased_at, ValueRef::Null);
+    let has_commitment = !matches!(detail_sha256, ValueRef::Null);
+    match Form::of_column(form) {
+        None => Err(format!(
+            "consent_event row {id} breaks the chain: its form is {}, not 1 or 2; {changed}",
+            show_value(form)
+        )),
+        Some(Form::V1) if erased || has_commitment => Err(format!(
+            "consent_event row {id} breaks the chain: it is written in form 1, whose detail \
+             cannot be erased, yet it is marked erased; {changed}"
+        )),
+        Some(Form::V1) => Ok(Hashed::V1),
+        Some(Form::V2) if !erased && has_commitment => Err(format!(
+            "consent_event row {id} breaks the chain: it holds a detail_sha256 but is not \
+             marked erased; {changed}"
+        )),
+        Some(Form::V2) if !erased => Ok(Hashed::V2),
+        Some(Form::V2) => {
+            if !matches!(fields[6], ValueRef::Null) {
+                return Err(format!(
+                    "consent_event row {id} breaks the chain: it is marked erased but holds a \
+                     detail; {changed}"
+                ));
+            }
+            match detail_sha256 {
+                ValueRef::Text(t) => parse_hex(t).map(Hashed::V2Erased).ok_or_else(|| {
+                    format!(
+                        "consent_event row {id} breaks the chain: its detail_sha256 is {}, \
+                         not 64 hex digits; {changed}",
+                        show_value(detail_sha256)
+                    )
+                }),
+                other => Err(format!(
+                    "consent_event row {id} breaks the chain: it is marked erased but its \
+                     detail_sha256 is {}; {changed}",
+                    show_value(other)
+                )),
+            }
+        }
+    }
+}
+
 /// "row 5 is missing", "rows 5 to 9 are missing".
 fn missing(first: i64, last: i64) -> String {
     if first == last {
@@ -173,7 +262,9 @@ fn check_requests(
     let mut stmt = conn.prepare(
         "SELECT id, customer_id, status, evidence FROM main.consent_request ORDER BY id",
     )?;
-    let mut detail = conn.prepare("SELECT detail FROM main.consent_event WHERE id = ?1")?;
+    let mut detail = conn.prepare(
+        "SELECT detail, erased_at IS NOT NULL, detail_sha256 FROM main.consent_event WHERE id = ?1",
+    )?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;
@@ -203,16 +294,33 @@ fn check_requests(
         }
         if parsed == Some(Status::Approved) {
             let evidence: Value = row.get(3)?;
-            let recorded: Value = detail.query_row([logged.last], |r| r.get(0))?;
-            if evidence != recorded {
+            let (recorded, erased, commitment): (Value, bool, Value) =
+                detail.query_row([logged.last], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            // An erased detail is compared by its commitment, which the
+            // chain pass has checked against the row's hash.
+            let agrees = if erased {
+                let committed = detail_commitment((&evidence).into())
+                    .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?;
+                matches!(&commitment, Value::Text(t) if t.as_bytes() == hex(&committed).as_bytes())
+            } else {
+                evidence == recorded
+            };
+            if !agrees {
+                let what = if erased {
+                    format!(
+                        "recorded evidence whose SHA-256 commitment is {} (its detail was erased)",
+                        show_value((&commitment).into())
+                    )
+                } else {
+                    format!("recorded {}", show_value((&recorded).into()))
+                };
                 return Ok(Some(format!(
                     "consent_request {id} (customer {}) is approved with evidence {}, \
-                     but its last event, consent_event row {}, recorded {}: the evidence was \
+                     but its last event, consent_event row {}, {what}: the evidence was \
                      changed after the approval",
                     customer()?,
                     show_value((&evidence).into()),
                     logged.last,
-                    show_value((&recorded).into())
                 )));
             }
         }

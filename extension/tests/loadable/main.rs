@@ -22,6 +22,7 @@ use suite::{fixture, run_check_file, run_error_file, sql_dir, sql_files};
 const CONTRACT: [&str; 14] = [
     "consent_approve",
     "consent_expire",
+    "consent_forget",
     "consent_init",
     "consent_label",
     "consent_mark_error",
@@ -36,7 +37,7 @@ const CONTRACT: [&str; 14] = [
     "consent_version",
 ];
 
-/// The contract, and the two functions the schema's triggers call
+/// The contract, and the functions the schema's triggers call
 /// (`consent_extension::TRIGGER_FUNCTIONS`).
 fn everything_added() -> BTreeSet<String> {
     CONTRACT

@@ -83,12 +83,14 @@ fn replace_into_the_log_is_refused_and_after_dropped_guards_caught() {
     let w = honest("verify-replace");
     let event = approval_event(&w);
     let replace = "INSERT OR REPLACE INTO consent_event \
-                   SELECT id, customer_id, request_id, from_status, 'denied', actor, detail, at, hash \
+                     (id, customer_id, request_id, from_status, to_status, actor, detail, at, hash, form) \
+                   SELECT id, customer_id, request_id, from_status, 'denied', actor, detail, at, hash, form \
                    FROM consent_event WHERE id = ?1";
-    assert!(
-        w.conn.execute(replace, [event]).is_err(),
-        "REPLACE into consent_event was accepted"
-    );
+    let refused = w
+        .conn
+        .execute(replace, [event])
+        .expect_err("REPLACE into consent_event was accepted");
+    assert!(refused.to_string().contains("consent_event"), "{refused}");
     drop_guards(&w);
     w.conn
         .execute(replace, [event])
@@ -155,11 +157,11 @@ fn a_log_rebuilt_from_scratch_is_caught_by_the_recorded_heads() {
         let mut stmt = w
             .conn
             .prepare(
-                "SELECT id, customer_id, request_id, from_status, to_status, actor, detail, at \
+                "SELECT id, customer_id, request_id, from_status, to_status, actor, detail, at, form \
                  FROM consent_event ORDER BY id",
             )
             .expect("prepare");
-        stmt.query_map([], |r| (0..8).map(|i| r.get::<_, Value>(i)).collect())
+        stmt.query_map([], |r| (0..9).map(|i| r.get::<_, Value>(i)).collect())
             .expect("query")
             .collect::<Result<_, _>>()
             .expect("rows")
@@ -171,7 +173,7 @@ fn a_log_rebuilt_from_scratch_is_caught_by_the_recorded_heads() {
         let hash: String = w
             .conn
             .query_row(
-                "SELECT consent_event_hash(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "SELECT consent_event_hash(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params_from_iter(args),
                 |r| r.get(0),
             )
