@@ -55,13 +55,14 @@ fn consent_stands_sql() -> String {
 }
 
 /// The requests whose approval needs a receipt: current, approved on a
-/// consent page (signed evidence), sent on a channel, and with no receipt
-/// yet. In id order.
+/// consent page (signed evidence), sent on a channel, not erased by
+/// `consent_forget` (nobody is written to after asking to be forgotten),
+/// and with no receipt yet. In id order.
 pub fn receipts_due(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
     let sql = format!(
         "SELECT r.id FROM main.consent_request AS r \
          WHERE r.status = 'approved' AND r.channel IS NOT NULL AND r.evidence LIKE '{{%' \
-           AND r.id = {} \
+           AND r.erased_at IS NULL AND r.id = {} \
            AND NOT EXISTS (SELECT 1 FROM main.consent_notice AS n \
                            WHERE n.request_id = r.id AND n.kind = 'receipt') \
          ORDER BY r.id",

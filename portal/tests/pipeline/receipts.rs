@@ -314,3 +314,41 @@ fn each_customer_gets_their_receipt_in_the_language_of_the_text_they_approved() 
     let page = w.withdrawal_page(ANNA).expect("the page");
     assert!(page.contains("<html lang=\"en\">") && page.contains("Withdraw my consent"));
 }
+
+#[test]
+fn a_forgotten_customer_gets_no_receipt_and_loses_the_withdrawal_page() {
+    let w = sent("forget-receipts");
+    assert_eq!(w.press(ANNA, "approve"), 303);
+    w.sync(w.t0 + 60);
+    let page_id = w.withdrawal_page_id(ANNA);
+    assert!(w.withdrawal_page(ANNA).is_some());
+
+    // Cia's approval, with the portal's evidence, is recorded; she asks to
+    // be forgotten before the run that would send her receipt. Anna asks
+    // too, after hers.
+    w.sql(&format!(
+        "SELECT consent_approve({CIA}, '{{\"via\": \"consent page\"}}', {})",
+        w.t0 + 70
+    ));
+    for customer in [ANNA, CIA] {
+        w.sql(&format!("SELECT consent_forget({customer}, {})", w.t0 + 80));
+    }
+    let summary = w.sync(w.t0 + 120);
+    assert_eq!(
+        summary.notices.receipts, 0,
+        "nobody is written to after asking to be forgotten"
+    );
+    assert_eq!(
+        w.sql(&format!(
+            "SELECT count(*) FROM consent_notice AS n JOIN consent_request AS r ON r.id = n.request_id \
+             WHERE r.customer_id = {CIA}"
+        )),
+        "0"
+    );
+    assert!(
+        !w.dir.join(format!("site/w/{page_id}.html")).exists(),
+        "the erased withdrawal page is removed"
+    );
+    assert_eq!(w.status(ANNA), "approved", "the consent itself stands");
+    assert_eq!(w.sql("SELECT consent_verify_log()"), "ok");
+}
