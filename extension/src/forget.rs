@@ -163,6 +163,7 @@ mod tests {
         email_column: "email",
         mobile_column: "mobile",
         name_column: Some("name"),
+        language_column: None,
     };
 
     fn text(conn: &Connection, sql: &str) -> String {

@@ -11,10 +11,10 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::channel::{self, Channel};
-use crate::error::{ConsentError, InFunction, Result};
+use crate::error::{InFunction, Result};
 use crate::language::Language;
 use crate::quoting::quote_identifier;
-use crate::requests::newest_request_sql;
+use crate::requests::{self, newest_request_sql};
 use crate::settings::Settings;
 use crate::setup;
 use crate::time::{self, UnixSeconds};
@@ -205,16 +205,11 @@ pub fn outgoing(conn: &Connection, function: &'static str) -> Result<Vec<Outgoin
         id = quote_identifier(&setup.id_column),
         table = setup.quoted_table(),
     );
-    let explain = |e: rusqlite::Error| {
-        setup::diagnose(conn, &setup, function).unwrap_or(ConsentError::Sqlite {
-            function,
-            source: e,
-        })
-    };
-    let mut stmt = conn.prepare(&sql).map_err(explain)?;
-    let mut rows = stmt.query([]).map_err(explain)?;
+    let explain = requests::explain(conn, &setup, function);
+    let mut stmt = conn.prepare(&sql).map_err(&explain)?;
+    let mut rows = stmt.query([]).map_err(&explain)?;
     let mut found = Vec::new();
-    while let Some(row) = rows.next().map_err(explain)? {
+    while let Some(row) = rows.next().map_err(&explain)? {
         let kind: String = row.get(3).in_function(function)?;
         let Some(kind) = NoticeKind::parse(&kind) else {
             continue;

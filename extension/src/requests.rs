@@ -159,7 +159,7 @@ impl RequestLanguage {
 
 /// Turns an error of a statement over the billing table into the one that
 /// names a renamed or dropped table or column, when that is the cause.
-fn explain<'a>(
+pub(crate) fn explain<'a>(
     conn: &'a Connection,
     setup: &'a setup::Setup,
     function: &'static str,
