@@ -1,18 +1,20 @@
 //! Crash safety of `sync`: the real `consent-portal sync` is killed with
 //! SIGKILL again and again (at least 50 times, with a fixed seed), at each
 //! step boundary (as `--log-steps` announces collecting, applying,
-//! expiring, rendering and sending) and at random moments, while thousands
-//! of requests go out through a real SMTP server (aiosmtpd) and customers'
-//! decisions wait in the inbox. After every kill:
+//! expiring, rendering, sending and notifying) and at random moments,
+//! while thousands of requests go out through a real SMTP server (aiosmtpd)
+//! and customers' decisions wait in the inbox. After every kill:
 //!
 //! - `PRAGMA integrity_check` is ok (the register and the inbox);
 //! - every request marked sent was accepted by the server;
-//! - messages sent more than once number at most one per kill and SMTP
-//!   connection, each time under the same Message-ID (run with one
-//!   connection and with three).
+//! - messages sent more than once (requests and the receipts of approvals)
+//!   number at most one per kill and SMTP connection, each time under the
+//!   same Message-ID (run with one connection and with three); every
+//!   receipt marked sent was accepted.
 //!
-//! At the end, one run without a kill: no request is left queued, and every
-//! decision in the inbox has been applied.
+//! At the end, one run without a kill: no request is left queued, every
+//! decision in the inbox has been applied, and every approval made on a
+//! page has had its one receipt.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -21,11 +23,13 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use consent_extension::notices::NoticeKind;
 use consent_portal::collector::{Decision, Inbox};
+use consent_portal::send::notices::message_id as notice_message_id;
 use consent_testkit::billing::Register;
 use consent_testkit::press::token_of;
 use consent_testkit::rng::Rng;
-use consent_testkit::smtp::SmtpServer;
+use consent_testkit::smtp::{message_id_of, page_id_in, SmtpServer};
 use consent_testkit::world::smtp_email;
 use consent_testkit::{require, sql, Tool};
 use rusqlite::Connection;
@@ -34,7 +38,14 @@ const SEED: u64 = 0x5eed_c0de_2026_1129;
 /// Customers queued at the start, and added whenever little is left to do.
 const FIRST_BATCH: usize = 2000;
 const LATER_BATCH: usize = 500;
-const STEPS: [&str; 5] = ["collecting", "applying", "expiring", "rendering", "sending"];
+const STEPS: [&str; 6] = [
+    "collecting",
+    "applying",
+    "expiring",
+    "rendering",
+    "sending",
+    "notifying",
+];
 
 /// How one run ended.
 enum Ended {
@@ -163,6 +174,19 @@ fn accepted(server: &SmtpServer, register: &Register) -> BTreeMap<i64, Vec<Strin
     by_request
 }
 
+/// How often the server accepted each message that is no request (the
+/// receipts), by Message-ID.
+fn accepted_notices(server: &SmtpServer) -> BTreeMap<String, usize> {
+    let mut by_id = BTreeMap::new();
+    for record in server.received() {
+        let eml = Path::new(record["eml"].as_str().expect("eml path"));
+        if page_id_in(eml).is_none() {
+            *by_id.entry(message_id_of(eml)).or_default() += 1;
+        }
+    }
+    by_id
+}
+
 /// The checks that hold after every kill.
 fn check_after(
     register: &Register,
@@ -187,7 +211,27 @@ fn check_after(
             "request {request} is marked sent, but the server never accepted it (after {kills} kills)"
         );
     }
-    let extra: usize = accepted.values().map(|ids| ids.len() - 1).sum();
+    // The receipts of the approvals, by Message-ID: each one marked sent
+    // was accepted, and one sent again counts with the requests.
+    let notices = accepted_notices(server);
+    let marked_notices: Vec<(i64, String)> = sql::rows(
+        &register.conn(),
+        "SELECT id, kind FROM consent_notice WHERE sent_at IS NOT NULL",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    );
+    for (notice, kind) in &marked_notices {
+        let kind = match kind.as_str() {
+            "receipt" => NoticeKind::Receipt,
+            _ => NoticeKind::Withdrawal,
+        };
+        assert!(
+            notices.contains_key(&notice_message_id(*notice, kind, "example.se")),
+            "notice {notice} is marked sent, but the server never accepted it (after {kills} kills)"
+        );
+    }
+    let extra: usize = accepted.values().map(|ids| ids.len() - 1).sum::<usize>()
+        + notices.values().map(|n| n - 1).sum::<usize>();
     assert!(
         extra <= kills * connections,
         "{extra} messages sent again after {kills} kills: more than one per kill and connection ({connections})"
@@ -283,6 +327,23 @@ fn killed_again_and_again(name: &str, connections: usize, kills_wanted: usize, s
         "SELECT count(*) FROM consent_request WHERE status = 'queued'",
     );
     assert_eq!(stuck, 0, "requests still queued after a clean run");
+    let unsent = sql::int(
+        &conn,
+        "SELECT count(*) FROM consent_notice WHERE sent_at IS NULL AND error IS NULL",
+    );
+    assert_eq!(unsent, 0, "receipts still unsent after a clean run");
+    let approved_on_a_page = sql::int(
+        &conn,
+        "SELECT count(*) FROM consent_request WHERE status = 'approved' AND evidence LIKE '{%'",
+    );
+    let receipts = sql::int(
+        &conn,
+        "SELECT count(*) FROM consent_notice WHERE kind = 'receipt' AND sent_at IS NOT NULL",
+    );
+    assert_eq!(
+        receipts, approved_on_a_page,
+        "one receipt per approval made on a page"
+    );
     for (customer, (request, decision)) in &decided {
         let (status, current): (String, i64) = conn
             .query_row(

@@ -50,6 +50,7 @@ pub fn notify(
     dry_run: bool,
     progress: &dyn Progress,
 ) -> Result<Notified, SendStepError> {
+    progress.start("notifying", 0);
     let settings = Settings::read(conn)?;
     let outgoing =
         notices::outgoing(conn, "sync").map_err(|e| SendStepError::Setup(e.to_string()))?;
