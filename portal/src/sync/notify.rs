@@ -59,6 +59,7 @@ pub fn notify(
     }
     let mut marks = Marks {
         conn,
+        pending: Vec::new(),
         now,
         language: settings.language,
         kinds: HashMap::new(),
@@ -69,6 +70,7 @@ pub fn notify(
     let mut texts: HashMap<String, Option<StoredText>> = HashMap::new();
     let mut emails = Vec::new();
     let mut sms = Vec::new();
+    let mut unreachable = Vec::new();
     for notice in outgoing {
         match job(conn, config, &settings, &mut texts, &notice)? {
             Ok(job) => {
@@ -78,8 +80,20 @@ pub fn notify(
                     Channel::Sms => sms.push(job),
                 }
             }
-            Err(reason) if !dry_run => marks.fail(notice.id, &describe(&notice), reason)?,
-            Err(_) => {}
+            Err(reason) => unreachable.push((notice.id, describe(&notice), reason)),
+        }
+    }
+    if !dry_run && !unreachable.is_empty() {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let failed = unreachable
+            .into_iter()
+            .try_for_each(|(id, who, reason)| marks.fail(id, &who, reason));
+        match failed {
+            Ok(()) => conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
         }
     }
     if dry_run {
@@ -97,6 +111,8 @@ pub fn notify(
             },
             &mut marks,
         );
+        // What was sent is recorded even when the run stops here.
+        marks.flush();
         if let Some(e) = marks.stopped.take() {
             return Err(e);
         }
@@ -104,6 +120,8 @@ pub fn notify(
     for job in &sms {
         let sent = transports.send_sms_text(&job.to, &compose_sms(job));
         marks.outcome(job.notice_id, sent.map(|_| ()));
+        // One message at a time: each is recorded before the next goes out.
+        marks.flush();
         if let Some(e) = marks.stopped.take() {
             return Err(e);
         }
@@ -198,9 +216,12 @@ fn job(
     }))
 }
 
-/// Writes each notice's outcome as it comes in.
+/// Writes the notices' outcomes, a group at a time in one short
+/// transaction (as the requests' are), never while a message is on its way.
 struct Marks<'c, 'p> {
     conn: &'c Connection,
+    /// Outcomes heard and not yet written (see [`Outcomes::commit`]).
+    pending: Vec<(i64, Result<(), SendError>)>,
     now: i64,
     /// The register's language, for reasons.
     language: Language,
@@ -213,6 +234,31 @@ struct Marks<'c, 'p> {
 }
 
 impl Marks<'_, '_> {
+    /// Writes the outcomes heard so far in one transaction; a failure to
+    /// write stops the run.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let written = (|| -> rusqlite::Result<()> {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            let result = pending
+                .into_iter()
+                .try_for_each(|(id, outcome)| self.record(id, outcome));
+            match result {
+                Ok(()) => self.conn.execute_batch("COMMIT"),
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    Err(e)
+                }
+            }
+        })();
+        if let Err(e) = written {
+            self.stopped.get_or_insert(e.into());
+        }
+    }
+
     fn fail(&mut self, id: i64, who: &Failure, reason: String) -> rusqlite::Result<()> {
         if notices::mark_failed(self.conn, id, &reason)? {
             self.notified.failed.push(Failure {
@@ -253,12 +299,14 @@ impl Marks<'_, '_> {
 }
 
 impl Outcomes for Marks<'_, '_> {
-    /// Written at once, in its own short transaction: notices are few,
-    /// and each is then recorded before its connection sends again.
     fn outcome(&mut self, id: i64, result: Result<(), SendError>) {
         self.progress.item_done();
-        if let Err(e) = self.record(id, result) {
-            self.stopped.get_or_insert(e.into());
-        }
+        self.pending.push((id, result));
+    }
+
+    /// The connections that sent these wait until they are written, so
+    /// each is recorded before its connection sends again.
+    fn commit(&mut self) {
+        self.flush();
     }
 }

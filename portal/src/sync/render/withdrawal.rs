@@ -97,13 +97,10 @@ pub(super) fn render(
     signer: &Signer,
     now: UnixSeconds,
 ) -> Result<Summary, RenderError> {
-    let mut summary = Summary::default();
-    for request_id in notices::receipts_due(conn)? {
-        let page_id = new_page_id()?;
-        if notices::create(conn, request_id, NoticeKind::Receipt, Some(&page_id), now)? {
-            summary.receipts += 1;
-        }
-    }
+    let mut summary = Summary {
+        receipts: record_receipts(conn, now)?,
+        ..Summary::default()
+    };
     let settings = Settings::read(conn)?;
     let dir = site.site_dir.join(WITHDRAWAL_DIR);
     site::ensure_dir(&dir)?;
@@ -168,6 +165,35 @@ pub(super) fn render(
         next_cache.save(&cache_path)?;
     }
     Ok(summary)
+}
+
+/// Records a receipt, with a new withdrawal page id, for every approval
+/// that needs one, in one short transaction (one sync to disk, not one per
+/// receipt), before any page or message can name it. How many.
+fn record_receipts(conn: &Connection, now: UnixSeconds) -> Result<usize, RenderError> {
+    let due = notices::receipts_due(conn)?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let page_ids = due
+        .iter()
+        .map(|_| new_page_id())
+        .collect::<Result<Vec<_>, _>>()?;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let recorded = due.iter().zip(&page_ids).try_fold(0, |n, (request, page)| {
+        notices::create(conn, *request, NoticeKind::Receipt, Some(page), now)
+            .map(|made| n + usize::from(made))
+    });
+    match recorded {
+        Ok(n) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e.into())
+        }
+    }
 }
 
 /// The static page after a withdrawal, in the register's language.
