@@ -109,16 +109,33 @@ pub(super) fn render(
     let cache = Cache::load(&cache_path);
     let mut next_cache = Cache::default();
     let mut keep = HashSet::new();
-    let mut texts: HashMap<String, Option<StoredText>> = HashMap::new();
+    // Each text once: its words, the hash its tokens bind, the page texts
+    // around it.
+    let mut groups: Vec<TextGroup> = Vec::new();
+    let mut group_of: HashMap<String, Option<usize>> = HashMap::new();
+    let mut jobs = Vec::new();
     for page in notices::withdrawal_pages(conn)? {
         if !page_id_is_valid(&page.page_id) {
             continue;
         }
-        if !texts.contains_key(&page.text_hash) {
-            let stored = requests::text(conn, &page.text_hash)?;
-            texts.insert(page.text_hash.clone(), stored);
+        if !group_of.contains_key(&page.text_hash) {
+            let group = requests::text(conn, &page.text_hash)?.map(|text| {
+                let business_name = text
+                    .inputs
+                    .as_ref()
+                    .map_or(site.business_name, |inputs| inputs.business_name.as_str())
+                    .to_owned();
+                groups.push(TextGroup {
+                    t: PageTexts::new(text.language, &business_name, settings.expiry_days),
+                    hash: token::text_hash(&text.body),
+                    business_name,
+                    text,
+                });
+                groups.len() - 1
+            });
+            group_of.insert(page.text_hash.clone(), group);
         }
-        let Some(Some(text)) = texts.get(&page.text_hash) else {
+        let Some(Some(group)) = group_of.get(&page.text_hash).copied() else {
             continue;
         };
         keep.insert(page.page_id.clone());
@@ -128,36 +145,25 @@ pub(super) fn render(
             request_id: page.request_id,
             page: PageBinding::of(&page.page_id),
             expires_at: token_expiry(page.approved_at, now),
-            text_hash: token::text_hash(&text.body),
+            text_hash: groups[group].hash,
         };
-        let business_name = text
-            .inputs
-            .as_ref()
-            .map_or(site.business_name, |inputs| inputs.business_name.as_str());
-        let fingerprint = fingerprint(site, signer, &page, &claims, text, business_name);
+        let fingerprint = fingerprint(site, signer, &page, &claims, &groups[group]);
         if cache.0.get(&page.page_id) == Some(&fingerprint) && listing.pages.contains(&page.page_id)
         {
             next_cache.0.insert(page.page_id, fingerprint);
             continue;
         }
-        let t = PageTexts::new(text.language, business_name, settings.expiry_days);
-        let given = given_on(text.language, page.channel).replace("{date}", &day(page.approved_at));
-        let html = site.templates.render(
-            "withdraw.html",
-            &WithdrawalContext {
-                t: &t,
-                csp: site.csp,
-                css: site.templates.css(),
-                business_name,
-                given,
-                consent_text: &text.body,
-                collector_url: site.collector_url,
-                withdraw_token: signer.sign(&claims),
-            },
-        )?;
-        let path = dir.join(format!("{}.html", page.page_id));
-        summary.written += usize::from(site::write_if_changed(&path, html.as_bytes())?);
-        next_cache.0.insert(page.page_id, fingerprint);
+        jobs.push(Job {
+            on_disk: listing.pages.contains(&page.page_id),
+            page,
+            claims,
+            group,
+            fingerprint,
+        });
+    }
+    summary.written = write_pages(&jobs, &groups, site, signer, &dir)?;
+    for job in jobs {
+        next_cache.0.insert(job.page.page_id, job.fingerprint);
     }
     summary.removed = site::prune(&dir, &listing, &keep)?;
     site::sync_dir(&dir)?;
@@ -196,6 +202,88 @@ fn record_receipts(conn: &Connection, now: UnixSeconds) -> Result<usize, RenderE
     }
 }
 
+/// One stored text and what its withdrawal pages share.
+struct TextGroup {
+    text: StoredText,
+    /// The SHA-256 its tokens bind.
+    hash: [u8; 32],
+    business_name: String,
+    t: PageTexts,
+}
+
+/// A withdrawal page to sign, render and write.
+struct Job {
+    page: WithdrawalPage,
+    claims: Claims,
+    group: usize,
+    fingerprint: String,
+    /// Its file exists (with older bytes, or the same).
+    on_disk: bool,
+}
+
+/// Signs, renders and writes the pages on every core, as the consent
+/// pages are; how many files were written.
+fn write_pages(
+    jobs: &[Job],
+    groups: &[TextGroup],
+    site: &Site<'_>,
+    signer: &Signer,
+    dir: &Path,
+) -> Result<usize, RenderError> {
+    let write = |job: &Job| -> Result<bool, RenderError> {
+        let group = &groups[job.group];
+        let given = given_on(group.text.language, job.page.channel)
+            .replace("{date}", &day(job.page.approved_at));
+        let html = site.templates.render(
+            "withdraw.html",
+            &WithdrawalContext {
+                t: &group.t,
+                csp: site.csp,
+                css: site.templates.css(),
+                business_name: &group.business_name,
+                given,
+                consent_text: &group.text.body,
+                collector_url: site.collector_url,
+                withdraw_token: signer.sign(&job.claims),
+            },
+        )?;
+        let path = dir.join(format!("{}.html", job.page.page_id));
+        // A page not on disk needs no comparison first.
+        if job.on_disk {
+            Ok(site::write_if_changed(&path, html.as_bytes())?)
+        } else {
+            site::write_atomically(&path, html.as_bytes())?;
+            Ok(true)
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = jobs.len().div_ceil(threads).max(64);
+    let counts: Vec<Result<usize, RenderError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .try_fold(0, |n, job| write(job).map(|w| n + usize::from(w)))
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join().unwrap_or_else(|_| {
+                    Err(RenderError::Setup(
+                        "a page-writing thread failed".to_owned(),
+                    ))
+                })
+            })
+            .collect()
+    });
+    counts.into_iter().sum()
+}
+
 /// The static page after a withdrawal, in the register's language.
 pub(super) fn withdrawn_page(site: &Site<'_>, texts: &PageTexts) -> Result<bool, RenderError> {
     #[derive(Serialize)]
@@ -232,9 +320,9 @@ fn fingerprint(
     signer: &Signer,
     page: &WithdrawalPage,
     claims: &Claims,
-    text: &StoredText,
-    business_name: &str,
+    group: &TextGroup,
 ) -> String {
+    let (text, business_name) = (&group.text, group.business_name.as_str());
     let mut h = Sha256::new();
     for part in [
         site.templates.fingerprint().as_slice(),
