@@ -109,6 +109,25 @@ pub enum SyncError {
     Heads(#[from] crate::log_heads::HeadsError),
 }
 
+/// Runs `write` in one short write transaction (`BEGIN IMMEDIATE`):
+/// committed when it succeeds, rolled back when it fails.
+pub(crate) fn in_write_transaction<T, E: From<rusqlite::Error>>(
+    conn: &Connection,
+    write: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    match write() {
+        Ok(value) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
 /// Told how many items a step has, then of each one done; from several
 /// threads at once.
 pub trait Progress: Sync {

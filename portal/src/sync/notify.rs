@@ -21,7 +21,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use super::send::{Failure, SendStepError};
-use super::Progress;
+use super::{in_write_transaction, Progress};
 use crate::config::Config;
 use crate::send::notices::{compose_email, compose_sms, NoticeJob};
 use crate::send::{ErrorClass, Outcomes, SendError, Transports};
@@ -84,17 +84,11 @@ pub fn notify(
         }
     }
     if !dry_run && !unreachable.is_empty() {
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        let failed = unreachable
-            .into_iter()
-            .try_for_each(|(id, who, reason)| marks.fail(id, &who, reason));
-        match failed {
-            Ok(()) => conn.execute_batch("COMMIT")?,
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                return Err(e.into());
-            }
-        }
+        in_write_transaction(conn, || {
+            unreachable
+                .into_iter()
+                .try_for_each(|(id, who, reason)| marks.fail(id, &who, reason))
+        })?;
     }
     if dry_run {
         marks.notified.would_send = emails.len() + sms.len();
@@ -241,19 +235,12 @@ impl Marks<'_, '_> {
             return;
         }
         let pending = std::mem::take(&mut self.pending);
-        let written = (|| -> rusqlite::Result<()> {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            let result = pending
+        let conn = self.conn;
+        let written = in_write_transaction(conn, || {
+            pending
                 .into_iter()
-                .try_for_each(|(id, outcome)| self.record(id, outcome));
-            match result {
-                Ok(()) => self.conn.execute_batch("COMMIT"),
-                Err(e) => {
-                    let _ = self.conn.execute_batch("ROLLBACK");
-                    Err(e)
-                }
-            }
-        })();
+                .try_for_each(|(id, outcome)| self.record(id, outcome))
+        });
         if let Err(e) = written {
             self.stopped.get_or_insert(e.into());
         }

@@ -390,10 +390,6 @@ fn write_pages<'j>(
     pages_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<Vec<(&'j PageJob, Written)>, RenderError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    let chunk = jobs.len().div_ceil(threads).max(64);
     let write = |job: &'j PageJob| -> Result<(&'j PageJob, Written), RenderError> {
         let approve = signer.sign(&job.claims);
         let decline = signer.sign(&Claims {
@@ -412,10 +408,25 @@ fn write_pages<'j>(
         progress.item_done();
         Ok((job, Written(written)))
     };
-    let results: Vec<Result<Vec<(&PageJob, Written)>, RenderError>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = jobs
+    on_every_core(jobs, write)
+}
+
+/// Runs `work` on each item, spread over every core (at most 8 threads, a
+/// chunk each): signing dominates writing a page, and pages are
+/// independent. The results in order, or the first error.
+fn on_every_core<'i, T: Sync, R: Send>(
+    items: &'i [T],
+    work: impl Fn(&'i T) -> Result<R, RenderError> + Sync,
+) -> Result<Vec<R>, RenderError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = items.len().div_ceil(threads).max(64);
+    let work = &work;
+    let results: Vec<Result<Vec<R>, RenderError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = items
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(write).collect()))
+            .map(|part| scope.spawn(move || part.iter().map(work).collect()))
             .collect();
         workers
             .into_iter()
@@ -428,7 +439,7 @@ fn write_pages<'j>(
             })
             .collect()
     });
-    let mut all = Vec::with_capacity(jobs.len());
+    let mut all = Vec::with_capacity(items.len());
     for part in results {
         all.extend(part?);
     }

@@ -29,8 +29,9 @@ use consent_extension::time::{self, UnixSeconds};
 use consent_extension::{page_id_is_valid, Settings};
 
 use super::cache::Cache;
-use super::{new_page_id, RenderError};
+use super::{new_page_id, on_every_core, RenderError};
 use crate::site::{self, WITHDRAWAL_DIR};
+use crate::sync::in_write_transaction;
 use crate::templates::Templates;
 use crate::texts::{given_on, PageTexts};
 use crate::token::{self, hex, Claims, Decision, PageBinding, Signer};
@@ -185,21 +186,12 @@ fn record_receipts(conn: &Connection, now: UnixSeconds) -> Result<usize, RenderE
         .iter()
         .map(|_| new_page_id())
         .collect::<Result<Vec<_>, _>>()?;
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let recorded = due.iter().zip(&page_ids).try_fold(0, |n, (request, page)| {
-        notices::create(conn, *request, NoticeKind::Receipt, Some(page), now)
-            .map(|made| n + usize::from(made))
-    });
-    match recorded {
-        Ok(n) => {
-            conn.execute_batch("COMMIT")?;
-            Ok(n)
-        }
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e.into())
-        }
-    }
+    Ok(in_write_transaction(conn, || {
+        due.iter().zip(&page_ids).try_fold(0, |n, (request, page)| {
+            notices::create(conn, *request, NoticeKind::Receipt, Some(page), now)
+                .map(|made| n + usize::from(made))
+        })
+    })?)
 }
 
 /// One stored text and what its withdrawal pages share.
@@ -256,32 +248,8 @@ fn write_pages(
             Ok(true)
         }
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    let chunk = jobs.len().div_ceil(threads).max(64);
-    let counts: Vec<Result<usize, RenderError>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = jobs
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .try_fold(0, |n, job| write(job).map(|w| n + usize::from(w)))
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join().unwrap_or_else(|_| {
-                    Err(RenderError::Setup(
-                        "a page-writing thread failed".to_owned(),
-                    ))
-                })
-            })
-            .collect()
-    });
-    counts.into_iter().sum()
+    let written = on_every_core(jobs, write)?;
+    Ok(written.into_iter().filter(|w| *w).count())
 }
 
 /// The static page after a withdrawal, in the register's language.
