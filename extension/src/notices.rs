@@ -59,17 +59,27 @@ fn consent_stands_sql() -> String {
 /// `consent_forget` (nobody is written to after asking to be forgotten),
 /// and with no receipt yet. In id order.
 pub fn receipts_due(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
+    receipts_due_after(conn, 0, usize::MAX)
+}
+
+/// [`receipts_due`], at most `limit` of them, after request `after`.
+pub fn receipts_due_after(
+    conn: &Connection,
+    after: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<i64>> {
     let sql = format!(
         "SELECT r.id FROM main.consent_request AS r \
          WHERE r.status = 'approved' AND r.channel IS NOT NULL AND r.evidence LIKE '{{%' \
-           AND r.erased_at IS NULL AND r.id = {} \
+           AND r.erased_at IS NULL AND r.id = {} AND r.id > ?1 \
            AND NOT EXISTS (SELECT 1 FROM main.consent_notice AS n \
                            WHERE n.request_id = r.id AND n.kind = 'receipt') \
-         ORDER BY r.id",
+         ORDER BY r.id LIMIT ?2",
         newest_request_sql("r.customer_id")
     );
-    let mut stmt = conn.prepare(&sql)?;
-    let ids = stmt.query_map([], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let ids = stmt.query_map(params![after, limit], |r| r.get(0))?;
     ids.collect()
 }
 
@@ -110,18 +120,30 @@ pub struct WithdrawalPage {
     pub channel: Channel,
 }
 
-/// Every live withdrawal page, in request id order: the receipts of
-/// requests that are their customer's current one and still approved.
+/// Every live withdrawal page, in page id order: the receipts of requests
+/// that are their customer's current one and still approved.
 pub fn withdrawal_pages(conn: &Connection) -> rusqlite::Result<Vec<WithdrawalPage>> {
+    withdrawal_pages_after(conn, "", usize::MAX)
+}
+
+/// [`withdrawal_pages`], at most `limit` of them, whose page id sorts
+/// after `after` (bytewise; "" for the first): render reads them a batch
+/// at a time along the page index.
+pub fn withdrawal_pages_after(
+    conn: &Connection,
+    after: &str,
+    limit: usize,
+) -> rusqlite::Result<Vec<WithdrawalPage>> {
     let sql = format!(
         "SELECT r.id, n.page_id, r.decided_at, r.text_hash, r.channel \
          FROM main.consent_notice AS n JOIN main.consent_request AS r ON r.id = n.request_id \
-         WHERE n.kind = 'receipt' AND n.page_id IS NOT NULL AND r.text_hash IS NOT NULL \
-           AND {} ORDER BY r.id",
+         WHERE n.kind = 'receipt' AND n.page_id > ?1 AND r.text_hash IS NOT NULL \
+           AND {} ORDER BY n.page_id LIMIT ?2",
         consent_stands_sql()
     );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], |r| {
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![after, limit], |r| {
         let decided: Option<String> = r.get(2)?;
         let channel: Option<String> = r.get(4)?;
         Ok((
@@ -150,6 +172,25 @@ pub fn withdrawal_pages(conn: &Connection) -> rusqlite::Result<Vec<WithdrawalPag
         });
     }
     Ok(pages)
+}
+
+/// The text hash of the standing consent whose withdrawal page is
+/// `page_id`; `None` when no consent that stands has that page (its file is
+/// deleted).
+pub fn live_withdrawal_page_text(
+    conn: &Connection,
+    page_id: &str,
+) -> rusqlite::Result<Option<String>> {
+    let sql = format!(
+        "SELECT r.text_hash \
+         FROM main.consent_notice AS n JOIN main.consent_request AS r ON r.id = n.request_id \
+         WHERE n.page_id = ?1 AND n.kind = 'receipt' AND r.text_hash IS NOT NULL \
+           AND r.decided_at IS NOT NULL AND r.channel IS NOT NULL AND {}",
+        consent_stands_sql()
+    );
+    conn.prepare_cached(&sql)?
+        .query_row([page_id], |r| r.get(0))
+        .optional()
 }
 
 /// The withdrawal page of a request's receipt, whatever its status now.
@@ -189,6 +230,17 @@ pub struct OutgoingNotice {
 /// its request went out on and the register's current contact details.
 /// `function` names the caller in errors.
 pub fn outgoing(conn: &Connection, function: &'static str) -> Result<Vec<OutgoingNotice>> {
+    outgoing_after(conn, function, 0, usize::MAX)
+}
+
+/// [`outgoing`], at most `limit` of them, after notice `after`: sync sends
+/// them a batch at a time.
+pub fn outgoing_after(
+    conn: &Connection,
+    function: &'static str,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<OutgoingNotice>> {
     let setup = setup::load(conn, function)?;
     let settings = Settings::read(conn).in_function(function)?;
     let sql = format!(
@@ -198,7 +250,7 @@ pub fn outgoing(conn: &Connection, function: &'static str) -> Result<Vec<Outgoin
          JOIN main.consent_request AS r ON r.id = n.request_id \
          LEFT JOIN main.consent_text AS t ON t.hash = r.text_hash \
          LEFT JOIN {table} AS c ON c.{id} = r.customer_id \
-         WHERE n.sent_at IS NULL AND n.error IS NULL ORDER BY n.id",
+         WHERE n.sent_at IS NULL AND n.error IS NULL AND n.id > ?1 ORDER BY n.id LIMIT ?2",
         stands = consent_stands_sql(),
         email = quote_identifier(&setup.email_column),
         mobile = quote_identifier(&setup.mobile_column),
@@ -206,8 +258,11 @@ pub fn outgoing(conn: &Connection, function: &'static str) -> Result<Vec<Outgoin
         table = setup.quoted_table(),
     );
     let explain = requests::explain(conn, &setup, function);
-    let mut stmt = conn.prepare(&sql).map_err(&explain)?;
-    let mut rows = stmt.query([]).map_err(&explain)?;
+    let mut stmt = conn.prepare_cached(&sql).map_err(&explain)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut rows = stmt
+        .query(rusqlite::params![after, limit])
+        .map_err(&explain)?;
     let mut found = Vec::new();
     while let Some(row) = rows.next().map_err(&explain)? {
         let kind: String = row.get(3).in_function(function)?;

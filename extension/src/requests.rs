@@ -175,21 +175,154 @@ pub(crate) fn explain<'a>(
 /// Every queued or sent request, in id order, with the language a page
 /// made now would take, in one statement (the billing table is joined only
 /// when a language column is recorded). `function` names the caller in
-/// errors.
+/// errors. Holds them all in memory: `sync` reads them a batch at a time
+/// instead ([`pending_pages`], [`pending_without_page`]).
 pub fn pending(conn: &Connection, function: &'static str) -> Result<Vec<Pending>> {
+    select_pending(
+        conn,
+        function,
+        "r.status IN ('queued', 'sent') ORDER BY r.id",
+        [],
+    )
+}
+
+/// At most `limit` queued or sent requests that have a page, whose page
+/// id sorts after `after` (bytewise; "" for the first batch), in page id
+/// order: the order of the page index, so a run over the whole register
+/// reads it once, a batch at a time, whatever its size.
+pub fn pending_pages(
+    conn: &Connection,
+    function: &'static str,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<Pending>> {
+    select_pending(
+        conn,
+        function,
+        "r.page_id > ?1 AND r.status IN ('queued', 'sent') ORDER BY r.page_id LIMIT ?2",
+        params![after, limit as i64],
+    )
+}
+
+/// At most `limit` queued requests without a page id, after request
+/// `after`, in id order: those render draws a page id for.
+pub fn pending_without_page(
+    conn: &Connection,
+    function: &'static str,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<Pending>> {
+    select_pending(
+        conn,
+        function,
+        "r.status = 'queued' AND r.page_id IS NULL AND r.id > ?1 ORDER BY r.id LIMIT ?2",
+        params![after, limit as i64],
+    )
+}
+
+/// The requests marked sent without a page (outside the portal): at most
+/// `limit` of their ids, in id order, and how many there are.
+pub fn sent_without_page(conn: &Connection, limit: usize) -> rusqlite::Result<(Vec<i64>, usize)> {
+    let ids = conn
+        .prepare(
+            "SELECT id FROM main.consent_request \
+             WHERE status = 'sent' AND page_id IS NULL ORDER BY id LIMIT ?1",
+        )?
+        .query_map([limit as i64], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    let count: i64 = if ids.len() < limit {
+        ids.len() as i64
+    } else {
+        conn.query_row(
+            "SELECT count(*) FROM main.consent_request WHERE status = 'sent' AND page_id IS NULL",
+            [],
+            |r| r.get(0),
+        )?
+    };
+    Ok((ids, count as usize))
+}
+
+/// Whether any queued request still needs a page id, or any pending page
+/// lacks the hash of its text (made before texts were recorded): render
+/// then takes the write lock; otherwise it writes nothing.
+pub fn pages_to_record(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM main.consent_request \
+                        WHERE status = 'queued' AND page_id IS NULL) \
+             OR EXISTS (SELECT 1 FROM main.consent_request \
+                        WHERE status IN ('queued', 'sent') AND page_id IS NOT NULL \
+                          AND text_hash IS NULL)",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// The distinct texts the pending pages show (by hash): a handful, however
+/// many pages there are.
+pub fn pending_text_hashes(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    conn.prepare(
+        "SELECT DISTINCT text_hash FROM main.consent_request \
+         WHERE status IN ('queued', 'sent') AND text_hash IS NOT NULL",
+    )?
+    .query_map([], |r| r.get(0))?
+    .collect()
+}
+
+/// The text hash of the queued or sent request whose page is `page_id`
+/// (by the page index): `None` when no pending request has that page, so
+/// the page is deleted from the site; `Some(None)` when it has no text.
+pub fn pending_page_text(
+    conn: &Connection,
+    page_id: &str,
+) -> rusqlite::Result<Option<Option<String>>> {
+    conn.prepare_cached(
+        "SELECT text_hash FROM main.consent_request \
+         WHERE page_id = ?1 AND status IN ('queued', 'sent')",
+    )?
+    .query_row([page_id], |r| r.get(0))
+    .optional()
+}
+
+/// How many queued or sent requests have a page: the pages a render makes
+/// or keeps.
+pub fn pending_page_count(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT count(*) FROM main.consent_request \
+         WHERE status IN ('queued', 'sent') AND page_id IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// How many queued requests have a page: the messages a send step sends.
+pub fn outgoing_count(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT count(*) FROM main.consent_request WHERE status = 'queued' AND page_id IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// The pending requests `condition` (with its ORDER BY and LIMIT) picks.
+fn select_pending(
+    conn: &Connection,
+    function: &'static str,
+    condition: &str,
+    parameters: impl rusqlite::Params,
+) -> Result<Vec<Pending>> {
     let setup = setup::load(conn, function)?;
     let settings = Settings::read(conn).in_function(function)?;
     let language = RequestLanguage::new(&setup, settings.language, false, false);
     let sql = format!(
         "SELECT r.id, r.customer_id, r.status, r.page_id, r.sent_at, r.text_hash, {columns} \
          FROM main.consent_request AS r{joins} \
-         WHERE r.status IN ('queued', 'sent') ORDER BY r.id",
+         WHERE {condition}",
         columns = language.columns,
         joins = language.joins,
     );
     let explain = explain(conn, &setup, function);
-    let mut stmt = conn.prepare(&sql).map_err(&explain)?;
-    let mut rows = stmt.query([]).map_err(&explain)?;
+    let mut stmt = conn.prepare_cached(&sql).map_err(&explain)?;
+    let mut rows = stmt.query(parameters).map_err(&explain)?;
     let mut found = Vec::new();
     while let Some(row) = rows.next().map_err(&explain)? {
         let read = || -> rusqlite::Result<Pending> {
@@ -340,15 +473,27 @@ pub struct Outgoing {
 
 /// Every queued request that has a page, in id order, routed by the
 /// channel rule with the register's current contact details and settings.
-/// `function` names the caller in errors.
+/// `function` names the caller in errors. Holds them all in memory: `sync`
+/// reads them a batch at a time ([`outgoing_after`]).
 pub fn outgoing(conn: &Connection, function: &'static str) -> Result<Vec<Outgoing>> {
+    outgoing_after(conn, function, 0, usize::MAX)
+}
+
+/// [`outgoing`], at most `limit` of them, after request `after`.
+pub fn outgoing_after(
+    conn: &Connection,
+    function: &'static str,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<Outgoing>> {
     let setup = setup::load(conn, function)?;
     let settings = Settings::read(conn).in_function(function)?;
     let language = RequestLanguage::new(&setup, settings.language, true, true);
     let sql = format!(
         "SELECT r.id, r.customer_id, r.page_id, c.{email}, c.{mobile}, {columns} \
          FROM main.consent_request AS r JOIN {table} AS c ON c.{id} = r.customer_id{joins} \
-         WHERE r.status = 'queued' AND r.page_id IS NOT NULL ORDER BY r.id",
+         WHERE r.status = 'queued' AND r.page_id IS NOT NULL AND r.id > ?1 \
+         ORDER BY r.id LIMIT ?2",
         email = quote_identifier(&setup.email_column),
         mobile = quote_identifier(&setup.mobile_column),
         id = quote_identifier(&setup.id_column),
@@ -357,8 +502,9 @@ pub fn outgoing(conn: &Connection, function: &'static str) -> Result<Vec<Outgoin
         joins = language.joins,
     );
     let explain = explain(conn, &setup, function);
-    let mut stmt = conn.prepare(&sql).map_err(&explain)?;
-    let mut rows = stmt.query([]).map_err(&explain)?;
+    let mut stmt = conn.prepare_cached(&sql).map_err(&explain)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(params![after, limit]).map_err(&explain)?;
     let mut found = Vec::new();
     while let Some(row) = rows.next().map_err(&explain)? {
         let email = row.get_ref(3).in_function(function)?;

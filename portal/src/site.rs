@@ -3,7 +3,6 @@
 //! sees half a page, and only when its bytes change, so an unchanged site is
 //! not touched at all.
 
-use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -83,32 +82,78 @@ fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()
     result
 }
 
-/// Creates a folder and its parents.
-pub fn ensure_dir(path: &Path) -> Result<(), SiteError> {
-    fs::create_dir_all(path).map_err(at("cannot create folder", path))
+/// A private file (mode 0600) written a line at a time through a
+/// temporary file, renamed over `path` by [`StreamedFile::finish`]: the old
+/// file or the whole new one, never a mix, and never all of it in memory.
+/// Dropped unfinished, the temporary file is removed and `path` is left as
+/// it was.
+pub struct StreamedFile {
+    path: PathBuf,
+    temp: PathBuf,
+    file: Option<io::BufWriter<fs::File>>,
 }
 
-/// Makes the folder's renames durable (call once after a batch of writes).
-pub fn sync_dir(path: &Path) -> Result<(), SiteError> {
-    fs::File::open(path)
-        .and_then(|dir| dir.sync_all())
-        .map_err(at("cannot sync folder", path))
+impl StreamedFile {
+    pub fn create(path: &Path) -> Result<StreamedFile, SiteError> {
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = dir.join(format!(".{name}{TEMP_MARK}{}", std::process::id()));
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)
+            .map_err(at("cannot create", &temp))?;
+        Ok(StreamedFile {
+            path: path.to_owned(),
+            temp,
+            file: Some(io::BufWriter::new(file)),
+        })
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), SiteError> {
+        match &mut self.file {
+            Some(file) => file
+                .write_all(bytes)
+                .map_err(at("cannot write", &self.temp)),
+            None => Ok(()),
+        }
+    }
+
+    /// Renames the finished file over `path`.
+    pub fn finish(mut self) -> Result<(), SiteError> {
+        if let Some(file) = self.file.take() {
+            file.into_inner()
+                .map_err(|e| at("cannot write", &self.temp)(e.into_error()))?;
+            fs::rename(&self.temp, &self.path).map_err(at("cannot rename into", &self.path))?;
+        }
+        Ok(())
+    }
 }
 
-/// What the pages folder holds: each page's id (its file stem), and
-/// temporary files left by an interrupted run. Names only: listing 100 000
-/// pages must not cost a `stat` each.
-#[derive(Debug, Default)]
-pub struct Listing {
-    pub pages: HashSet<String>,
-    pub stale_temp_files: Vec<PathBuf>,
+impl Drop for StreamedFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
 }
 
-/// Lists the pages folder once; render compares with it and prunes by it.
-pub fn list_pages(pages_dir: &Path) -> Result<Listing, SiteError> {
-    let mut listing = Listing::default();
+/// Deletes each page of `pages_dir` that `keep` (given its id) does not
+/// keep, and the temporary files an interrupted run left, reading the
+/// folder as it goes: nothing of it is held in memory. Returns how many
+/// pages were deleted.
+pub fn prune_pages<E: From<SiteError>>(
+    pages_dir: &Path,
+    mut keep: impl FnMut(&str) -> Result<bool, E>,
+) -> Result<usize, E> {
+    let mut removed = 0;
     if !pages_dir.exists() {
-        return Ok(listing);
+        return Ok(removed);
     }
     for entry in walkdir::WalkDir::new(pages_dir).min_depth(1).max_depth(1) {
         let entry = entry.map_err(|e| SiteError {
@@ -120,35 +165,32 @@ pub fn list_pages(pages_dir: &Path) -> Result<Listing, SiteError> {
             continue;
         }
         let name = entry.file_name().to_string_lossy();
-        if name.starts_with('.') {
-            if name.contains(TEMP_MARK) {
-                listing.stale_temp_files.push(entry.path().to_owned());
-            }
+        let delete = if name.starts_with('.') {
+            name.contains(TEMP_MARK)
         } else if let Some(stem) = name.strip_suffix(".html") {
-            listing.pages.insert(stem.to_owned());
-        }
-    }
-    Ok(listing)
-}
-
-/// Deletes every listed page whose id is not in `keep`, and the stale
-/// temporary files. Returns how many pages were deleted.
-pub fn prune(
-    pages_dir: &Path,
-    listing: &Listing,
-    keep: &HashSet<String>,
-) -> Result<usize, SiteError> {
-    for temp in &listing.stale_temp_files {
-        fs::remove_file(temp).map_err(at("cannot delete", temp))?;
-    }
-    let mut removed = 0;
-    for page in listing.pages.iter().filter(|id| !keep.contains(*id)) {
-        let path = pages_dir.join(format!("{page}.html"));
-        match fs::remove_file(&path) {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(at("cannot delete", &path)(e)),
+            !keep(stem)?
+        } else {
+            false
+        };
+        if delete {
+            match fs::remove_file(entry.path()) {
+                Ok(()) => removed += usize::from(!name.starts_with('.')),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(at("cannot delete", entry.path())(e).into()),
+            }
         }
     }
     Ok(removed)
+}
+
+/// Creates a folder and its parents.
+pub fn ensure_dir(path: &Path) -> Result<(), SiteError> {
+    fs::create_dir_all(path).map_err(at("cannot create folder", path))
+}
+
+/// Makes the folder's renames durable (call once after a batch of writes).
+pub fn sync_dir(path: &Path) -> Result<(), SiteError> {
+    fs::File::open(path)
+        .and_then(|dir| dir.sync_all())
+        .map_err(at("cannot sync folder", path))
 }

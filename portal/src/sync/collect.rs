@@ -1,8 +1,10 @@
 //! Step 1 of `sync`: fetch the customers' decisions after each source's
-//! cursor. A source is a collector's URL (`GET <url>/decisions` with the
-//! bearer token, page after page) or a collector's inbox file, read with the
-//! same reader the collector uses; either way the decisions arrive as the
-//! collector stored them ([`StoredDecision`]).
+//! cursor, a page at a time (sync applies each page before it fetches the
+//! next, so a run's memory does not grow with the decisions waiting). A
+//! source is a collector's URL (`GET <url>/decisions` with the bearer
+//! token) or a collector's inbox file, read with the same reader the
+//! collector uses; either way the decisions arrive as the collector stored
+//! them ([`StoredDecision`]).
 
 use std::path::Path;
 use std::time::Duration;
@@ -10,8 +12,9 @@ use std::time::Duration;
 use crate::collector::{DecisionsPage, Inbox, StoredDecision};
 use crate::config::Config;
 
-/// How many decisions one request to a collector asks for.
-const PAGE_SIZE: usize = 1000;
+/// How many decisions one request to a collector asks for; a page this
+/// full may have more after it.
+pub const PAGE_SIZE: usize = 1000;
 
 /// A source that could not be read, and why.
 #[derive(Debug, thiserror::Error)]
@@ -30,8 +33,9 @@ pub fn sources(config: &Config) -> Vec<String> {
     }
 }
 
-/// Every decision after `after` from one source. A relative inbox path is
-/// taken from `base_dir`; an inbox that does not exist yet holds nothing.
+/// The next page of decisions after `after` from one source, at most
+/// [`PAGE_SIZE`]. A relative inbox path is taken from `base_dir`; an inbox
+/// that does not exist yet holds nothing.
 pub fn fetch(
     source: &str,
     after: i64,
@@ -54,35 +58,21 @@ pub fn fetch(
         return Ok(Vec::new());
     }
     let inbox = Inbox::open_read_only(&path).map_err(|e| fail(e.to_string()))?;
-    let mut all = Vec::new();
-    let mut cursor = after;
-    loop {
-        let page = inbox
-            .since(cursor, PAGE_SIZE)
-            .map_err(|e| fail(e.to_string()))?;
-        let count = page.len();
-        if let Some(last) = page.last() {
-            cursor = last.cursor;
-        }
-        all.extend(page);
-        if count < PAGE_SIZE {
-            return Ok(all);
-        }
-    }
+    inbox
+        .since(after, PAGE_SIZE)
+        .map_err(|e| fail(e.to_string()))
 }
 
-/// The decisions of one collector, all pages of them.
+/// One page of a collector's decisions.
 fn fetch_http(url: &str, after: i64, bearer: &str) -> Result<Vec<StoredDecision>, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(60)))
         .http_status_as_error(false)
         .build()
         .into();
-    let mut all = Vec::new();
-    let mut cursor = after;
-    loop {
+    {
         let page_url = format!(
-            "{}/decisions?after={cursor}&limit={PAGE_SIZE}",
+            "{}/decisions?after={after}&limit={PAGE_SIZE}",
             url.trim_end_matches('/')
         );
         let mut response = agent
@@ -105,13 +95,6 @@ fn fetch_http(url: &str, after: i64, bearer: &str) -> Result<Vec<StoredDecision>
             .map_err(|e| format!("reading the collector's answer: {e}"))?;
         let page: DecisionsPage = serde_json::from_str(&body)
             .map_err(|e| format!("the collector's answer is not the expected JSON: {e}"))?;
-        let count = page.decisions.len();
-        if let Some(last) = page.decisions.last() {
-            cursor = last.cursor;
-        }
-        all.extend(page.decisions);
-        if count < PAGE_SIZE {
-            return Ok(all);
-        }
+        Ok(page.decisions)
     }
 }

@@ -2,9 +2,10 @@
 //! order (one module each, read them top-down):
 //!
 //! 1. [`collect`]: fetch the decisions after each source's cursor, from
-//!    collectors over HTTP or from inbox files;
+//!    collectors over HTTP or from inbox files, a page at a time;
 //! 2. [`apply`]: verify each again and apply it to the customer's current
-//!    request, moving the source's cursor in the same transaction;
+//!    request, moving the source's cursor in the same transaction, before
+//!    the next page is fetched;
 //! 3. [`expire`]: deny the requests nobody answered in `expiry_days`;
 //! 4. [`render`]: write a signed page for every pending request, and a
 //!    withdrawal page (the receipt, with one button) for every consent given
@@ -15,6 +16,11 @@
 //!    of withdrawals, the same way;
 //! 7. record the head of the hash-chained log outside the database
 //!    ([`crate::log_heads`]), so that a log rebuilt from scratch is caught.
+//!
+//! Every step works through the register a bounded batch at a time (pages
+//! of decisions, of pages to render, of messages to send, of notices), so
+//! a run's memory stays the same for a register of ten thousand customers
+//! or a million (`cargo bench -p consent-portal --bench memory`).
 //!
 //! No write transaction is held across network I/O. If any decision source
 //! cannot be read, expiry is skipped for this run, because a decision
@@ -153,22 +159,34 @@ impl Run<'_> {
         };
         for source in collect::sources(self.config) {
             self.progress.start("collecting", 0);
-            let after = self.cursor(&source)?;
-            let batch = match collect::fetch(&source, after, self.bearer, &self.config.dir) {
-                Ok(batch) => batch,
-                Err(e) => {
-                    summary.source_errors.push(e.to_string());
-                    continue;
+            let mut after = self.cursor(&source)?;
+            // A page at a time: each is applied (and the source's cursor
+            // moved) before the next is fetched.
+            loop {
+                let batch = match collect::fetch(&source, after, self.bearer, &self.config.dir) {
+                    Ok(batch) => batch,
+                    Err(e) => {
+                        summary.source_errors.push(e.to_string());
+                        break;
+                    }
+                };
+                let more = batch.len() >= collect::PAGE_SIZE;
+                let Some(last) = batch.last() else {
+                    break;
+                };
+                after = last.cursor;
+                self.progress.start("applying", batch.len() as u64);
+                let checks = apply::Checks {
+                    verifier: self.verifier,
+                    now: self.now,
+                    clock_skew: i64::from(self.config.collector.clock_skew_seconds),
+                };
+                let applied = apply::apply(self.conn, &source, &batch, &checks, self.dry_run)?;
+                summary.decisions.add(applied);
+                if !more {
+                    break;
                 }
-            };
-            self.progress.start("applying", batch.len() as u64);
-            let checks = apply::Checks {
-                verifier: self.verifier,
-                now: self.now,
-                clock_skew: i64::from(self.config.collector.clock_skew_seconds),
-            };
-            let applied = apply::apply(self.conn, &source, &batch, &checks, self.dry_run)?;
-            summary.decisions.add(applied);
+            }
         }
 
         if summary.source_errors.is_empty() {

@@ -52,11 +52,6 @@ pub fn notify(
 ) -> Result<Notified, SendStepError> {
     progress.start("notifying", 0);
     let settings = Settings::read(conn)?;
-    let outgoing =
-        notices::outgoing(conn, "sync").map_err(|e| SendStepError::Setup(e.to_string()))?;
-    if outgoing.is_empty() {
-        return Ok(Notified::default());
-    }
     let mut marks = Marks {
         conn,
         pending: Vec::new(),
@@ -68,60 +63,74 @@ pub fn notify(
         progress,
     };
     let mut texts: HashMap<String, Option<StoredText>> = HashMap::new();
-    let mut emails = Vec::new();
-    let mut sms = Vec::new();
-    let mut unreachable = Vec::new();
-    for notice in outgoing {
-        match job(conn, config, &settings, &mut texts, &notice)? {
-            Ok(job) => {
-                marks.kinds.insert(notice.id, (job.kind, describe(&notice)));
-                match job.channel {
-                    Channel::Email => emails.push(job),
-                    Channel::Sms => sms.push(job),
+    // A batch at a time, in notice id order, as the requests are sent.
+    let mut after = 0;
+    loop {
+        let outgoing = notices::outgoing_after(conn, "sync", after, BATCH)
+            .map_err(|e| SendStepError::Setup(e.to_string()))?;
+        let Some(last) = outgoing.last() else {
+            break;
+        };
+        after = last.id;
+        marks.kinds.clear();
+        let mut emails = Vec::new();
+        let mut sms = Vec::new();
+        let mut unreachable = Vec::new();
+        for notice in outgoing {
+            match job(conn, config, &settings, &mut texts, &notice)? {
+                Ok(job) => {
+                    marks.kinds.insert(notice.id, (job.kind, describe(&notice)));
+                    match job.channel {
+                        Channel::Email => emails.push(job),
+                        Channel::Sms => sms.push(job),
+                    }
                 }
+                Err(reason) => unreachable.push((notice.id, describe(&notice), reason)),
             }
-            Err(reason) => unreachable.push((notice.id, describe(&notice), reason)),
         }
-    }
-    if !dry_run && !unreachable.is_empty() {
-        in_write_transaction(conn, || {
-            unreachable
-                .into_iter()
-                .try_for_each(|(id, who, reason)| marks.fail(id, &who, reason))
-        })?;
-    }
-    if dry_run {
-        marks.notified.would_send = emails.len() + sms.len();
-        return Ok(marks.notified);
-    }
-    progress.start("notifying", (emails.len() + sms.len()) as u64);
-    if !emails.is_empty() {
-        transports.send_composed_emails(
-            |from_domain| {
-                emails
-                    .iter()
-                    .map(|job| compose_email(job, from_domain))
-                    .collect()
-            },
-            &mut marks,
-        );
-        // What was sent is recorded even when the run stops here.
-        marks.flush();
-        if let Some(e) = marks.stopped.take() {
-            return Err(e);
+        if dry_run {
+            marks.notified.would_send += emails.len() + sms.len();
+            continue;
         }
-    }
-    for job in &sms {
-        let sent = transports.send_sms_text(&job.to, &compose_sms(job));
-        marks.outcome(job.notice_id, sent.map(|_| ()));
-        // One message at a time: each is recorded before the next goes out.
-        marks.flush();
-        if let Some(e) = marks.stopped.take() {
-            return Err(e);
+        if !unreachable.is_empty() {
+            in_write_transaction(conn, || {
+                unreachable
+                    .into_iter()
+                    .try_for_each(|(id, who, reason)| marks.fail(id, &who, reason))
+            })?;
+        }
+        progress.start("notifying", (emails.len() + sms.len()) as u64);
+        if !emails.is_empty() {
+            transports.send_composed_emails(
+                |from_domain| {
+                    emails
+                        .iter()
+                        .map(|job| compose_email(job, from_domain))
+                        .collect()
+                },
+                &mut marks,
+            );
+            // What was sent is recorded even when the run stops here.
+            marks.flush();
+            if let Some(e) = marks.stopped.take() {
+                return Err(e);
+            }
+        }
+        for job in &sms {
+            let sent = transports.send_sms_text(&job.to, &compose_sms(job));
+            marks.outcome(job.notice_id, sent.map(|_| ()));
+            // One message at a time: each is recorded before the next goes out.
+            marks.flush();
+            if let Some(e) = marks.stopped.take() {
+                return Err(e);
+            }
         }
     }
     Ok(marks.notified)
 }
+
+/// Notices read, composed and sent at a time.
+const BATCH: usize = 1_000;
 
 /// The customer and request a notice is about, for the run's report.
 fn describe(notice: &OutgoingNotice) -> Failure {

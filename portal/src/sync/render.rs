@@ -16,23 +16,24 @@
 mod cache;
 pub mod withdrawal;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use base64::Engine;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use consent_extension::requests::{self, Pending, StoredText, TextInputs};
+use consent_extension::requests::{self, StoredText, TextInputs};
 use consent_extension::{page_id_is_valid, Language, Settings, Status};
 
 use super::{NoProgress, Progress};
 use crate::config::{self, Config};
 use crate::site::{self, SiteError, PAGES_DIR};
+use crate::sync::in_write_transaction;
 use crate::templates::Templates;
 use crate::texts::PageTexts;
 use crate::token::{self, hex, Claims, Decision, PageBinding, Signer};
-use cache::{page_fingerprint, site_fingerprint, Cache};
+use cache::{page_fingerprint, site_fingerprint, NextCache, SortedCache};
 
 pub use cache::CACHE_FILE;
 
@@ -65,10 +66,32 @@ pub struct Summary {
     pub unchanged: usize,
     /// Pages of requests no longer pending, deleted.
     pub removed: usize,
-    /// Requests that got no page, with the reason.
+    /// Requests that got no page, with the reason: the first
+    /// [`MAX_LISTED`], then one line counting the rest.
     pub skipped: Vec<String>,
+    /// Requests that got no page beyond those listed.
+    pub skipped_not_listed: usize,
     /// The withdrawal pages of standing consents, and new receipts.
     pub withdrawal: withdrawal::Summary,
+}
+
+/// Requests read, and pages signed and written, at a time: large enough
+/// that each batch keeps every core busy, small enough that a run's memory
+/// does not grow with the register (a batch's pages are a few MB).
+const BATCH: usize = 2_000;
+
+/// Requests listed by name in a summary; the rest are counted.
+pub const MAX_LISTED: usize = 100;
+
+impl Summary {
+    /// Lists a request that got no page, or counts it past [`MAX_LISTED`].
+    fn skip(&mut self, reason: String) {
+        if self.skipped.len() < MAX_LISTED {
+            self.skipped.push(reason);
+        } else {
+            self.skipped_not_listed += 1;
+        }
+    }
 }
 
 /// A setting every page shows, or how to set it.
@@ -189,44 +212,39 @@ pub fn render_with_progress(
         config::origin(&config.site.collector_url).map_err(RenderError::Setup)?;
     let csp = templates.content_security_policy(&collector_origin);
 
-    let mut pending =
-        requests::pending(conn, "render").map_err(|e| RenderError::Setup(e.to_string()))?;
     let mut summary = Summary {
-        new_page_ids: record_page_ids_and_text(conn, &mut pending, &current, &inputs, now)?,
+        new_page_ids: record_page_ids_and_text(conn, &current, &inputs, now)?,
         ..Summary::default()
     };
+    let (unpaged, unpaged_count) = requests::sent_without_page(conn, MAX_LISTED)?;
+    for id in unpaged {
+        summary.skip(format!(
+            "request {id} was marked sent without a page (outside the portal); it has no page"
+        ));
+    }
+    summary.skipped_not_listed += unpaged_count.saturating_sub(MAX_LISTED);
 
-    // The words of every page, by the hash its request recorded.
+    // The words of every page, by the hash its request recorded: a handful
+    // of texts, however many pages.
     let mut groups: Vec<TextGroup> = Vec::new();
-    let mut group_of: HashMap<String, Option<usize>> = HashMap::new();
-    for request in &pending {
-        let Some(hash) = &request.text_hash else {
-            continue;
-        };
-        if group_of.contains_key(hash) {
-            continue;
+    let mut group_of: HashMap<String, usize> = HashMap::new();
+    for hash in requests::pending_text_hashes(conn)? {
+        if let Some(stored) = requests::text(conn, &hash)? {
+            groups.push(TextGroup::new(
+                &stored,
+                &business_name,
+                settings.expiry_days,
+            ));
+            group_of.insert(hash, groups.len() - 1);
         }
-        let group = match requests::text(conn, hash)? {
-            Some(stored) => {
-                groups.push(TextGroup::new(
-                    &stored,
-                    &business_name,
-                    settings.expiry_days,
-                ));
-                Some(groups.len() - 1)
-            }
-            None => None,
-        };
-        group_of.insert(hash.clone(), group);
     }
 
     let site_dir = config.site_dir();
     let pages_dir = site_dir.join(PAGES_DIR);
     site::ensure_dir(&pages_dir)?;
     let cache_path = config.dir.join(CACHE_FILE);
-    let cache = Cache::load(&cache_path);
-    let listing = site::list_pages(&pages_dir)?;
-    let mut next_cache = Cache::default();
+    let mut cache = SortedCache::open(&cache_path);
+    let mut next_cache = NextCache::create(&cache_path)?;
 
     let base = PageContext {
         t: &texts,
@@ -252,87 +270,105 @@ pub fn render_with_progress(
         .iter()
         .map(|c| site_fingerprint(&templates, c, signer))
         .collect();
-    let mut keep = HashSet::new();
-    let mut jobs = Vec::new();
-    for request in pending {
-        let Some(page_id) = request.page_id else {
-            summary.skipped.push(format!(
-                "request {} was marked sent without a page (outside the portal); it has no page",
-                request.id
-            ));
-            continue;
-        };
-        if !page_id_is_valid(&page_id) {
-            summary.skipped.push(format!(
-                "request {}: its page id is not one the portal draws (22 characters of \
-                 base64url); it gets no page",
-                request.id
-            ));
-            continue;
-        }
-        let Some(group) = request
-            .text_hash
-            .as_ref()
-            .and_then(|h| group_of.get(h).copied().flatten())
-        else {
-            summary.skipped.push(format!(
-                "request {}: the text its page showed is not in consent_text; it gets no page",
-                request.id
-            ));
-            continue;
-        };
-        // The consent window: `expiry_days` from sending, to the second, as
-        // sync applies it. Queued (the link is not out yet): from now,
-        // which is the time sync's send step records as sent in this same
-        // run, so the page need not change once the link is out. (A request
-        // whose sending is deferred gets its page made again next run.)
-        let start = match request.sent_at {
-            Some(sent) if request.status == Status::Sent => sent,
-            _ => now,
-        };
-        let claims = Claims {
-            decision: Decision::Approve,
-            request_id: request.id,
-            page: PageBinding::of(&page_id),
-            expires_at: start + settings.expiry_days * 86_400,
-            text_hash: groups[group].hash,
-        };
-        let fingerprint = page_fingerprint(&fingerprints[group], &page_id, &claims);
-        keep.insert(page_id.clone());
-        summary.pages += 1;
-        let unchanged =
-            cache.0.get(&page_id) == Some(&fingerprint) && listing.pages.contains(&page_id);
-        if unchanged {
-            summary.unchanged += 1;
-            next_cache.0.insert(page_id, fingerprint);
-        } else {
-            jobs.push(PageJob {
-                on_disk: listing.pages.contains(&page_id),
-                page_id,
-                claims,
-                group,
-                fingerprint,
-            });
-        }
-    }
-
     let pages = contexts
         .iter()
         .map(|c| PageTemplate::new(&templates, c))
         .collect::<Result<Vec<_>, _>>()?;
-    progress.start("rendering", jobs.len() as u64);
-    for (job, outcome) in write_pages(&jobs, &pages, signer, &pages_dir, progress)? {
-        if outcome.0 {
-            summary.written += 1;
-        } else {
-            summary.unchanged += 1;
+
+    // A batch at a time, in page id order (the cache's order too): the
+    // memory a run takes does not grow with the register.
+    progress.start("rendering", requests::pending_page_count(conn)?);
+    let mut after = String::new();
+    loop {
+        let batch = requests::pending_pages(conn, "render", &after, BATCH)
+            .map_err(|e| RenderError::Setup(e.to_string()))?;
+        let Some(last) = batch.last().and_then(|r| r.page_id.clone()) else {
+            break;
+        };
+        after = last;
+        let mut jobs = Vec::new();
+        let mut kept = Vec::new();
+        for request in batch {
+            let Some(page_id) = request.page_id else {
+                continue;
+            };
+            if !page_id_is_valid(&page_id) {
+                progress.item_done();
+                summary.skip(format!(
+                    "request {}: its page id is not one the portal draws (22 characters of \
+                     base64url); it gets no page",
+                    request.id
+                ));
+                continue;
+            }
+            let Some(group) = request
+                .text_hash
+                .as_ref()
+                .and_then(|h| group_of.get(h).copied())
+            else {
+                progress.item_done();
+                summary.skip(format!(
+                    "request {}: the text its page showed is not in consent_text; it gets no page",
+                    request.id
+                ));
+                continue;
+            };
+            // The consent window: `expiry_days` from sending, to the second, as
+            // sync applies it. Queued (the link is not out yet): from now,
+            // which is the time sync's send step records as sent in this same
+            // run, so the page need not change once the link is out. (A request
+            // whose sending is deferred gets its page made again next run.)
+            let start = match request.sent_at {
+                Some(sent) if request.status == Status::Sent => sent,
+                _ => now,
+            };
+            let claims = Claims {
+                decision: Decision::Approve,
+                request_id: request.id,
+                page: PageBinding::of(&page_id),
+                expires_at: start + settings.expiry_days * 86_400,
+                text_hash: groups[group].hash,
+            };
+            let fingerprint = page_fingerprint(&fingerprints[group], &page_id, &claims);
+            summary.pages += 1;
+            let on_disk = pages_dir.join(format!("{page_id}.html")).is_file();
+            if on_disk && cache.get(&page_id).as_deref() == Some(fingerprint.as_str()) {
+                summary.unchanged += 1;
+                progress.item_done();
+                kept.push((page_id, fingerprint));
+            } else {
+                jobs.push(PageJob {
+                    on_disk,
+                    page_id,
+                    claims,
+                    group,
+                    fingerprint,
+                });
+            }
         }
-        next_cache
-            .0
-            .insert(job.page_id.clone(), job.fingerprint.clone());
+        for (job, outcome) in write_pages(&jobs, &pages, signer, &pages_dir, progress)? {
+            if outcome.0 {
+                summary.written += 1;
+            } else {
+                summary.unchanged += 1;
+            }
+            kept.push((job.page_id.clone(), job.fingerprint.clone()));
+        }
+        // The next cache in page id order, as the batch came.
+        kept.sort_unstable();
+        for (page_id, fingerprint) in &kept {
+            next_cache.push(page_id, fingerprint)?;
+        }
     }
 
-    summary.removed = site::prune(&pages_dir, &listing, &keep)?;
+    // Every page on disk whose request is no longer pending, or whose text
+    // is not known, goes: looked up by the page index, a file at a time.
+    summary.removed = site::prune_pages(&pages_dir, |page_id| {
+        Ok::<_, RenderError>(matches!(
+            requests::pending_page_text(conn, page_id)?,
+            Some(Some(hash)) if group_of.contains_key(&hash)
+        ))
+    })?;
     for (name, template) in [
         ("thanks.html", "thanks.html"),
         ("expired.html", "expired.html"),
@@ -359,8 +395,12 @@ pub fn render_with_progress(
     };
     summary.written += usize::from(withdrawal::withdrawn_page(&withdrawal_site, &texts)?);
     summary.withdrawal = withdrawal::render(conn, &withdrawal_site, signer, now)?;
-    if next_cache != cache {
-        next_cache.save(&cache_path)?;
+    next_cache.finish()?;
+    if summary.skipped_not_listed > 0 {
+        summary.skipped.push(format!(
+            "... and {} more requests without a page, not listed",
+            summary.skipped_not_listed
+        ));
     }
     Ok(summary)
 }
@@ -545,68 +585,61 @@ impl<'a> PageTemplate<'a> {
 
 /// Draws page ids for queued requests that have none, each recorded with
 /// the hash of today's text in the request's language (the customer's,
-/// else the setting's: [`Pending::language`]), and stores those texts, at
-/// most one per language: one short write transaction, before any page or
-/// link exists. `current` is today's text in the setting's language.
+/// else the setting's: [`requests::Pending::language`]), and stores those texts, at
+/// most one per language: a short write transaction per [`BATCH`] of
+/// requests, before any page or link exists. `current` is today's text in
+/// the setting's language.
 fn record_page_ids_and_text(
     conn: &Connection,
-    pending: &mut [Pending],
     current: &StoredText,
     inputs: &TextInputs,
     now: i64,
 ) -> Result<usize, RenderError> {
-    // Judged from the pending requests already read: no second scan.
-    let needs_page = |r: &Pending| r.status == Status::Queued && r.page_id.is_none();
-    let lacks_text = |r: &Pending| r.page_id.is_some() && r.text_hash.is_none();
     // Nothing to record (the usual case for a second run the same day):
     // then take no write lock at all.
-    if requests::text_known(conn, &current.hash)?
-        && !pending.iter().any(|r| needs_page(r) || lacks_text(r))
-    {
+    if requests::text_known(conn, &current.hash)? && !requests::pages_to_record(conn)? {
         return Ok(0);
     }
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let result = (|| -> Result<usize, RenderError> {
+    in_write_transaction(conn, || -> Result<(), RenderError> {
         requests::record_text(conn, current, now)?;
-        // Today's text in each language a new page needs, made and stored
-        // once.
-        let mut todays = vec![current.clone()];
-        let mut assigned = 0;
-        for request in pending.iter_mut().filter(|r| needs_page(r)) {
-            let text = match todays.iter().position(|t| t.language == request.language) {
-                Some(at) => &todays[at],
-                None => {
-                    let made = page_text(request.language, inputs);
-                    requests::record_text(conn, &made, now)?;
-                    todays.push(made);
-                    &todays[todays.len() - 1]
+        // Pages made before texts were recorded (schema version 1): today's
+        // text is the best record there is of what they show.
+        requests::record_missing_text_hash(conn, &current.hash)?;
+        Ok(())
+    })?;
+    // Today's text in each language a new page needs, made and stored
+    // once.
+    let mut todays = vec![current.clone()];
+    let mut assigned = 0;
+    let mut after = 0;
+    loop {
+        let batch = requests::pending_without_page(conn, "render", after, BATCH)
+            .map_err(|e| RenderError::Setup(e.to_string()))?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        after = last.id;
+        assigned += in_write_transaction(conn, || -> Result<usize, RenderError> {
+            let mut assigned = 0;
+            for request in &batch {
+                let text = match todays.iter().position(|t| t.language == request.language) {
+                    Some(at) => &todays[at],
+                    None => {
+                        let made = page_text(request.language, inputs);
+                        requests::record_text(conn, &made, now)?;
+                        todays.push(made);
+                        &todays[todays.len() - 1]
+                    }
+                };
+                let page_id = new_page_id()?;
+                if requests::assign_page_id(conn, request.id, &page_id, &text.hash)? {
+                    assigned += 1;
                 }
-            };
-            let page_id = new_page_id()?;
-            if requests::assign_page_id(conn, request.id, &page_id, &text.hash)? {
-                request.page_id = Some(page_id);
-                request.text_hash = Some(text.hash.clone());
-                assigned += 1;
             }
-        }
-        if pending.iter().any(lacks_text) {
-            requests::record_missing_text_hash(conn, &current.hash)?;
-            for request in pending.iter_mut().filter(|r| lacks_text(r)) {
-                request.text_hash = Some(current.hash.clone());
-            }
-        }
-        Ok(assigned)
-    })();
-    match result {
-        Ok(n) => {
-            conn.execute_batch("COMMIT")?;
-            Ok(n)
-        }
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
+            Ok(assigned)
+        })?;
     }
+    Ok(assigned)
 }
 
 /// What a page template sees.

@@ -47,10 +47,40 @@ pub struct Sent {
     /// With --dry-run: what would have been sent.
     pub would_send_email: usize,
     pub would_send_sms: usize,
+    /// Customers set to `error` in this run: the first
+    /// [`super::render::MAX_LISTED`] by name, the rest counted in
+    /// `errors_not_listed` (`consent-portal status` lists every one).
     pub errors: Vec<Failure>,
+    pub errors_not_listed: usize,
     /// Not sent this time for a passing reason; still queued, tried again
-    /// on the next run.
+    /// on the next run. Listed and counted as `errors` are.
     pub retry: Vec<Failure>,
+    pub retry_not_listed: usize,
+}
+
+impl Sent {
+    /// How many customers were set to `error`.
+    pub fn error_count(&self) -> usize {
+        self.errors.len() + self.errors_not_listed
+    }
+
+    /// How many requests were deferred to the next run.
+    pub fn retry_count(&self) -> usize {
+        self.retry.len() + self.retry_not_listed
+    }
+}
+
+/// Appends `more` to `listed` up to [`super::render::MAX_LISTED`], and
+/// counts the rest in `not_listed`: a run over a whole register must not
+/// hold a line per customer.
+fn list_bounded(listed: &mut Vec<Failure>, not_listed: &mut usize, more: Vec<Failure>) {
+    for failure in more {
+        if listed.len() < super::render::MAX_LISTED {
+            listed.push(failure);
+        } else {
+            *not_listed += 1;
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,108 +103,152 @@ pub fn send(
     let settings = Settings::read(conn)?;
     let texts = Texts {
         language: settings.language,
-        business_name: settings.business_name.ok_or_else(|| {
+        business_name: settings.business_name.clone().ok_or_else(|| {
             SendStepError::Setup("set consent_setting('business_name', ...) first".to_owned())
         })?,
         expiry_days: settings.expiry_days,
     };
-    let outgoing =
-        requests::outgoing(conn, "sync").map_err(|e| SendStepError::Setup(e.to_string()))?;
-
-    let mut emails = Vec::new();
-    let mut sms = Vec::new();
-    let mut unreachable = Vec::new();
-    let mut customers = HashMap::new();
-    for Outgoing {
-        request_id,
-        customer_id,
-        page_id,
-        route,
-        language,
-    } in outgoing
-    {
-        if !page_id_is_valid(&page_id) {
-            // Not a page id the portal drew: someone changed it in the
-            // register. No link is built from it.
-            unreachable.push(Mark::Error {
-                request_id,
-                customer: customer_id,
-                reason: settings
-                    .language
-                    .pick(
-                        "förfrågans sid-id ändrades utanför portalen; köa kunden igen",
-                        "the request's page id was changed outside the portal; queue the customer again",
-                    )
-                    .to_owned(),
-            });
-            continue;
-        }
-        match route {
-            Ok((channel, to)) => {
-                let job = Job {
-                    request_id,
-                    link: config.page_url(&page_id),
-                    page_id,
-                    to,
-                    // The language of the request's page, not the run's:
-                    // page and message always agree, and a customer whose
-                    // language changed after their page was made still
-                    // gets a message in the words of that page.
-                    language,
-                };
-                customers.insert(request_id, (customer_id, channel, job.page_id.clone()));
-                match channel {
-                    Channel::Email => emails.push(job),
-                    Channel::Sms => sms.push(job),
-                }
-            }
-            Err(reason) => unreachable.push(Mark::Error {
-                request_id,
-                customer: customer_id,
-                reason: reason.to_owned(),
-            }),
-        }
-    }
-
-    if dry_run {
-        return Ok(Sent {
-            would_send_email: emails.len(),
-            would_send_sms: sms.len(),
-            ..Sent::default()
-        });
-    }
-    if !emails.is_empty() && config.email.is_none() {
-        return Err(SendStepError::Setup(format!(
-            "{} requests go out by e-mail, but consent.toml has no [email] section; add one (see the commented example)",
-            emails.len()
-        )));
-    }
-    if !sms.is_empty() && config.sms.is_none() {
-        return Err(SendStepError::Setup(format!(
-            "{} requests go out by SMS (sms_enabled is 1), but consent.toml has no [sms] section; add one",
-            sms.len()
-        )));
-    }
-
-    progress.start("sending", (emails.len() + sms.len()) as u64);
     let mut log = Log {
         marks: Marks::new(conn, now, &texts),
-        customers,
+        customers: HashMap::new(),
         progress,
         stopped: None,
     };
-    for mark in unreachable {
+    if !dry_run {
+        progress.start("sending", requests::outgoing_count(conn)?);
+    }
+    // A batch at a time, in request id order: the memory a run takes does
+    // not grow with the register. A request left queued (deferred) is
+    // behind the cursor, so it is not read again in this run.
+    let mut after = 0;
+    loop {
+        let outgoing = requests::outgoing_after(conn, "sync", after, BATCH)
+            .map_err(|e| SendStepError::Setup(e.to_string()))?;
+        let Some(last) = outgoing.last() else {
+            break;
+        };
+        after = last.request_id;
+        let batch = Batch::route(outgoing, config, &settings);
+        if dry_run {
+            log.marks.sent.would_send_email += batch.emails.len();
+            log.marks.sent.would_send_sms += batch.sms.len();
+            continue;
+        }
+        send_batch(batch, config, transports, &texts, &mut log)?;
+    }
+    Ok(log.marks.sent)
+}
+
+/// Requests read, routed and sent at a time.
+const BATCH: usize = 1_000;
+
+/// One batch of queued requests, by where each goes.
+struct Batch {
+    emails: Vec<Job>,
+    sms: Vec<Job>,
+    /// Customers who cannot be reached, with the reason.
+    unreachable: Vec<Mark>,
+    /// request id -> customer, channel and page.
+    customers: HashMap<i64, (Value, Channel, String)>,
+}
+
+impl Batch {
+    fn route(outgoing: Vec<Outgoing>, config: &Config, settings: &Settings) -> Batch {
+        let mut batch = Batch {
+            emails: Vec::new(),
+            sms: Vec::new(),
+            unreachable: Vec::new(),
+            customers: HashMap::new(),
+        };
+        for Outgoing {
+            request_id,
+            customer_id,
+            page_id,
+            route,
+            language,
+        } in outgoing
+        {
+            if !page_id_is_valid(&page_id) {
+                // Not a page id the portal drew: someone changed it in the
+                // register. No link is built from it.
+                batch.unreachable.push(Mark::Error {
+                    request_id,
+                    customer: customer_id,
+                    reason: settings
+                        .language
+                        .pick(
+                            "förfrågans sid-id ändrades utanför portalen; köa kunden igen",
+                            "the request's page id was changed outside the portal; queue the customer again",
+                        )
+                        .to_owned(),
+                });
+                continue;
+            }
+            match route {
+                Ok((channel, to)) => {
+                    let job = Job {
+                        request_id,
+                        link: config.page_url(&page_id),
+                        page_id,
+                        to,
+                        // The language of the request's page, not the run's:
+                        // page and message always agree, and a customer whose
+                        // language changed after their page was made still
+                        // gets a message in the words of that page.
+                        language,
+                    };
+                    batch
+                        .customers
+                        .insert(request_id, (customer_id, channel, job.page_id.clone()));
+                    match channel {
+                        Channel::Email => batch.emails.push(job),
+                        Channel::Sms => batch.sms.push(job),
+                    }
+                }
+                Err(reason) => batch.unreachable.push(Mark::Error {
+                    request_id,
+                    customer: customer_id,
+                    reason: reason.to_owned(),
+                }),
+            }
+        }
+        batch
+    }
+}
+
+/// Sends one batch, recording each outcome as it comes.
+fn send_batch(
+    batch: Batch,
+    config: &Config,
+    transports: &Transports,
+    texts: &Texts,
+    log: &mut Log<'_, '_>,
+) -> Result<(), SendStepError> {
+    if !batch.emails.is_empty() && config.email.is_none() {
+        return Err(SendStepError::Setup(
+            "requests go out by e-mail, but consent.toml has no [email] section; add one (see the commented example)"
+                .to_owned(),
+        ));
+    }
+    if !batch.sms.is_empty() && config.sms.is_none() {
+        return Err(SendStepError::Setup(
+            "requests go out by SMS (sms_enabled is 1), but consent.toml has no [sms] section; add one"
+                .to_owned(),
+        ));
+    }
+    log.customers = batch.customers;
+    for mark in batch.unreachable {
         log.marks.push(mark);
     }
     log.marks.flush()?;
-    transports.send_emails(&texts, &emails, &mut log);
+    transports.send_emails(texts, &batch.emails, log);
     // What was sent is recorded even when the run stops here.
     log.commit();
     if let Some(e) = log.stopped.take() {
         return Err(e);
     }
-    for job in &sms {
-        let sent = transports.send_sms(&texts, job);
+    for job in &batch.sms {
+        let sent = transports.send_sms(texts, job);
         log.record(job.request_id, sent);
         // One message at a time: each is recorded before the next goes out.
         log.marks.flush()?;
@@ -182,7 +256,7 @@ pub fn send(
             return Err(e);
         }
     }
-    Ok(log.marks.sent)
+    Ok(())
 }
 
 /// The outcomes on their way to the register: each job's customer, and
@@ -327,8 +401,8 @@ impl<'c> Marks<'c> {
                 d.sent_email += counted.sent_email;
                 d.sent_sms += counted.sent_sms;
                 d.sms_segments += counted.sms_segments;
-                d.errors.extend(counted.errors);
-                d.retry.extend(counted.retry);
+                list_bounded(&mut d.errors, &mut d.errors_not_listed, counted.errors);
+                list_bounded(&mut d.retry, &mut d.retry_not_listed, counted.retry);
                 Ok(())
             }
             Err(e) => {

@@ -55,17 +55,26 @@ pub fn to_text(summary: &Summary) -> String {
             d.sent_email, d.sent_sms, d.sms_segments
         ));
     }
-    out.push_str(&format!("errors: {}\n", d.errors.len()));
+    out.push_str(&format!("errors: {}\n", d.error_count()));
     for e in &d.errors {
         out.push_str(&format!("  customer {}: {}\n", e.customer_id, e.reason));
     }
-    if !d.retry.is_empty() {
+    if d.errors_not_listed > 0 {
+        out.push_str(&format!(
+            "  ... and {} more (consent-portal status lists every customer in error)\n",
+            d.errors_not_listed
+        ));
+    }
+    if d.retry_count() > 0 {
         out.push_str(&format!(
             "not sent this time, still queued for the next run: {}\n",
-            d.retry.len()
+            d.retry_count()
         ));
         for e in &d.retry {
             out.push_str(&format!("  customer {}: {}\n", e.customer_id, e.reason));
+        }
+        if d.retry_not_listed > 0 {
+            out.push_str(&format!("  ... and {} more\n", d.retry_not_listed));
         }
     }
     let n = &summary.notices;

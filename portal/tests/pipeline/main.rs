@@ -13,6 +13,7 @@
 //! machine on purpose or measure time closely stay in programs of their
 //! own: `crash`, `billing_app_concurrency`, `collector_stress`, `fuzz`.
 
+mod batches;
 mod evidence;
 mod faults;
 mod hostile_input;

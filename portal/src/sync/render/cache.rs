@@ -3,7 +3,7 @@
 //! site folder (never published, and readable by its owner only: it lists
 //! the page ids). Losing the cache only costs time.
 
-use std::collections::HashMap;
+use std::io::BufRead;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -53,36 +53,151 @@ pub(super) fn page_fingerprint(site: &[u8; 32], page_id: &str, claims: &Claims) 
     hex(&h.finalize()[..16])
 }
 
-/// page id -> fingerprint of what the page was made from.
-#[derive(Default, PartialEq, Eq)]
-pub(super) struct Cache(pub(super) HashMap<String, String>);
+/// The cache of the last run, read alongside the pages in page id order
+/// (the order [`Cache::save`] and [`NextCache`] write): a merge of two
+/// sorted lists, so the cache is never held in memory. A cache out of
+/// order, or missing, only means more pages are rendered again.
+pub(super) struct SortedCache {
+    lines: Option<std::io::Lines<std::io::BufReader<std::fs::File>>>,
+    next: Option<(String, String)>,
+}
 
-impl Cache {
-    /// A missing or unreadable cache only means every page is rendered again.
-    pub(super) fn load(path: &Path) -> Cache {
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return Cache::default();
+impl SortedCache {
+    pub(super) fn open(path: &Path) -> SortedCache {
+        let mut cache = SortedCache {
+            lines: std::fs::File::open(path)
+                .ok()
+                .map(|f| std::io::BufReader::new(f).lines()),
+            next: None,
         };
-        Cache(
-            text.lines()
-                .filter_map(|line| {
-                    let (id, fingerprint) = line.split_once(' ')?;
-                    Some((id.to_owned(), fingerprint.to_owned()))
-                })
-                .collect(),
-        )
+        cache.advance();
+        cache
     }
 
-    pub(super) fn save(&self, path: &Path) -> Result<(), SiteError> {
-        let mut lines: Vec<_> = self.0.iter().collect();
-        lines.sort();
-        let mut text = String::with_capacity(self.0.len() * 56);
-        for (id, fingerprint) in lines {
-            text.push_str(id);
-            text.push(' ');
-            text.push_str(fingerprint);
-            text.push('\n');
+    fn advance(&mut self) {
+        self.next = None;
+        while let Some(lines) = &mut self.lines {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some((id, fingerprint)) = line.split_once(' ') {
+                        self.next = Some((id.to_owned(), fingerprint.to_owned()));
+                        return;
+                    }
+                }
+                // The end, or a file that cannot be read on.
+                _ => self.lines = None,
+            }
         }
-        site::write_private_atomically(path, text.as_bytes())
+    }
+
+    /// The fingerprint recorded for `page_id`. Ask in increasing page id
+    /// order.
+    pub(super) fn get(&mut self, page_id: &str) -> Option<String> {
+        while let Some((id, _)) = &self.next {
+            match id.as_str().cmp(page_id) {
+                std::cmp::Ordering::Less => self.advance(),
+                std::cmp::Ordering::Equal => {
+                    let found = self.next.take().map(|(_, fingerprint)| fingerprint);
+                    self.advance();
+                    return found;
+                }
+                std::cmp::Ordering::Greater => return None,
+            }
+        }
+        None
+    }
+}
+
+/// The cache this run writes, a page at a time in page id order, in place
+/// of the old one once the run has made every page.
+pub(super) struct NextCache(site::StreamedFile);
+
+impl NextCache {
+    pub(super) fn create(path: &Path) -> Result<NextCache, SiteError> {
+        Ok(NextCache(site::StreamedFile::create(path)?))
+    }
+
+    pub(super) fn push(&mut self, page_id: &str, fingerprint: &str) -> Result<(), SiteError> {
+        self.0
+            .write(format!("{page_id} {fingerprint}\n").as_bytes())
+    }
+
+    pub(super) fn finish(self) -> Result<(), SiteError> {
+        self.0.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache_file(lines: &str) -> (tempfile_dir::Dir, std::path::PathBuf) {
+        let dir = tempfile_dir::Dir::new();
+        let path = dir.0.join("cache");
+        std::fs::write(&path, lines).expect("write");
+        (dir, path)
+    }
+
+    /// A folder removed on drop (unit tests do not use the test kit).
+    mod tempfile_dir {
+        pub struct Dir(pub std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Dir {
+                static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+                let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let path = std::env::temp_dir()
+                    .join(format!("consent-cache-test-{}-{n}", std::process::id()));
+                std::fs::create_dir_all(&path).expect("dir");
+                Dir(path)
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn pages_asked_in_order_find_their_fingerprints_and_no_others() {
+        let (_dir, path) = cache_file("a f1\nc f3\nd f4\n");
+        let mut cache = SortedCache::open(&path);
+        assert_eq!(cache.get("a").as_deref(), Some("f1"));
+        assert_eq!(cache.get("b"), None);
+        assert_eq!(cache.get("c").as_deref(), Some("f3"));
+        assert_eq!(cache.get("e"), None);
+        assert_eq!(cache.get("f"), None);
+    }
+
+    #[test]
+    fn a_cache_out_of_order_or_missing_costs_renders_never_a_wrong_hit() {
+        let (dir, path) = cache_file("c f3\na f1\nnot-a-line\nd f4\n");
+        let mut cache = SortedCache::open(&path);
+        assert_eq!(cache.get("a"), None, "passed by, so rendered again");
+        assert_eq!(cache.get("c").as_deref(), Some("f3"));
+        assert_eq!(cache.get("d").as_deref(), Some("f4"));
+        let mut missing = SortedCache::open(&dir.0.join("none"));
+        assert_eq!(missing.get("a"), None);
+    }
+
+    #[test]
+    fn the_next_cache_replaces_the_old_only_when_finished() {
+        let (_dir, path) = cache_file("a old\n");
+        let mut next = NextCache::create(&path).expect("create");
+        next.push("a", "new").expect("push");
+        drop(next);
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "a old\n");
+        let mut next = NextCache::create(&path).expect("create");
+        next.push("a", "new").expect("push");
+        next.push("b", "f2").expect("push");
+        next.finish().expect("finish");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "a new\nb f2\n"
+        );
+        let leftovers = std::fs::read_dir(path.parent().expect("dir"))
+            .expect("list")
+            .count();
+        assert_eq!(leftovers, 1, "no temporary file left");
     }
 }

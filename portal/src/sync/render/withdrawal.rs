@@ -16,7 +16,7 @@
 //! more left (and a saved copy of an old one still works for a year). Sync
 //! applies a withdrawal only while the request is approved.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::Connection;
@@ -28,7 +28,7 @@ use consent_extension::requests::{self, StoredText};
 use consent_extension::time::{self, UnixSeconds};
 use consent_extension::{page_id_is_valid, Settings};
 
-use super::cache::Cache;
+use super::cache::{NextCache, SortedCache};
 use super::{new_page_id, on_every_core, RenderError};
 use crate::site::{self, WITHDRAWAL_DIR};
 use crate::sync::in_write_transaction;
@@ -105,93 +105,117 @@ pub(super) fn render(
     let settings = Settings::read(conn)?;
     let dir = site.site_dir.join(WITHDRAWAL_DIR);
     site::ensure_dir(&dir)?;
-    let listing = site::list_pages(&dir)?;
     let cache_path = site.config_dir.join(CACHE_FILE);
-    let cache = Cache::load(&cache_path);
-    let mut next_cache = Cache::default();
-    let mut keep = HashSet::new();
+    let mut cache = SortedCache::open(&cache_path);
+    let mut next_cache = NextCache::create(&cache_path)?;
     // Each text once: its words, the hash its tokens bind, the page texts
     // around it.
     let mut groups: Vec<TextGroup> = Vec::new();
     let mut group_of: HashMap<String, Option<usize>> = HashMap::new();
-    let mut jobs = Vec::new();
-    for page in notices::withdrawal_pages(conn)? {
-        if !page_id_is_valid(&page.page_id) {
-            continue;
-        }
-        if !group_of.contains_key(&page.text_hash) {
-            let group = requests::text(conn, &page.text_hash)?.map(|text| {
-                let business_name = text
-                    .inputs
-                    .as_ref()
-                    .map_or(site.business_name, |inputs| inputs.business_name.as_str())
-                    .to_owned();
-                groups.push(TextGroup {
-                    t: PageTexts::new(text.language, &business_name, settings.expiry_days),
-                    hash: token::text_hash(&text.body),
-                    business_name,
-                    text,
+    // A batch at a time along the page index, as the consent pages are.
+    let mut after = String::new();
+    loop {
+        let batch = notices::withdrawal_pages_after(conn, &after, super::BATCH)?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        after = last.page_id.clone();
+        let mut jobs = Vec::new();
+        let mut kept = Vec::new();
+        for page in batch {
+            if !page_id_is_valid(&page.page_id) {
+                continue;
+            }
+            if !group_of.contains_key(&page.text_hash) {
+                let group = requests::text(conn, &page.text_hash)?.map(|text| {
+                    let business_name = text
+                        .inputs
+                        .as_ref()
+                        .map_or(site.business_name, |inputs| inputs.business_name.as_str())
+                        .to_owned();
+                    groups.push(TextGroup {
+                        t: PageTexts::new(text.language, &business_name, settings.expiry_days),
+                        hash: token::text_hash(&text.body),
+                        business_name,
+                        text,
+                    });
+                    groups.len() - 1
                 });
-                groups.len() - 1
+                group_of.insert(page.text_hash.clone(), group);
+            }
+            let Some(Some(group)) = group_of.get(&page.text_hash).copied() else {
+                continue;
+            };
+            summary.pages += 1;
+            let claims = Claims {
+                decision: Decision::Withdraw,
+                request_id: page.request_id,
+                page: PageBinding::of(&page.page_id),
+                expires_at: token_expiry(page.approved_at, now),
+                text_hash: groups[group].hash,
+            };
+            let fingerprint = fingerprint(site, signer, &page, &claims, &groups[group]);
+            let on_disk = dir.join(format!("{}.html", page.page_id)).is_file();
+            if on_disk && cache.get(&page.page_id).as_deref() == Some(fingerprint.as_str()) {
+                kept.push((page.page_id, fingerprint));
+                continue;
+            }
+            jobs.push(Job {
+                on_disk,
+                page,
+                claims,
+                group,
+                fingerprint,
             });
-            group_of.insert(page.text_hash.clone(), group);
         }
-        let Some(Some(group)) = group_of.get(&page.text_hash).copied() else {
-            continue;
-        };
-        keep.insert(page.page_id.clone());
-        summary.pages += 1;
-        let claims = Claims {
-            decision: Decision::Withdraw,
-            request_id: page.request_id,
-            page: PageBinding::of(&page.page_id),
-            expires_at: token_expiry(page.approved_at, now),
-            text_hash: groups[group].hash,
-        };
-        let fingerprint = fingerprint(site, signer, &page, &claims, &groups[group]);
-        if cache.0.get(&page.page_id) == Some(&fingerprint) && listing.pages.contains(&page.page_id)
-        {
-            next_cache.0.insert(page.page_id, fingerprint);
-            continue;
+        summary.written += write_pages(&jobs, &groups, site, signer, &dir)?;
+        kept.extend(
+            jobs.into_iter()
+                .map(|job| (job.page.page_id, job.fingerprint)),
+        );
+        // The next cache in page id order, as the batch came.
+        kept.sort_unstable();
+        for (page_id, fingerprint) in &kept {
+            next_cache.push(page_id, fingerprint)?;
         }
-        jobs.push(Job {
-            on_disk: listing.pages.contains(&page.page_id),
-            page,
-            claims,
-            group,
-            fingerprint,
-        });
     }
-    summary.written = write_pages(&jobs, &groups, site, signer, &dir)?;
-    for job in jobs {
-        next_cache.0.insert(job.page.page_id, job.fingerprint);
-    }
-    summary.removed = site::prune(&dir, &listing, &keep)?;
+    // A page whose consent no longer stands goes: looked up by the notice's
+    // page index, a file at a time.
+    summary.removed = site::prune_pages(&dir, |page_id| {
+        Ok::<_, RenderError>(match notices::live_withdrawal_page_text(conn, page_id)? {
+            Some(hash) => !matches!(group_of.get(&hash), Some(None)),
+            None => false,
+        })
+    })?;
     site::sync_dir(&dir)?;
-    if next_cache != cache {
-        next_cache.save(&cache_path)?;
-    }
+    next_cache.finish()?;
     Ok(summary)
 }
 
 /// Records a receipt, with a new withdrawal page id, for every approval
-/// that needs one, in one short transaction (one sync to disk, not one per
-/// receipt), before any page or message can name it. How many.
+/// that needs one, a short transaction per batch (one sync to disk per
+/// batch, not one per receipt), before any page or message can name it.
+/// How many.
 fn record_receipts(conn: &Connection, now: UnixSeconds) -> Result<usize, RenderError> {
-    let due = notices::receipts_due(conn)?;
-    if due.is_empty() {
-        return Ok(0);
+    let mut recorded = 0;
+    let mut after = 0;
+    loop {
+        let due = notices::receipts_due_after(conn, after, super::BATCH)?;
+        let Some(&last) = due.last() else {
+            return Ok(recorded);
+        };
+        after = last;
+        let page_ids = due
+            .iter()
+            .map(|_| new_page_id())
+            .collect::<Result<Vec<_>, _>>()?;
+        recorded += in_write_transaction(conn, || {
+            due.iter().zip(&page_ids).try_fold(0, |n, (request, page)| {
+                notices::create(conn, *request, NoticeKind::Receipt, Some(page), now)
+                    .map(|made| n + usize::from(made))
+            })
+        })?;
     }
-    let page_ids = due
-        .iter()
-        .map(|_| new_page_id())
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(in_write_transaction(conn, || {
-        due.iter().zip(&page_ids).try_fold(0, |n, (request, page)| {
-            notices::create(conn, *request, NoticeKind::Receipt, Some(page), now)
-                .map(|made| n + usize::from(made))
-        })
-    })?)
 }
 
 /// One stored text and what its withdrawal pages share.
