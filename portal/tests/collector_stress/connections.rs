@@ -1,0 +1,201 @@
+//! The collector's hold on its connections, against the real `serve`
+//! process: a request's headers have an absolute deadline however steadily
+//! they trickle in, and at `collector.max_connections` open connections a
+//! new one waits (it is neither refused nor served) until one closes, or
+//! until the header deadline frees one.
+//!
+//! Short deadlines are configured (`collector.header_timeout_seconds`) so
+//! that each test is over in seconds.
+
+use std::io::{ErrorKind, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::one_at_a_time;
+use crate::serve_process::{read_status, setup_with, Server};
+
+/// The header deadline the tests configure.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+/// Slack for a busy machine (2 cores shared with builds).
+const SLACK: Duration = Duration::from_secs(3);
+
+/// What a client sees of its connection at one moment.
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    /// Nothing yet: the connection is open and unanswered.
+    Nothing,
+    /// The server closed it (end of stream or reset).
+    Closed,
+    /// An answer began.
+    Answer,
+}
+
+/// Looks for up to `wait` without consuming an answer's status line
+/// beyond its first byte.
+fn peek(stream: &TcpStream, wait: Duration) -> Seen {
+    stream.set_read_timeout(Some(wait)).expect("read timeout");
+    let mut byte = [0u8; 1];
+    match stream.peek(&mut byte) {
+        Ok(0) => Seen::Closed,
+        Ok(_) => Seen::Answer,
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Seen::Nothing,
+        Err(_) => Seen::Closed,
+    }
+}
+
+fn connect(server: &Server) -> TcpStream {
+    let stream = TcpStream::connect(server.addr).expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    stream
+}
+
+const GET: &[u8] = b"GET /nothing-here HTTP/1.1\r\nHost: collector\r\nConnection: close\r\n\r\n";
+
+#[test]
+fn a_client_trickling_its_headers_is_closed_at_the_header_deadline() {
+    let _one = one_at_a_time();
+    let setup = setup_with("header-deadline", |collector| {
+        collector.insert(
+            "header_timeout_seconds".into(),
+            i64::try_from(HEADER_TIMEOUT.as_secs())
+                .expect("seconds")
+                .into(),
+        );
+    });
+    let server = Server::start(&setup);
+    let mut stream = connect(&server);
+    let started = Instant::now();
+    stream
+        .write_all(b"GET /thanks.html HTTP/1.1\r\nHost: collector\r\n")
+        .expect("request line");
+    // More than the old idle rule's 256 bytes of progress, every second:
+    // that rule alone would keep this connection open for ever.
+    let pad = "a".repeat(300);
+    let mut lines = 0;
+    let closed_after = loop {
+        if started.elapsed() > HEADER_TIMEOUT + SLACK + SLACK {
+            break None;
+        }
+        let line = format!("X-Pad-{lines}: {pad}\r\n");
+        lines += 1;
+        if stream.write_all(line.as_bytes()).is_err() {
+            break Some(started.elapsed());
+        }
+        match peek(&stream, Duration::from_secs(1)) {
+            Seen::Nothing => {}
+            Seen::Closed => break Some(started.elapsed()),
+            Seen::Answer => {
+                // hyper may say 408 before it closes; never a 200.
+                let status = read_status(&mut stream);
+                assert_ne!(status, Some(200), "the trickled request was served");
+                break Some(started.elapsed());
+            }
+        }
+    };
+    let Some(closed_after) = closed_after else {
+        panic!(
+            "a client sending {} bytes a second was still connected after {:?} ({lines} header \
+             lines); the header deadline is {HEADER_TIMEOUT:?}",
+            pad.len(),
+            started.elapsed()
+        );
+    };
+    assert!(
+        closed_after >= HEADER_TIMEOUT - Duration::from_millis(200),
+        "closed after {closed_after:?}, before the deadline of {HEADER_TIMEOUT:?}"
+    );
+    assert!(
+        closed_after <= HEADER_TIMEOUT + SLACK,
+        "closed only after {closed_after:?}; the deadline is {HEADER_TIMEOUT:?}"
+    );
+    // The server is unharmed.
+    assert_eq!(server.status_of(GET), Some(404));
+}
+
+#[test]
+fn at_the_connection_cap_a_new_client_waits_until_one_closes_or_times_out() {
+    let _one = one_at_a_time();
+    const CAP: usize = 2;
+    let setup = setup_with("connection-cap", |collector| {
+        collector.insert(
+            "max_connections".into(),
+            i64::try_from(CAP).expect("cap").into(),
+        );
+        collector.insert(
+            "header_timeout_seconds".into(),
+            i64::try_from(HEADER_TIMEOUT.as_secs())
+                .expect("seconds")
+                .into(),
+        );
+    });
+    let server = Server::start(&setup);
+
+    // CAP silent connections take every place ...
+    let mut holders: Vec<TcpStream> = Vec::new();
+    for _ in 0..CAP {
+        holders.push(connect(&server));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    // ... so the next one is queued, not served and not refused.
+    let mut waiting = connect(&server);
+    let queued_at = Instant::now();
+    waiting.write_all(GET).expect("request");
+    assert_eq!(
+        peek(&waiting, Duration::from_millis(800)),
+        Seen::Nothing,
+        "a connection over the cap of {CAP} was served at once"
+    );
+    // One place frees up: the queued client is served at once, well before
+    // the holders' header deadline would have freed one.
+    drop(holders.remove(0));
+    let freed_at = Instant::now();
+    waiting
+        .set_read_timeout(Some(HEADER_TIMEOUT + SLACK))
+        .expect("timeout");
+    assert_eq!(read_status(&mut waiting), Some(404), "{}", setup.log());
+    let served_after = freed_at.elapsed();
+    assert!(
+        served_after < Duration::from_secs(1),
+        "served {served_after:?} after a place was freed"
+    );
+    assert!(
+        queued_at.elapsed() < HEADER_TIMEOUT,
+        "served after {:?}: by the deadline, not by the freed place",
+        queued_at.elapsed()
+    );
+    drop(waiting);
+    drop(holders);
+    std::thread::sleep(Duration::from_millis(300));
+
+    // Again with holders that never close: the header deadline closes
+    // them, and the queued client is served then.
+    let holders: Vec<TcpStream> = (0..CAP)
+        .map(|_| {
+            let stream = connect(&server);
+            std::thread::sleep(Duration::from_millis(50));
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut waiting = connect(&server);
+    let queued_at = Instant::now();
+    waiting.write_all(GET).expect("request");
+    waiting
+        .set_read_timeout(Some(HEADER_TIMEOUT + SLACK))
+        .expect("timeout");
+    assert_eq!(read_status(&mut waiting), Some(404), "{}", setup.log());
+    let waited = queued_at.elapsed();
+    assert!(
+        waited >= HEADER_TIMEOUT - Duration::from_millis(700),
+        "served after {waited:?}: before any holder's deadline ({HEADER_TIMEOUT:?})"
+    );
+    assert!(
+        waited <= HEADER_TIMEOUT + SLACK,
+        "served only after {waited:?}; the holders' deadline is {HEADER_TIMEOUT:?}"
+    );
+    // The holders were closed by the server.
+    for holder in &holders {
+        assert_eq!(peek(holder, Duration::from_secs(1)), Seen::Closed);
+    }
+}
