@@ -96,8 +96,8 @@ impl Default for Collector {
             clock_skew_seconds: 300,
             trusted_proxies: Vec::new(),
             trusted_networks: Vec::new(),
-            header_timeout_seconds: 10,
-            max_connections: 1024,
+            header_timeout_seconds: crate::collector::HEADER_TIMEOUT_SECONDS,
+            max_connections: crate::collector::MAX_CONNECTIONS,
         }
     }
 }

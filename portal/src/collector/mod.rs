@@ -44,12 +44,15 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// closed. The header deadline below covers the header phase; this covers
 /// a client that stops reading an answer or sending a body.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-/// A request's headers must have arrived this long after its first byte
-/// (on a kept-alive connection: after the previous answer), however
-/// steadily they trickle in.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections open at once unless configured otherwise.
-pub const MAX_CONNECTIONS: usize = 1024;
+/// A request's headers must have arrived this many seconds after its
+/// first byte (on a kept-alive connection: after the previous answer),
+/// however steadily they trickle in; `collector.header_timeout_seconds`.
+pub const HEADER_TIMEOUT_SECONDS: u32 = 10;
+/// [`HEADER_TIMEOUT_SECONDS`] as a duration.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(HEADER_TIMEOUT_SECONDS as u64);
+/// Connections open at once unless `collector.max_connections` says
+/// otherwise.
+pub const MAX_CONNECTIONS: u32 = 1024;
 /// `GET /decisions` hands out this many decisions unless asked for fewer.
 pub const DEFAULT_PAGE: usize = 1000;
 /// ... and never more than this many.
@@ -114,12 +117,14 @@ pub enum SetupError {
     ZeroRate,
     #[error(
         "collector.max_connections is 0; set it to the number of connections the collector \
-         keeps open at once (at least 1; the default is 1024)"
+         keeps open at once (at least 1; the default is {MAX_CONNECTIONS})",
+        MAX_CONNECTIONS = MAX_CONNECTIONS
     )]
     ZeroConnections,
     #[error(
         "collector.header_timeout_seconds is 0; set it to the seconds a client has to send a \
-         request's headers (at least 1; the default is 10)"
+         request's headers (at least 1; the default is {HEADER_TIMEOUT_SECONDS})",
+        HEADER_TIMEOUT_SECONDS = HEADER_TIMEOUT_SECONDS
     )]
     ZeroHeaderTimeout,
 }

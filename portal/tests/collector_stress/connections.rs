@@ -100,6 +100,10 @@ fn a_client_trickling_its_headers_is_closed_at_the_header_deadline() {
             started.elapsed()
         );
     };
+    eprintln!(
+        "closed after {closed_after:?} ({lines} lines of {} bytes)",
+        pad.len()
+    );
     assert!(
         closed_after >= HEADER_TIMEOUT - Duration::from_millis(200),
         "closed after {closed_after:?}, before the deadline of {HEADER_TIMEOUT:?}"
@@ -155,6 +159,10 @@ fn at_the_connection_cap_a_new_client_waits_until_one_closes_or_times_out() {
         .expect("timeout");
     assert_eq!(read_status(&mut waiting), Some(404), "{}", setup.log());
     let served_after = freed_at.elapsed();
+    eprintln!(
+        "queued {:?}, served {served_after:?} after a place was freed",
+        queued_at.elapsed()
+    );
     assert!(
         served_after < Duration::from_secs(1),
         "served {served_after:?} after a place was freed"
@@ -186,6 +194,7 @@ fn at_the_connection_cap_a_new_client_waits_until_one_closes_or_times_out() {
         .expect("timeout");
     assert_eq!(read_status(&mut waiting), Some(404), "{}", setup.log());
     let waited = queued_at.elapsed();
+    eprintln!("served after {waited:?}, when the header deadline closed a holder");
     assert!(
         waited >= HEADER_TIMEOUT - Duration::from_millis(700),
         "served after {waited:?}: before any holder's deadline ({HEADER_TIMEOUT:?})"
@@ -197,5 +206,47 @@ fn at_the_connection_cap_a_new_client_waits_until_one_closes_or_times_out() {
     // The holders were closed by the server.
     for holder in &holders {
         assert_eq!(peek(holder, Duration::from_secs(1)), Seen::Closed);
+    }
+}
+
+#[test]
+fn a_cap_or_a_deadline_of_zero_is_refused_at_start() {
+    let _one = one_at_a_time();
+    for (key, says) in [
+        ("max_connections", "collector.max_connections is 0"),
+        (
+            "header_timeout_seconds",
+            "collector.header_timeout_seconds is 0",
+        ),
+    ] {
+        let setup = setup_with("zero-limit", |collector| {
+            collector.insert(key.into(), 0.into());
+        });
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_consent-portal"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&setup.config)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start serve");
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("serve with {key} = 0 kept running");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+            .expect("read stderr");
+        assert!(!status.success(), "{key} = 0: {stderr}");
+        assert!(stderr.contains(says), "{key} = 0: {stderr}");
     }
 }
