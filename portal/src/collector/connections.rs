@@ -17,8 +17,10 @@
 //!   refused) and are accepted one by one as others close. As every
 //!   connection's headers have a deadline and every request a timeout,
 //!   a wait in the queue is bounded;
-//! - on shutdown the listener is closed first, then connections finish
-//!   the request in flight (idle ones close at once).
+//! - on shutdown the listener is closed first. A kept-alive connection
+//!   waiting for its next request closes at once; one whose request has
+//!   begun (hyper counts a freshly opened one so) finishes it, so a stop
+//!   waits at most a header deadline plus a request timeout.
 
 use std::future::Future;
 use std::io;

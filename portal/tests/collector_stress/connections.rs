@@ -250,3 +250,64 @@ fn a_cap_or_a_deadline_of_zero_is_refused_at_start() {
         assert!(stderr.contains(says), "{key} = 0: {stderr}");
     }
 }
+
+#[test]
+fn sigterm_closes_idle_connections_at_once_and_stops_within_the_header_deadline() {
+    let _one = one_at_a_time();
+    let setup = setup_with("sigterm", |collector| {
+        collector.insert(
+            "header_timeout_seconds".into(),
+            i64::try_from(HEADER_TIMEOUT.as_secs())
+                .expect("seconds")
+                .into(),
+        );
+    });
+    let server = Server::start(&setup);
+    // A silent client and one half-way through its headers: hyper lets a
+    // request that has begun finish, so these hold the stop up to the
+    // header deadline, and no longer. And a client whose answered request
+    // left the connection open (keep-alive): closed at once.
+    let silent = connect(&server);
+    let mut partial = connect(&server);
+    partial
+        .write_all(b"GET /nothing-here HTTP/1.1\r\nHost: collector\r\n")
+        .expect("half a request");
+    let mut kept = connect(&server);
+    kept.write_all(b"GET /nothing-here HTTP/1.1\r\nHost: collector\r\n\r\n")
+        .expect("request");
+    kept.set_read_timeout(Some(SLACK)).expect("timeout");
+    assert_eq!(read_status(&mut kept), Some(404));
+    // The rest of that answer (the 404 page), up to the idle connection.
+    let mut answer = [0u8; 64 * 1024];
+    kept.set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let _ = std::io::Read::read(&mut kept, &mut answer);
+    let signalled = Instant::now();
+    let stopping = std::thread::spawn(move || server.terminate(Duration::from_secs(40)));
+    let kept_closed = peek(&kept, Duration::from_secs(1));
+    let kept_closed_after = signalled.elapsed();
+    let took = stopping.join().expect("terminate");
+    let Some(took) = took else {
+        panic!(
+            "serve was still running 40 s after SIGTERM: {}",
+            setup.log()
+        );
+    };
+    eprintln!(
+        "kept-alive connection closed after {kept_closed_after:?}; stopped {took:?} after SIGTERM"
+    );
+    assert_eq!(
+        kept_closed,
+        Seen::Closed,
+        "the idle kept-alive connection stayed open"
+    );
+    assert!(kept_closed_after < HEADER_TIMEOUT, "{kept_closed_after:?}");
+    assert!(
+        took <= HEADER_TIMEOUT + SLACK,
+        "stopping took {took:?}; the header deadline is {HEADER_TIMEOUT:?}"
+    );
+    assert!(setup.log().contains("stopping"), "{}", setup.log());
+    for stream in [&silent, &partial] {
+        assert_eq!(peek(stream, Duration::from_secs(1)), Seen::Closed);
+    }
+}

@@ -147,6 +147,25 @@ impl Server {
         self.child.wait().expect("reap serve");
     }
 
+    /// SIGTERM (how systemd stops it), and how long it took to exit;
+    /// None when it still ran after `within` (it is then killed).
+    pub fn terminate(mut self, within: Duration) -> Option<Duration> {
+        let started = std::time::Instant::now();
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        while started.elapsed() < within {
+            if self.child.try_wait().expect("try_wait").is_some() {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Whether the process still runs.
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().expect("try_wait").is_none()
