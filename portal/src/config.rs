@@ -386,3 +386,63 @@ max_connections = 1024
 "#
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `template`'s file with `[collector]` lines added, loaded.
+    fn load_with(name: &str, collector_lines: &str) -> Result<Config, ConfigError> {
+        let dir =
+            std::env::temp_dir().join(format!("consent-config-test-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = template(
+            "billing.db",
+            "https://s.example.se",
+            "https://s.example.se/decision",
+        )
+        .replace(
+            "[collector]\n",
+            &format!("[collector]\n{collector_lines}\n"),
+        )
+        .replace("trusted_proxies = []\n", "");
+        let path = dir.join(FILE_NAME);
+        std::fs::write(&path, text).unwrap();
+        let loaded = Config::load(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        loaded
+    }
+
+    #[test]
+    fn trusted_proxies_are_parsed_and_a_bad_entry_is_named() {
+        let config = load_with(
+            "proxies-ok",
+            r#"trusted_proxies = ["127.0.0.1", "::1", "10.0.0.0/8"]"#,
+        )
+        .unwrap();
+        assert_eq!(config.collector.trusted_networks.len(), 3);
+        assert!(config.collector.trusted_networks[2]
+            .contains(&"10.9.8.7".parse::<std::net::IpAddr>().unwrap()));
+        let error =
+            load_with("proxies-bad", r#"trusted_proxies = ["127.0.0.1", "nginx"]"#).unwrap_err();
+        let ConfigError::Invalid { message, .. } = &error else {
+            panic!("{error}");
+        };
+        assert!(message.contains("'nginx'"), "{message}");
+        assert!(message.contains("10.0.0.0/8"), "{message}");
+    }
+
+    #[test]
+    fn the_template_has_the_collector_defaults() {
+        let config = load_with("defaults", "").unwrap();
+        assert!(config.collector.trusted_networks.is_empty());
+        assert_eq!(
+            config.collector.header_timeout_seconds,
+            crate::collector::HEADER_TIMEOUT_SECONDS
+        );
+        assert_eq!(
+            config.collector.max_connections,
+            crate::collector::MAX_CONNECTIONS
+        );
+    }
+}
