@@ -12,6 +12,11 @@
 #     g++                    libFuzzer, for the fuzz targets (portal/fuzz)
 #     chromium, chromium-driver   the browser and accessibility tests
 #     default-jre-headless   the Nu Html Checker (vnu.jar) on rendered pages
+#     nginx-light, curl, openssl   the TLS reverse proxy in front of the collector
+#                            (portal/tests/deploy): nginx -t on deploy/nginx, a
+#                            throw-away certificate, clients from 127.0.0.x
+#     systemd                systemd-analyze verify on deploy/systemd (present on
+#                            any Debian with systemd)
 #   npm packages (tests/browser, from the committed package-lock.json):
 #     playwright-core, axe-core, vnu-jar; never a downloaded browser
 #   PyPI packages (tests/smtp/requirements.txt, pinned with hashes):
@@ -28,7 +33,8 @@ if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
     . "$HOME/.cargo/env"
 fi
 
-APT_PACKAGES=(sqlite3 python3 gcc g++ libsqlite3-dev chromium chromium-driver default-jre-headless)
+APT_PACKAGES=(sqlite3 python3 gcc g++ libsqlite3-dev chromium chromium-driver default-jre-headless
+    nginx-light curl openssl systemd)
 CARGO_FUZZ_VERSION=0.13.2
 failed=()
 

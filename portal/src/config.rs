@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use ipnet::IpNet;
 use serde::Deserialize;
 
 /// The file name `init` writes next to the database.
@@ -69,6 +70,20 @@ pub struct Collector {
     /// `sync` refuses a decision received before its request was sent, or
     /// after sync's own clock, by more than this.
     pub clock_skew_seconds: u32,
+    /// The reverse proxies in front of the collector (addresses or
+    /// networks, IPv4 or IPv6). Only a request whose peer is one of them
+    /// is keyed on the client its `X-Forwarded-For` names; every other
+    /// request on its peer. Empty: nobody is trusted.
+    pub trusted_proxies: Vec<String>,
+    /// `trusted_proxies`, parsed by [`Config::load`].
+    #[serde(skip)]
+    pub trusted_networks: Vec<IpNet>,
+    /// Seconds a client has for a request's headers, from its first byte
+    /// (an idle keep-alive connection: from the end of the last answer).
+    pub header_timeout_seconds: u32,
+    /// Connections open at once; at the cap the collector stops accepting
+    /// and new connections wait in the system's listen queue.
+    pub max_connections: u32,
 }
 
 impl Default for Collector {
@@ -79,6 +94,10 @@ impl Default for Collector {
             sources: Vec::new(),
             per_address_per_minute: 60,
             clock_skew_seconds: 300,
+            trusted_proxies: Vec::new(),
+            trusted_networks: Vec::new(),
+            header_timeout_seconds: crate::collector::HEADER_TIMEOUT_SECONDS,
+            max_connections: crate::collector::MAX_CONNECTIONS,
         }
     }
 }
@@ -199,6 +218,8 @@ impl Config {
         if config.keys.verifying_keys.is_empty() {
             return Err(invalid("keys.verifying_keys lists no key".to_owned()));
         }
+        config.collector.trusted_networks =
+            trusted_networks(&config.collector.trusted_proxies).map_err(invalid)?;
         Ok(config)
     }
 
@@ -237,6 +258,26 @@ impl Config {
     pub fn withdrawal_url(&self, page_id: &str) -> String {
         format!("{}/w/{page_id}.html", self.site.url.trim_end_matches('/'))
     }
+}
+
+/// `collector.trusted_proxies` as networks: an address is a network of
+/// one. The message names the entry that is neither, with an example.
+pub fn trusted_networks(entries: &[String]) -> Result<Vec<IpNet>, String> {
+    entries
+        .iter()
+        .map(|entry| {
+            let text = entry.trim();
+            text.parse::<IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    format!(
+                        "collector.trusted_proxies: '{entry}' is not an IP address or network; \
+                         write e.g. trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\", \
+                         \"2001:db8::/48\"]"
+                    )
+                })
+        })
+        .collect()
 }
 
 /// The origin (`https://host[:port]`) of an http(s) URL, as a
@@ -311,6 +352,18 @@ per_address_per_minute = 60
 # sync refuses a decision received before its request was sent, or after
 # sync's own clock, by more than this many seconds.
 clock_skew_seconds = 300
+# The reverse proxies in front of the collector (e.g. nginx on this
+# machine: ["127.0.0.1", "::1"]); addresses or networks ("10.0.0.0/8").
+# Only for a request from one of them does the rate limit believe the
+# client that X-Forwarded-For names; anyone else can write that header.
+# Empty: the rate limit keys on the connecting address.
+trusted_proxies = []
+# A client has this many seconds for a request's headers, however slowly
+# it sends them; then the connection is closed.
+header_timeout_seconds = 10
+# Connections open at once. At the cap the collector stops accepting; new
+# connections wait in the system's queue until one closes.
+max_connections = 1024
 
 # E-mail (SMTP). Credentials come from the environment, never from this file:
 # CONSENT_SMTP_USERNAME and CONSENT_SMTP_PASSWORD.
@@ -332,4 +385,64 @@ clock_skew_seconds = 300
 # gateway_url = "https://api.46elks.com/a1/sms"
 "#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `template`'s file with `[collector]` lines added, loaded.
+    fn load_with(name: &str, collector_lines: &str) -> Result<Config, ConfigError> {
+        let dir =
+            std::env::temp_dir().join(format!("consent-config-test-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = template(
+            "billing.db",
+            "https://s.example.se",
+            "https://s.example.se/decision",
+        )
+        .replace(
+            "[collector]\n",
+            &format!("[collector]\n{collector_lines}\n"),
+        )
+        .replace("trusted_proxies = []\n", "");
+        let path = dir.join(FILE_NAME);
+        std::fs::write(&path, text).unwrap();
+        let loaded = Config::load(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        loaded
+    }
+
+    #[test]
+    fn trusted_proxies_are_parsed_and_a_bad_entry_is_named() {
+        let config = load_with(
+            "proxies-ok",
+            r#"trusted_proxies = ["127.0.0.1", "::1", "10.0.0.0/8"]"#,
+        )
+        .unwrap();
+        assert_eq!(config.collector.trusted_networks.len(), 3);
+        assert!(config.collector.trusted_networks[2]
+            .contains(&"10.9.8.7".parse::<std::net::IpAddr>().unwrap()));
+        let error =
+            load_with("proxies-bad", r#"trusted_proxies = ["127.0.0.1", "nginx"]"#).unwrap_err();
+        let ConfigError::Invalid { message, .. } = &error else {
+            panic!("{error}");
+        };
+        assert!(message.contains("'nginx'"), "{message}");
+        assert!(message.contains("10.0.0.0/8"), "{message}");
+    }
+
+    #[test]
+    fn the_template_has_the_collector_defaults() {
+        let config = load_with("defaults", "").unwrap();
+        assert!(config.collector.trusted_networks.is_empty());
+        assert_eq!(
+            config.collector.header_timeout_seconds,
+            crate::collector::HEADER_TIMEOUT_SECONDS
+        );
+        assert_eq!(
+            config.collector.max_connections,
+            crate::collector::MAX_CONNECTIONS
+        );
+    }
 }

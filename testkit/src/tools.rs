@@ -70,9 +70,17 @@ pub enum Tool {
     HtmlChecker,
     /// `cargo fuzz`.
     CargoFuzz,
+    /// Debian's nginx, as the TLS reverse proxy in front of the collector.
+    Nginx,
+    /// curl, a client that can pick its source address (`--interface`).
+    Curl,
+    /// openssl, for throw-away certificates.
+    Openssl,
+    /// `systemd-analyze verify`, which checks unit files.
+    SystemdAnalyze,
 }
 
-const ALL: [Tool; 7] = [
+const ALL: [Tool; 11] = [
     Tool::Sqlite3Shell,
     Tool::DebianPython,
     Tool::CCompiler,
@@ -80,6 +88,10 @@ const ALL: [Tool; 7] = [
     Tool::Browser,
     Tool::HtmlChecker,
     Tool::CargoFuzz,
+    Tool::Nginx,
+    Tool::Curl,
+    Tool::Openssl,
+    Tool::SystemdAnalyze,
 ];
 
 /// What is missing and the command that installs it.
@@ -188,6 +200,25 @@ impl Tool {
                 }
                 None
             }
+            Tool::Nginx => match runs("nginx", &["-v"]) {
+                Ok(()) => None,
+                Err(why) => missing(format!("nginx ({why})"), "apt-get install nginx-light"),
+            },
+            Tool::Curl => match runs("curl", &["--version"]) {
+                Ok(()) => None,
+                Err(why) => missing(format!("curl ({why})"), "apt-get install curl"),
+            },
+            Tool::Openssl => match runs("openssl", &["version"]) {
+                Ok(()) => None,
+                Err(why) => missing(format!("openssl ({why})"), "apt-get install openssl"),
+            },
+            Tool::SystemdAnalyze => match runs("systemd-analyze", &["--version"]) {
+                Ok(()) => None,
+                Err(why) => missing(
+                    format!("systemd-analyze ({why})"),
+                    "apt-get install systemd",
+                ),
+            },
             Tool::CargoFuzz => {
                 let fuzz = Command::new(cargo())
                     .args(["fuzz", "--version"])

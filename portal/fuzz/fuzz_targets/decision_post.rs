@@ -16,7 +16,7 @@
 #![no_main]
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -62,6 +62,9 @@ fn harness() -> &'static Harness {
             per_address_per_minute: NonZeroU32::MAX,
             request_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
+            header_timeout: collector::HEADER_TIMEOUT,
+            max_connections: NonZeroUsize::MAX,
+            trusted_proxies: collector::TrustedProxies::default(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -1,7 +1,8 @@
-//! Connections that go quiet, or nearly quiet, are closed. axum runs hyper
-//! without a timer, so hyper's own header timeout never fires: without
-//! this, a client that opens a connection and sends nothing, or a byte now
-//! and then, holds it (and a file descriptor) forever.
+//! Connections that go quiet, or nearly quiet, are closed: a client that
+//! stops sending a body, or stops reading an answer, would otherwise hold
+//! its connection (and a file descriptor and a place under the connection
+//! cap) for as long as it likes. The header phase has an absolute deadline
+//! besides (see `connections`); this covers every phase.
 
 use std::future::Future;
 use std::io;

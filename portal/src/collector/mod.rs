@@ -10,14 +10,18 @@
 //! with `GET /decisions` and a bearer token, or reads the inbox file.
 //!
 //! HTTP is axum and hyper; this module only adds the routes, the limits and
-//! the pages.
+//! the pages. [`serve`] runs each connection with hyper's own server and a
+//! timer, so that a request's headers have an absolute deadline
+//! ([`HEADER_TIMEOUT`]), and accepts at most `max_connections` at once.
 
+mod connections;
 pub mod inbox;
 mod listener;
 mod pages;
 pub mod server;
+pub mod trusted_proxies;
 
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +31,7 @@ use crate::token::Verifier;
 
 pub use inbox::{Decision, Inbox, InboxError, Recorded, StoredDecision};
 pub use server::{router, serve, DecisionsPage};
+pub use trusted_proxies::TrustedProxies;
 
 /// The environment variable holding the bearer token that `GET /decisions`
 /// requires. Never in the configuration file.
@@ -36,8 +41,18 @@ pub const BODY_LIMIT: usize = 8 * 1024;
 /// A request that takes longer is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection that neither sends nor receives anything for this long is
-/// closed (axum runs hyper without its header timeout).
+/// closed. The header deadline below covers the header phase; this covers
+/// a client that stops reading an answer or sending a body.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A request's headers must have arrived this many seconds after its
+/// first byte (on a kept-alive connection: after the previous answer),
+/// however steadily they trickle in; `collector.header_timeout_seconds`.
+pub const HEADER_TIMEOUT_SECONDS: u32 = 10;
+/// [`HEADER_TIMEOUT_SECONDS`] as a duration.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(HEADER_TIMEOUT_SECONDS as u64);
+/// Connections open at once unless `collector.max_connections` says
+/// otherwise.
+pub const MAX_CONNECTIONS: u32 = 1024;
 /// `GET /decisions` hands out this many decisions unless asked for fewer.
 pub const DEFAULT_PAGE: usize = 1000;
 /// ... and never more than this many.
@@ -65,6 +80,14 @@ pub struct CollectorApp {
     pub request_timeout: Duration,
     /// [`IDLE_TIMEOUT`] unless changed (used by [`serve`]).
     pub idle_timeout: Duration,
+    /// `collector.header_timeout_seconds` ([`HEADER_TIMEOUT`]; used by
+    /// [`serve`]).
+    pub header_timeout: Duration,
+    /// `collector.max_connections` ([`MAX_CONNECTIONS`]; used by [`serve`]).
+    pub max_connections: NonZeroUsize,
+    /// `collector.trusted_proxies`: whose `X-Forwarded-For` the rate limit
+    /// believes.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for CollectorApp {
@@ -78,6 +101,9 @@ impl std::fmt::Debug for CollectorApp {
             .field("per_address_per_minute", &self.per_address_per_minute)
             .field("request_timeout", &self.request_timeout)
             .field("idle_timeout", &self.idle_timeout)
+            .field("header_timeout", &self.header_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -89,6 +115,18 @@ pub enum SetupError {
          minute from one address (at least 1; the default is 60)"
     )]
     ZeroRate,
+    #[error(
+        "collector.max_connections is 0; set it to the number of connections the collector \
+         keeps open at once (at least 1; the default is {MAX_CONNECTIONS})",
+        MAX_CONNECTIONS = MAX_CONNECTIONS
+    )]
+    ZeroConnections,
+    #[error(
+        "collector.header_timeout_seconds is 0; set it to the seconds a client has to send a \
+         request's headers (at least 1; the default is {HEADER_TIMEOUT_SECONDS})",
+        HEADER_TIMEOUT_SECONDS = HEADER_TIMEOUT_SECONDS
+    )]
+    ZeroHeaderTimeout,
 }
 
 impl CollectorApp {
@@ -111,6 +149,15 @@ impl CollectorApp {
                 .ok_or(SetupError::ZeroRate)?,
             request_timeout: REQUEST_TIMEOUT,
             idle_timeout: IDLE_TIMEOUT,
+            header_timeout: match config.collector.header_timeout_seconds {
+                0 => return Err(SetupError::ZeroHeaderTimeout),
+                seconds => Duration::from_secs(u64::from(seconds)),
+            },
+            max_connections: usize::try_from(config.collector.max_connections)
+                .ok()
+                .and_then(NonZeroUsize::new)
+                .ok_or(SetupError::ZeroConnections)?,
+            trusted_proxies: TrustedProxies::new(config.collector.trusted_networks.clone()),
         })
     }
 }

@@ -19,7 +19,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use axum::{Form, Json, Router};
 use consent_extension::time;
 use serde::{Deserialize, Serialize};
@@ -31,9 +30,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
+use super::connections::{serve_connections, Limits};
 use super::inbox::{Inbox, StoredDecision};
-use super::listener::IdleTimeoutListener;
-use super::{pages, CollectorApp, BODY_LIMIT, DEFAULT_PAGE, MAX_PAGE, TOKEN_ENV};
+use super::{pages, CollectorApp, TrustedProxies, BODY_LIMIT, DEFAULT_PAGE, MAX_PAGE, TOKEN_ENV};
 use crate::site::PAGES_DIR;
 use crate::token::{Decision, TokenError, Verifier};
 
@@ -61,20 +60,27 @@ struct Shared {
 
 /// The collector as an axum router. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()` (the rate limit
-/// keys on the peer address). [`serve`] does that, and also closes idle
-/// connections and trims the rate limit's memory; prefer it.
+/// keys on the peer address). [`serve`] does that, and also bounds each
+/// connection's time and their number and trims the rate limit's memory;
+/// prefer it.
 pub fn router(app: CollectorApp) -> Router {
     build(app).0
 }
 
 /// Serves the collector on `listener` until `shutdown` completes, then lets
-/// requests in flight finish.
+/// requests in flight finish. Each request's headers have the app's
+/// `header_timeout`, and at most `max_connections` are open at once (see
+/// [`super::connections`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: CollectorApp,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let idle_timeout = app.idle_timeout;
+    let limits = Limits {
+        idle_timeout: app.idle_timeout,
+        header_timeout: app.header_timeout,
+        max_connections: app.max_connections,
+    };
     let (router, forget_idle_addresses) = build(app);
     let cleaner = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -83,16 +89,7 @@ pub async fn serve(
             forget_idle_addresses();
         }
     });
-    let listener = IdleTimeoutListener::new(listener, idle_timeout).tap_io(|io| {
-        // Answers are small and written at once; do not wait for ACKs.
-        let _ = io.get_ref().set_nodelay(true);
-    });
-    let result = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let result = serve_connections(listener, router, limits, shutdown).await;
     cleaner.abort();
     result
 }
@@ -126,7 +123,9 @@ fn build(app: CollectorApp) -> (Router, impl Fn() + Send + 'static) {
         GovernorConfigBuilder::default()
             .period(period)
             .burst_size(per_minute)
-            .key_extractor(ClientNetwork)
+            .key_extractor(ClientNetwork {
+                trusted_proxies: app.trusted_proxies.clone(),
+            })
             .finish()
             .expect("period and burst are not zero"),
     );
@@ -381,23 +380,37 @@ async fn response_headers(
     response
 }
 
-/// The rate limit's key: the peer's address, or for IPv6 its /64 (one
-/// household or phone is given a whole /64). Forwarded-for headers are not
-/// trusted: anyone can write them.
-#[derive(Debug, Clone, Copy)]
-struct ClientNetwork;
+/// The rate limit's key: the client's address, or for IPv6 its /64 (one
+/// household or phone is given a whole /64). The client is the peer,
+/// unless the peer is a trusted proxy: then `X-Forwarded-For` says who it
+/// is, as [`TrustedProxies::client`] reads it. Anyone else can write that
+/// header, so from anyone else it is ignored.
+#[derive(Debug, Clone)]
+struct ClientNetwork {
+    trusted_proxies: TrustedProxies,
+}
 
 impl KeyExtractor for ClientNetwork {
     type Key = IpAddr;
 
     fn extract<T>(&self, request: &axum::http::Request<T>) -> Result<IpAddr, GovernorError> {
-        request
+        let ConnectInfo(peer) = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| network_of(peer.ip()))
-            .ok_or(GovernorError::UnableToExtractKey)
+            .ok_or(GovernorError::UnableToExtractKey)?;
+        let forwarded_for = request
+            .headers()
+            .get_all(X_FORWARDED_FOR)
+            .iter()
+            .map(HeaderValue::as_bytes);
+        Ok(network_of(
+            self.trusted_proxies.client(peer.ip(), forwarded_for),
+        ))
     }
 }
+
+/// nginx's `$proxy_add_x_forwarded_for` appends to it.
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
 fn network_of(ip: IpAddr) -> IpAddr {
     match ip {

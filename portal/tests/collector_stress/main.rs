@@ -1,7 +1,8 @@
 //! The collector as its own process under stress, in one test program:
 //! `collector_crash` kills `consent-portal serve` with SIGKILL again and
 //! again while clients post; `collector_load` loads it from several client
-//! threads and slow connections, and measures its memory.
+//! threads and slow connections, and measures its memory; `connections`
+//! holds it to its header deadline and its connection cap.
 //!
 //! One test at a time: each starts a server and loads the two cores on
 //! purpose, against time budgets (30 s of kills, a load bounded at 20 s, a
@@ -14,6 +15,7 @@ use std::sync::{Mutex, MutexGuard};
 
 mod collector_crash;
 mod collector_load;
+mod connections;
 mod serve_process;
 
 /// Held for the whole of a test: no other test of this program runs

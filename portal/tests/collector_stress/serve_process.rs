@@ -29,6 +29,16 @@ pub struct Setup {
 /// A fresh scratch folder. `rate` replaces
 /// `collector.per_address_per_minute` (None keeps the default).
 pub fn setup(name: &str, rate: Option<u32>) -> Setup {
+    setup_with(name, |collector| {
+        if let Some(rate) = rate {
+            collector.insert("per_address_per_minute".into(), i64::from(rate).into());
+        }
+    })
+}
+
+/// A fresh scratch folder whose `[collector]` table `adjust` changes
+/// (it listens on an ephemeral loopback port unless `adjust` says not).
+pub fn setup_with(name: &str, adjust: impl FnOnce(&mut toml::Table)) -> Setup {
     let dir = Scratch::new(name);
     let template = config::template("billing.db", SITE_URL, &format!("{SITE_URL}/decision"));
     let mut table: toml::Table = toml::from_str(&template).expect("template is TOML");
@@ -37,9 +47,7 @@ pub fn setup(name: &str, rate: Option<u32>) -> Setup {
         .and_then(toml::Value::as_table_mut)
         .expect("[collector] in the template");
     collector.insert("listen".into(), "127.0.0.1:0".into());
-    if let Some(rate) = rate {
-        collector.insert("per_address_per_minute".into(), i64::from(rate).into());
-    }
+    adjust(collector);
     let config = dir.join("consent.toml");
     std::fs::write(&config, toml::to_string(&table).expect("TOML")).expect("write config");
     let loaded = Config::load(&config).expect("the configuration loads");
@@ -137,6 +145,25 @@ impl Server {
     pub fn kill(mut self) {
         self.child.kill().expect("kill serve");
         self.child.wait().expect("reap serve");
+    }
+
+    /// SIGTERM (how systemd stops it), and how long it took to exit;
+    /// None when it still ran after `within` (it is then killed).
+    pub fn terminate(mut self, within: Duration) -> Option<Duration> {
+        let started = std::time::Instant::now();
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        while started.elapsed() < within {
+            if self.child.try_wait().expect("try_wait").is_some() {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// Whether the process still runs.
