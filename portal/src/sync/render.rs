@@ -187,7 +187,8 @@ pub fn render_with_progress(
     )?;
     let collector_origin =
         config::origin(&config.site.collector_url).map_err(RenderError::Setup)?;
-    let csp = templates.content_security_policy(&collector_origin);
+    let site_origin = config::origin(&config.site.url).map_err(RenderError::Setup)?;
+    let csp = templates.content_security_policy(&collector_origin, &site_origin);
 
     let mut pending =
         requests::pending(conn, "render").map_err(|e| RenderError::Setup(e.to_string()))?;
