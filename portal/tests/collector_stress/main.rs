@@ -1,7 +1,10 @@
 //! The collector as its own process under stress, in one test program:
 //! `collector_crash` kills `consent-portal serve` with SIGKILL again and
 //! again while clients post; `collector_load` loads it from several client
-//! threads and slow connections, and measures its memory.
+//! threads and slow connections, and measures its memory;
+//! `several_collectors` runs two collectors for one `sync`, one of them
+//! down for a run; `litestream_inbox` loses a collector's disk and brings
+//! its inbox back from a Litestream replica.
 //!
 //! One test at a time: each starts a server and loads the two cores on
 //! purpose, against time budgets (30 s of kills, a load bounded at 20 s, a
@@ -15,6 +18,7 @@ use std::sync::{Mutex, MutexGuard};
 mod collector_crash;
 mod collector_load;
 mod serve_process;
+mod several_collectors;
 
 /// Held for the whole of a test: no other test of this program runs
 /// meanwhile (a test that failed does not block the others).
