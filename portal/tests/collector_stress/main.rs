@@ -17,6 +17,7 @@ use std::sync::{Mutex, MutexGuard};
 
 mod collector_crash;
 mod collector_load;
+mod litestream_inbox;
 mod serve_process;
 mod several_collectors;
 
