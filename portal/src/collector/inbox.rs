@@ -37,7 +37,8 @@
 //! The `decision` column is written from the verified token, for people
 //! reading the inbox; `sync` takes the decision from the token again and
 //! never from this column, so editing it changes nothing. The file is
-//! created readable by its owner only: its tokens are as good as the
+//! created readable by its owner only, and made so again when a restored
+//! copy is opened: its tokens are as good as the
 //! buttons they came from until they expire.
 
 use std::path::{Path, PathBuf};
@@ -146,12 +147,29 @@ fn create_owner_only(path: &Path) -> Result<(), InboxError> {
         .open(path)
     {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => owner_only(path),
         Err(source) => Err(InboxError::Create {
             path: path.to_owned(),
             source,
         }),
     }
+}
+
+/// Takes away what others may do with an inbox that is already there: a
+/// restore (`litestream restore`, a copy from a backup) writes the file
+/// with the umask's permissions, often readable by everyone.
+fn owner_only(path: &Path) -> Result<(), InboxError> {
+    use std::os::unix::fs::PermissionsExt;
+    let fail = |source| InboxError::Create {
+        path: path.to_owned(),
+        source,
+    };
+    let mode = std::fs::metadata(path).map_err(fail)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))
+            .map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// As [`connect`], for a file that must already be there.
@@ -426,6 +444,17 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o077, 0, "{name} has mode {mode:o}");
         }
+        // A restored copy comes with the umask's permissions: opening it
+        // takes them away again.
+        drop(inbox);
+        let path = dir.join("inbox.db");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        drop(Inbox::open(&path).expect("reopen"));
+        let mode = std::fs::metadata(&path)
+            .expect("the file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

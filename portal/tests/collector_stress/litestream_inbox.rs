@@ -192,6 +192,16 @@ fn a_collector_inbox_restored_from_litestream_loses_no_decision_sync_has_not_app
     server.kill();
     lose_the_disk_and_restore(&collector, &replica);
     let server = Server::start(&collector);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&collector.inbox)
+            .expect("the inbox")
+            .permissions(),
+    );
+    assert_eq!(
+        mode & 0o077,
+        0,
+        "the restored inbox is its owner's only: {mode:o}"
+    );
     press(&register, &url, 7, "approve");
     let (fourth, out) = sync(&register);
     assert!(out.status.success(), "{fourth}");
