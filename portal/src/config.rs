@@ -410,7 +410,8 @@ database = {database}
 
 [site]
 # The folder the static consent pages are written to. Publish it on any
-# static web host; it holds no personal data and no secret.
+# static web host; it holds no personal data and no secret. It must not hold
+# the database, the keys, the inbox or this file: they would be published.
 dir = "site"
 # The public address of that folder: links sent to customers are
 # <url>/c/<page id>.html, so keep it short for SMS.
@@ -437,7 +438,8 @@ verifying_keys = ["consent-verifying.key"]
 [collector]
 listen = "127.0.0.1:8080"
 inbox = "consent-inbox.db"
-# Where sync collects from: collector base URLs, or local inbox files.
+# Where sync collects from: collector base URLs (https://; http:// only on
+# this machine), or local inbox files.
 # Empty: the inbox above, on this machine.
 sources = []
 per_address_per_minute = 60
@@ -536,7 +538,9 @@ mod tests {
 
     #[test]
     fn a_site_folder_over_the_private_files_is_refused() {
-        let cases: [(&str, &str, fn(&mut toml::Table)); 7] = [
+        /// A case's name, what the message must name, and the change.
+        type Case = (&'static str, &'static str, fn(&mut toml::Table));
+        let cases: [Case; 7] = [
             ("dot", "the billing database", |t| {
                 set(t, "site", "dir", ".".into())
             }),

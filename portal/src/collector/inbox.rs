@@ -640,7 +640,7 @@ mod tests {
         let at = "2026-11-29T10:00:00Z";
         let second = 1_000_000;
         inbox
-            .record_at(1, Decision::Approve, "v2.a", at, 1 * second)
+            .record_at(1, Decision::Approve, "v2.a", at, second)
             .unwrap();
         // The replica's last copy: it holds the first decision only.
         let replica = dir.join("replica.db");

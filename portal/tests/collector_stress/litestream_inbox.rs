@@ -144,7 +144,13 @@ fn a_collector_inbox_restored_from_litestream_loses_no_decision_sync_has_not_app
     let _one = one_at_a_time();
     let port = free_port();
     let url = base(port);
-    let register = Register::create("litestream-inbox", 8, 0, FILE_EMAIL, &[url.clone()]);
+    let register = Register::create(
+        "litestream-inbox",
+        8,
+        0,
+        FILE_EMAIL,
+        std::slice::from_ref(&url),
+    );
     let collector = collector_of(register.dir.path(), "litestream-collector", port, BEARER);
     let replica = collector.dir.join("replica");
     let server = Server::start(&collector);
