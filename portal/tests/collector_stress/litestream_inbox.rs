@@ -20,6 +20,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use consent_testkit::billing::Register;
@@ -98,10 +99,11 @@ fn restore(replica: &Path, out: &Path) {
 
 /// Waits until a restore of the replica holds `rows` decisions.
 fn wait_for_replica(setup: &Setup, replica: &Path, rows: i64) {
+    static PROBES: AtomicUsize = AtomicUsize::new(0);
     let started = Instant::now();
-    let mut probe_number = 0;
     loop {
-        probe_number += 1;
+        // A new file each time: restore refuses to write over one.
+        let probe_number = PROBES.fetch_add(1, Ordering::Relaxed);
         let probe = setup.dir.join(format!("probe-{probe_number}.db"));
         let held = if replica.join("ltx").is_dir() {
             restore(replica, &probe);
