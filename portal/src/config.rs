@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+mod refuse;
+
 /// The file name `init` writes next to the database.
 pub const FILE_NAME: &str = "consent.toml";
 
@@ -218,6 +220,12 @@ impl Config {
         if config.keys.verifying_keys.is_empty() {
             return Err(invalid("keys.verifying_keys lists no key".to_owned()));
         }
+        for source in &config.collector.sources {
+            refuse::check_source(source).map_err(|m| invalid(format!("collector.sources: {m}")))?;
+        }
+        config
+            .check_site_dir(path)
+            .map_err(|m| invalid(format!("site.dir: {m}")))?;
         config.collector.trusted_networks =
             trusted_networks(&config.collector.trusted_proxies).map_err(invalid)?;
         Ok(config)
@@ -303,6 +311,22 @@ pub fn origin(url: &str) -> Result<String, String> {
     Ok(format!("{scheme}://{}", authority.to_ascii_lowercase()))
 }
 
+/// Whether a `collector.sources` entry is a collector's URL; anything else
+/// is the path of an inbox file. `sync` and the checks here agree on it.
+pub fn is_collector_url(source: &str) -> bool {
+    source.contains("://")
+}
+
+/// The host of an origin (`http://127.0.0.1:8080` -> `127.0.0.1`,
+/// `http://[::1]:80` -> `::1`).
+pub fn origin_host(origin: &str) -> &str {
+    let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    }
+}
+
 /// The commented file `init` writes. Paths are relative to the file.
 pub fn template(database: &str, site_url: &str, collector_url: &str) -> String {
     // TOML string literals, quoted and escaped by the toml crate.
@@ -318,7 +342,8 @@ database = {database}
 
 [site]
 # The folder the static consent pages are written to. Publish it on any
-# static web host; it holds no personal data and no secret.
+# static web host; it holds no personal data and no secret. It must not hold
+# the database, the keys, the inbox or this file: they would be published.
 dir = "site"
 # The public address of that folder: links sent to customers are
 # <url>/c/<page id>.html, so keep it short for SMS.
@@ -345,7 +370,8 @@ verifying_keys = ["consent-verifying.key"]
 [collector]
 listen = "127.0.0.1:8080"
 inbox = "consent-inbox.db"
-# Where sync collects from: collector base URLs, or local inbox files.
+# Where sync collects from: collector base URLs (https://; http:// only on
+# this machine), or local inbox files.
 # Empty: the inbox above, on this machine.
 sources = []
 per_address_per_minute = 60

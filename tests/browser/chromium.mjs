@@ -57,10 +57,12 @@ export function newContext(browser, viewport) {
   });
 }
 
-// Lets requests to `origin` through and aborts every other origin's before
-// it leaves the browser. `onRequest` hears of every request, `onForeign` of
-// each aborted one, as "METHOD URL".
+// Lets requests to `origin` (one origin, or a list: the pages' and the
+// collector's when they are two) through and aborts every other origin's
+// before it leaves the browser. `onRequest` hears of every request,
+// `onForeign` of each aborted one, as "METHOD URL".
 export async function keepToOrigin(context, origin, { onRequest = () => {}, onForeign }) {
+  const allowed = [].concat(origin);
   await context.route('**/*', (route) => {
     const request = route.request();
     const target = request.url();
@@ -72,7 +74,7 @@ export async function keepToOrigin(context, origin, { onRequest = () => {}, onFo
       // data: and similar URLs have no origin of their own.
     }
     onRequest(line);
-    if (targetOrigin !== null && targetOrigin !== 'null' && targetOrigin !== origin) {
+    if (targetOrigin !== null && targetOrigin !== 'null' && !allowed.includes(targetOrigin)) {
       onForeign(line);
       return route.abort('blockedbyclient');
     }

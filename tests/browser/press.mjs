@@ -7,22 +7,28 @@
 //   * The button is found by its accessible name, matched exactly: "Jag
 //     godkänner" never matches "Jag godkänner inte". Exactly one button
 //     must have that name.
-//   * No request may leave for another origin than the page's own: such
-//     requests are aborted before they leave the browser, and listed.
+//   * No request may leave for another origin than the page's own (and
+//     those listed in PRESS_ALSO_ORIGINS): such requests are aborted before
+//     they leave the browser, and listed.
+//   * Every Content-Security-Policy violation the browser reports is a
+//     problem (a form-action that blocks the redirect after the post).
 //   * The resulting page is screenshotted (full page, 360 px wide).
 //
 // Usage: node press.mjs URL BUTTON_TEXT OUT.png
 //
 // stdout: JSON { "finalUrl", "status", "title", "heading", "blocked",
 // "screenshot" }, where "status" is the HTTP status of the page landed on,
-// "heading" the text of its first <h1> and "blocked" the aborted requests.
+// "heading" the text of its first <h1>, "blocked" the aborted requests and
+// "cspViolations" the browser's CSP messages.
 // Exit 0: pressed and landed on a page that answered below 400; 1: the
 // press failed (no such button, no navigation, an HTTP error, a blocked
 // request the press needed); 2: the script itself could not run (bad
 // arguments, no browser).
 //
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium),
-// PRESS_TIMEOUT_MS (default 60000, for the whole run).
+// PRESS_TIMEOUT_MS (default 60000, for the whole run), PRESS_ALSO_ORIGINS
+// (comma-separated origins besides the page's that requests may go to: the
+// collector's, when it is not on the pages' origin).
 
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,6 +37,10 @@ import { httpUrl, keepToOrigin, launch, newContext, runScript } from './chromium
 const TIMEOUT_MS = Number(process.env.PRESS_TIMEOUT_MS || 60000);
 const STEP_TIMEOUT_MS = 20000;
 const VIEWPORT = { width: 360, height: 740 };
+const ALSO_ORIGINS = (process.env.PRESS_ALSO_ORIGINS || '')
+  .split(',')
+  .map((o) => o.trim())
+  .filter((o) => o !== '');
 
 function usage(message) {
   process.stderr.write(`press: ${message}\nusage: node press.mjs URL BUTTON_TEXT OUT.png\n`);
@@ -53,11 +63,18 @@ function parseArgs(argv) {
 
 async function press(browser, url, buttonText, out) {
   const blocked = [];
+  const cspViolations = [];
   const context = await newContext(browser, VIEWPORT);
   try {
-    await keepToOrigin(context, url.origin, { onForeign: (line) => blocked.push(line) });
+    await keepToOrigin(context, [url.origin, ...ALSO_ORIGINS], {
+      onForeign: (line) => blocked.push(line),
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    page.on('console', (message) => {
+      process.stderr.write(`press: console ${message.type()}: ${message.text()}\n`);
+      if (message.text().includes('Content Security Policy')) cspViolations.push(message.text());
+    });
 
     const opened = await page.goto(url.href, { waitUntil: 'load' });
     if (!opened) throw new Error(`no response for ${url.href}`);
@@ -76,8 +93,14 @@ async function press(browser, url, buttonText, out) {
     }
 
     const before = page.url();
+    // A navigation the CSP blocks never loads: the violation is the answer.
     const [landed] = await Promise.all([
-      page.waitForNavigation({ waitUntil: 'load' }),
+      page.waitForNavigation({ waitUntil: 'load' }).catch(async (err) => {
+        // The browser reports the violation just after it aborts.
+        await page.waitForTimeout(1000);
+        if (cspViolations.length === 0) throw err;
+        return null;
+      }),
       button.click(),
     ]);
     const finalUrl = page.url();
@@ -97,6 +120,7 @@ async function press(browser, url, buttonText, out) {
       title: facts.title,
       heading: facts.heading,
       blocked,
+      cspViolations,
       screenshot: out,
     };
     const problems = [];
@@ -107,6 +131,7 @@ async function press(browser, url, buttonText, out) {
       problems.push(`the browser could not load the next page${blocked.length ? ' (a request was blocked)' : ''}`);
     }
     for (const b of blocked) problems.push(`blocked a request to another origin: ${b}`);
+    for (const v of cspViolations) problems.push(`Content-Security-Policy violation: ${v}`);
     return { result, problems };
   } finally {
     await context.close();

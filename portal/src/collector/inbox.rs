@@ -4,7 +4,7 @@
 //!
 //! ```sql
 //! CREATE TABLE decision (
-//!   cursor      INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused
+//!   cursor      INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused; see below
 //!   request_id  INTEGER NOT NULL,
 //!   decision    TEXT NOT NULL CHECK (decision IN ('approve', 'decline', 'withdraw')),  -- the token's, for reading
 //!   token       TEXT NOT NULL,                      -- as posted; sync verifies it again
@@ -19,10 +19,26 @@
 //! and a decline, approve, decline ends declined. Nothing about the client
 //! (address, browser) is stored: it is personal data we do not need.
 //!
+//! **Cursors survive a restore.** `sync` remembers, per source, the highest
+//! cursor it applied and asks only for what lies above it. An inbox
+//! restored from a copy that lags the lost file (a Litestream replica)
+//! would hand out again the numbers after its last row, numbers `sync` has
+//! already passed: those decisions would be skipped without a word. So a
+//! new row's cursor is the larger of the last cursor + 1 and the clock in
+//! microseconds since 1970, chosen in the insert's own transaction. Every
+//! cursor the lost file gave out was at most the clock when it was given
+//! (plus one per decision stored in the same microsecond), so the first
+//! cursor after a restore is above all of them as long as the clock does
+//! not run backwards. Cursors stay below 2^53 (until the year 2255), so a
+//! JSON reader that keeps numbers as doubles reads them exactly. An inbox
+//! from before this rule keeps its small cursors; the next one jumps to
+//! the clock, and they only grow.
+//!
 //! The `decision` column is written from the verified token, for people
 //! reading the inbox; `sync` takes the decision from the token again and
 //! never from this column, so editing it changes nothing. The file is
-//! created readable by its owner only: its tokens are as good as the
+//! created readable by its owner only, and made so again when a restored
+//! copy is opened: its tokens are as good as the
 //! buttons they came from until they expire.
 
 use std::path::{Path, PathBuf};
@@ -131,12 +147,29 @@ fn create_owner_only(path: &Path) -> Result<(), InboxError> {
         .open(path)
     {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => owner_only(path),
         Err(source) => Err(InboxError::Create {
             path: path.to_owned(),
             source,
         }),
     }
+}
+
+/// Takes away what others may do with an inbox that is already there: a
+/// restore (`litestream restore`, a copy from a backup) writes the file
+/// with the umask's permissions, often readable by everyone.
+fn owner_only(path: &Path) -> Result<(), InboxError> {
+    use std::os::unix::fs::PermissionsExt;
+    let fail = |source| InboxError::Create {
+        path: path.to_owned(),
+        source,
+    };
+    let mode = std::fs::metadata(path).map_err(fail)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))
+            .map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// As [`connect`], for a file that must already be there.
@@ -145,6 +178,14 @@ fn connect_existing(path: &Path, flags: OpenFlags) -> Result<Connection, InboxEr
         return Err(InboxError::Missing(path.to_owned()));
     }
     connect(path, flags)
+}
+
+/// The clock in microseconds since 1970; 0 before it (a clock that far
+/// off still gets increasing cursors, from the last one).
+fn clock_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// An open inbox. One connection behind a mutex: every write is a short
@@ -274,6 +315,19 @@ impl Inbox {
         token: &str,
         received_at: &str,
     ) -> Result<Recorded, InboxError> {
+        self.record_at(request_id, decision, token, received_at, clock_micros())
+    }
+
+    /// [`Inbox::record`] with the clock, in microseconds, that the new
+    /// cursor must not be below (see the module's doc).
+    fn record_at(
+        &self,
+        request_id: i64,
+        decision: Decision,
+        token: &str,
+        received_at: &str,
+        now_micros: i64,
+    ) -> Result<Recorded, InboxError> {
         let mut conn = self.lock();
         let result = (|| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -293,11 +347,20 @@ impl Inbox {
                     });
                 }
             }
-            tx.execute(
-                "INSERT INTO decision (request_id, decision, token, received_at) VALUES (?1, ?2, ?3, ?4)",
-                params![request_id, decision.as_str(), token, received_at],
+            // The highest cursor ever given: AUTOINCREMENT's sequence
+            // remembers deleted rows too.
+            let last: i64 = tx.query_row(
+                "SELECT max(coalesce((SELECT max(cursor) FROM decision), 0), \
+                            coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'decision'), 0))",
+                [],
+                |r| r.get(0),
             )?;
-            let cursor = tx.last_insert_rowid();
+            let cursor = last.saturating_add(1).max(now_micros);
+            tx.execute(
+                "INSERT INTO decision (cursor, request_id, decision, token, received_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![cursor, request_id, decision.as_str(), token, received_at],
+            )?;
             tx.commit()?;
             Ok(Recorded {
                 cursor,
@@ -381,6 +444,17 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o077, 0, "{name} has mode {mode:o}");
         }
+        // A restored copy comes with the umask's permissions: opening it
+        // takes them away again.
+        drop(inbox);
+        let path = dir.join("inbox.db");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        drop(Inbox::open(&path).expect("reopen"));
+        let mode = std::fs::metadata(&path)
+            .expect("the file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -388,7 +462,9 @@ mod tests {
     fn repeats_are_stored_once_and_changes_of_mind_in_order() {
         let (dir, inbox) = temp_inbox("order");
         let at = "2026-11-29T10:00:00Z";
-        let first = inbox.record(5, Decision::Approve, "v2.a", at).unwrap();
+        // A clock that stands still at 0: cursors go on from the last one.
+        let record = |request, decision, token| inbox.record_at(request, decision, token, at, 0);
+        let first = record(5, Decision::Approve, "v2.a").unwrap();
         assert_eq!(
             first,
             Recorded {
@@ -396,7 +472,7 @@ mod tests {
                 first_time: true
             }
         );
-        let again = inbox.record(5, Decision::Approve, "v2.a", at).unwrap();
+        let again = record(5, Decision::Approve, "v2.a").unwrap();
         assert_eq!(
             again,
             Recorded {
@@ -404,9 +480,9 @@ mod tests {
                 first_time: false
             }
         );
-        let other = inbox.record(6, Decision::Decline, "v2.b", at).unwrap();
+        let other = record(6, Decision::Decline, "v2.b").unwrap();
         assert_eq!(other.cursor, 2);
-        let declined = inbox.record(5, Decision::Decline, "v2.a", at).unwrap();
+        let declined = record(5, Decision::Decline, "v2.a").unwrap();
         assert_eq!(
             declined,
             Recorded {
@@ -414,7 +490,7 @@ mod tests {
                 first_time: true
             }
         );
-        let approved = inbox.record(5, Decision::Approve, "v2.a", at).unwrap();
+        let approved = record(5, Decision::Approve, "v2.a").unwrap();
         assert_eq!(
             approved,
             Recorded {
@@ -475,17 +551,17 @@ mod tests {
     fn cursors_are_never_reused() {
         let (dir, inbox) = temp_inbox("autoincrement");
         inbox
-            .record(1, Decision::Approve, "v2.x", "2026-11-29T10:00:00Z")
+            .record_at(1, Decision::Approve, "v2.x", "2026-11-29T10:00:00Z", 0)
             .unwrap();
         inbox
-            .record(2, Decision::Approve, "v2.y", "2026-11-29T10:00:00Z")
+            .record_at(2, Decision::Approve, "v2.y", "2026-11-29T10:00:00Z", 0)
             .unwrap();
         inbox
             .lock()
             .execute("DELETE FROM decision WHERE cursor = 2", [])
             .unwrap();
         let next = inbox
-            .record(3, Decision::Approve, "v2.z", "2026-11-29T10:00:00Z")
+            .record_at(3, Decision::Approve, "v2.z", "2026-11-29T10:00:00Z", 0)
             .unwrap();
         assert_eq!(next.cursor, 3);
         drop(inbox);
@@ -520,7 +596,7 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!((rows[0].cursor, rows[0].request_id), (1, 7));
         let withdrawn = inbox
-            .record(7, Decision::Withdraw, "v2.c", "2026-11-30T10:00:00Z")
+            .record_at(7, Decision::Withdraw, "v2.c", "2026-11-30T10:00:00Z", 0)
             .unwrap();
         assert_eq!(
             withdrawn.cursor, 2,
@@ -532,6 +608,96 @@ mod tests {
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         drop(inbox);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn cursors_follow_the_clock_and_never_go_back() {
+        let (dir, inbox) = temp_inbox("clock");
+        let at = "2026-11-29T10:00:00Z";
+        let mut cursors = Vec::new();
+        for (request, clock) in [(1, 1_000), (2, 1_000), (3, 500), (4, 5_000), (5, 0)] {
+            let recorded = inbox
+                .record_at(request, Decision::Approve, "v2.x", at, clock)
+                .unwrap();
+            cursors.push(recorded.cursor);
+        }
+        // The clock, unless the last cursor is already there: then one more.
+        assert_eq!(cursors, [1_000, 1_001, 1_002, 5_000, 5_001]);
+        // The real clock: microseconds since 1970, exact in a JSON double.
+        let real = inbox
+            .record(6, Decision::Approve, "v2.x", at)
+            .unwrap()
+            .cursor;
+        assert!(real > 1_700_000_000_000_000 && real < (1 << 53), "{real}");
+        drop(inbox);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn an_inbox_restored_from_a_lagging_copy_gives_cursors_above_those_sync_passed() {
+        let (dir, inbox) = temp_inbox("restore");
+        let at = "2026-11-29T10:00:00Z";
+        let second = 1_000_000;
+        inbox
+            .record_at(1, Decision::Approve, "v2.a", at, second)
+            .unwrap();
+        // The replica's last copy: it holds the first decision only.
+        let replica = dir.join("replica.db");
+        inbox
+            .lock()
+            .execute("VACUUM INTO ?1", [replica.to_string_lossy()])
+            .unwrap();
+        // Two more decisions reach the live file, and sync reads them.
+        inbox
+            .record_at(2, Decision::Decline, "v2.b", at, 2 * second)
+            .unwrap();
+        let passed = inbox
+            .record_at(3, Decision::Approve, "v2.c", at, 3 * second)
+            .unwrap()
+            .cursor;
+        drop(inbox);
+
+        // The disk is lost; the inbox comes back from the replica, and a
+        // customer decides a second later.
+        let restored = Inbox::open(&replica).unwrap();
+        let next = restored
+            .record_at(4, Decision::Approve, "v2.d", at, 4 * second)
+            .unwrap();
+        assert!(next.cursor > passed, "{} <= {passed}", next.cursor);
+        let seen: Vec<i64> = restored
+            .since(passed, 10)
+            .unwrap()
+            .iter()
+            .map(|d| d.request_id)
+            .collect();
+        assert_eq!(
+            seen,
+            [4],
+            "sync, past cursor {passed}, sees the new decision"
+        );
+
+        // What the old rule (the last cursor + 1, the clock ignored) gave:
+        // a cursor sync had passed, so the decision was never collected.
+        let old_rule = dir.join("old-rule.db");
+        restored
+            .lock()
+            .execute("VACUUM INTO ?1", [old_rule.to_string_lossy()])
+            .unwrap();
+        drop(restored);
+        let old = Inbox::open(&old_rule).unwrap();
+        old.lock()
+            .execute("DELETE FROM decision WHERE request_id = 4", [])
+            .unwrap();
+        old.lock()
+            .execute(
+                "UPDATE sqlite_sequence SET seq = 1000000 WHERE name = 'decision'",
+                [],
+            )
+            .unwrap();
+        let lost = old.record_at(4, Decision::Approve, "v2.d", at, 0).unwrap();
+        assert!(lost.cursor <= passed && old.since(passed, 10).unwrap().is_empty());
+        drop(old);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -189,7 +189,7 @@ impl SmsSender {
                     .map_err(|m| SendError::config(Channel::Sms, "sms.gateway_url", m))?;
                 if credentials.is_some()
                     && origin.starts_with("http://")
-                    && !is_loopback(origin_host(&origin))
+                    && !is_loopback(crate::config::origin_host(&origin))
                 {
                     return Err(SendError::config(
                         Channel::Sms,
@@ -383,21 +383,13 @@ fn check_sender(from: &str) -> Result<(), SendError> {
     }
 }
 
-/// The host of an origin (`http://127.0.0.1:8080` -> `127.0.0.1`).
-fn origin_host(origin: &str) -> &str {
-    let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-    match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn origin_hosts() {
+        use crate::config::origin_host;
         assert_eq!(origin_host("http://127.0.0.1:8080"), "127.0.0.1");
         assert_eq!(origin_host("http://localhost"), "localhost");
         assert_eq!(origin_host("http://[::1]:80"), "::1");

@@ -46,7 +46,7 @@ pub fn fetch(
         source_name: source.to_owned(),
         message,
     };
-    if source.starts_with("http://") || source.starts_with("https://") {
+    if crate::config::is_collector_url(source) {
         let bearer = bearer.ok_or_else(|| {
             fail("set CONSENT_COLLECTOR_TOKEN to the collector's bearer token".to_owned())
         })?;

@@ -210,7 +210,8 @@ pub fn render_with_progress(
     )?;
     let collector_origin =
         config::origin(&config.site.collector_url).map_err(RenderError::Setup)?;
-    let csp = templates.content_security_policy(&collector_origin);
+    let site_origin = config::origin(&config.site.url).map_err(RenderError::Setup)?;
+    let csp = templates.content_security_policy(&collector_origin, &site_origin);
 
     let mut summary = Summary {
         new_page_ids: record_page_ids_and_text(conn, &current, &inputs, now)?,

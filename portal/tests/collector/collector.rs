@@ -151,11 +151,16 @@ impl Collector {
         serde_json::from_str(&got.body).expect("decisions JSON")
     }
 
-    /// The inbox as another process sees it: a connection of its own.
+    /// The inbox as another process sees it: a connection of its own. Each
+    /// row by its place in cursor order (1, 2, ...): the cursors themselves
+    /// follow the clock (see `Inbox`).
     fn stored(&self) -> Vec<(i64, i64, String)> {
         let conn = rusqlite::Connection::open(&self.inbox).expect("open inbox");
         let mut stmt = conn
-            .prepare("SELECT cursor, request_id, decision FROM decision ORDER BY cursor")
+            .prepare(
+                "SELECT row_number() OVER (ORDER BY cursor), request_id, decision FROM decision \
+                 ORDER BY cursor",
+            )
             .expect("prepare");
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -220,13 +225,11 @@ fn a_decision_is_stored_durably_once_and_redirects_to_the_thank_you_page() {
     );
 
     let page = c.page("");
-    assert_eq!(page.next, 2);
     assert_eq!(page.decisions.len(), 2);
+    assert_eq!(page.next, page.decisions[1].cursor);
     let first = &page.decisions[0];
-    assert_eq!(
-        (first.cursor, first.request_id, first.decision),
-        (1, 41, Decision::Approve)
-    );
+    assert!(first.cursor < page.next);
+    assert_eq!((first.request_id, first.decision), (41, Decision::Approve));
     assert_eq!(first.token, token);
     let received = time::parse(&first.received_at).expect("received_at is a time");
     assert!((received - time::now()).abs() < 60, "{}", first.received_at);
@@ -460,13 +463,20 @@ fn the_decision_feed_needs_the_bearer_token_and_pages_by_cursor() {
     );
     assert_eq!(got.status, 401);
 
+    // The five cursors, in order (they follow the clock; see `Inbox`).
+    let cursors =
+        |page: &DecisionsPage| page.decisions.iter().map(|d| d.cursor).collect::<Vec<_>>();
+    let all = cursors(&c.page("?limit=100000"));
+    assert_eq!(all.len(), 5);
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+
     let got = c.get_decisions("", Some(BEARER));
     assert_eq!(got.status, 200);
     assert_eq!(got.header("content-type"), Some("application/json"));
     assert_eq!(got.header("cache-control"), Some("no-store"));
     let json: serde_json::Value = serde_json::from_str(&got.body).expect("json");
-    assert_eq!(json["next"], 5);
-    assert_eq!(json["decisions"][1]["cursor"], 2);
+    assert_eq!(json["next"], all[4]);
+    assert_eq!(json["decisions"][1]["cursor"], all[1]);
     assert_eq!(json["decisions"][1]["request_id"], 2);
     assert_eq!(json["decisions"][1]["decision"], "decline");
     assert!(json["decisions"][1]["token"]
@@ -476,20 +486,16 @@ fn the_decision_feed_needs_the_bearer_token_and_pages_by_cursor() {
         .as_str()
         .is_some_and(|t| t.ends_with('Z')));
 
-    let cursors =
-        |page: &DecisionsPage| page.decisions.iter().map(|d| d.cursor).collect::<Vec<_>>();
     let page = c.page("?after=0&limit=2");
-    assert_eq!((cursors(&page), page.next), (vec![1, 2], 2));
+    assert_eq!((cursors(&page), page.next), (vec![all[0], all[1]], all[1]));
     let page = c.page(&format!("?after={}&limit=2", page.next));
-    assert_eq!((cursors(&page), page.next), (vec![3, 4], 4));
+    assert_eq!((cursors(&page), page.next), (vec![all[2], all[3]], all[3]));
     let page = c.page(&format!("?after={}&limit=2", page.next));
-    assert_eq!((cursors(&page), page.next), (vec![5], 5));
+    assert_eq!((cursors(&page), page.next), (vec![all[4]], all[4]));
     let page = c.page(&format!("?after={}&limit=2", page.next));
-    assert_eq!((cursors(&page), page.next), (vec![], 5));
-    let page = c.page("?after=3");
-    assert_eq!(cursors(&page), [4, 5]);
-    let page = c.page("?limit=100000");
-    assert_eq!(cursors(&page), [1, 2, 3, 4, 5]);
+    assert_eq!((cursors(&page), page.next), (vec![], all[4]));
+    let page = c.page(&format!("?after={}", all[2]));
+    assert_eq!(cursors(&page), [all[3], all[4]]);
 
     for query in ["?limit=0", "?limit=-1", "?after=x", "?limit=ten"] {
         assert_eq!(c.get_decisions(query, Some(BEARER)).status, 400, "{query}");

@@ -2,7 +2,10 @@
 //! `collector_crash` kills `consent-portal serve` with SIGKILL again and
 //! again while clients post; `collector_load` loads it from several client
 //! threads and slow connections, and measures its memory; `connections`
-//! holds it to its header deadline and its connection cap.
+//! holds it to its header deadline and its connection cap;
+//! `several_collectors` runs two collectors for one `sync`, one of them
+//! down for a run; `litestream_inbox` loses a collector's disk and brings
+//! its inbox back from a Litestream replica.
 //!
 //! One test at a time: each starts a server and loads the two cores on
 //! purpose, against time budgets (30 s of kills, a load bounded at 20 s, a
@@ -16,7 +19,9 @@ use std::sync::{Mutex, MutexGuard};
 mod collector_crash;
 mod collector_load;
 mod connections;
+mod litestream_inbox;
 mod serve_process;
+mod several_collectors;
 
 /// Held for the whole of a test: no other test of this program runs
 /// meanwhile (a test that failed does not block the others).

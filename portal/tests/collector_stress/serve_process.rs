@@ -6,7 +6,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
@@ -24,6 +24,8 @@ pub struct Setup {
     pub config: PathBuf,
     pub inbox: PathBuf,
     pub signer: Signer,
+    /// The feed's bearer token, given to `serve` in its environment.
+    pub bearer: Option<String>,
 }
 
 /// A fresh scratch folder. `rate` replaces
@@ -34,6 +36,35 @@ pub fn setup(name: &str, rate: Option<u32>) -> Setup {
             collector.insert("per_address_per_minute".into(), i64::from(rate).into());
         }
     })
+}
+
+/// A collector of an existing portal: a folder, inbox and configuration of
+/// its own, listening on `port` (fixed, so that a restart answers where
+/// `sync` looks), verifying with the portal's public key
+/// (`portal_dir/consent-verifying.key`; the token signer is the portal's
+/// too), its decision feed guarded by `bearer`.
+pub fn collector_of(portal_dir: &Path, name: &str, port: u16, bearer: &str) -> Setup {
+    let mut setup = setup_with(name, |collector| {
+        collector.insert("listen".into(), format!("127.0.0.1:{port}").into());
+    });
+    std::fs::copy(
+        portal_dir.join("consent-verifying.key"),
+        setup.dir.join("consent-verifying.key"),
+    )
+    .expect("copy the portal's public key");
+    std::fs::remove_file(setup.dir.join("consent-signing.key")).expect("no signing key here");
+    setup.signer = keys::load_signer(&portal_dir.join("consent-signing.key")).expect("signer");
+    setup.bearer = Some(bearer.to_owned());
+    setup
+}
+
+/// A loopback port free at the moment of asking (a collector that must
+/// come back at the same address after a kill needs one fixed port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 /// A fresh scratch folder whose `[collector]` table `adjust` changes
@@ -63,6 +94,7 @@ pub fn setup_with(name: &str, adjust: impl FnOnce(&mut toml::Table)) -> Setup {
         config,
         inbox,
         signer,
+        bearer: None,
     }
 }
 
@@ -108,7 +140,11 @@ impl Server {
             .append(true)
             .open(setup.dir.join("serve.log"))
             .expect("log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_consent-portal"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_consent-portal"));
+        if let Some(bearer) = &setup.bearer {
+            command.env(consent_portal::collector::TOKEN_ENV, bearer);
+        }
+        let mut child = command
             .arg("serve")
             .arg("--config")
             .arg(&setup.config)

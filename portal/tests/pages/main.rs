@@ -2,7 +2,9 @@
 //! shows and never shows), `rendered_pages_are_valid_html` (the Nu Html
 //! Checker), `rendered_pages_in_browser` and `browser` (headless Chromium
 //! with axe-core), `demo_in_browser` (the demo's link pressed in
-//! Chromium), and `report_in_browser` (the owner's report in Chromium).
+//! Chromium), `report_in_browser` (the owner's report in Chromium) and
+//! `two_origins_in_browser` (pages and collector on two origins: the press
+//! lands on the thank-you page).
 //!
 //! One program instead of five (six with the report's check). Its tests run in parallel threads, as the
 //! tests of each program did before: two at a time on a two-core machine,
@@ -17,3 +19,4 @@ mod render;
 mod rendered_pages_are_valid_html;
 mod rendered_pages_in_browser;
 mod report_in_browser;
+mod two_origins_in_browser;

@@ -47,9 +47,12 @@ fn one_page_per_pending_request_with_the_texts_and_two_buttons() {
     assert!(!html.contains("type=\"hidden\""), "{html}");
     let (approve, decline) = (find_token(&html, "approve"), find_token(&html, "decline"));
     assert!(approve.is_some() && decline.is_some() && approve != decline);
-    // The collector is the only place a form may post to.
+    // A form may post only to the collector, and be redirected only to the
+    // site's thank-you page.
     assert!(
-        html.contains("form-action https:&#x2f;&#x2f;insamling.example.se;"),
+        html.contains(
+            "form-action https:&#x2f;&#x2f;insamling.example.se https:&#x2f;&#x2f;samtycke.example.se;"
+        ),
         "CSP: {html}"
     );
     assert!(html.contains("default-src &#x27;none&#x27;"));

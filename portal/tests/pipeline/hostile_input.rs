@@ -594,10 +594,11 @@ fn hostile_texts_and_addresses_are_shown_escaped_and_never_evaluated() {
         element(&page, "<form method=\"post\" action=\"", "\">"),
         html_escaped(collector_url)
     );
-    // The policy names only the collector's origin.
+    // The policy names only the collector's origin and the site's (the
+    // 303 to the thank-you page).
     assert!(
         page.contains(&html_escaped(
-            "form-action https://insamling.example.se; base-uri"
+            "form-action https://insamling.example.se https://samtycke.example.se; base-uri"
         )),
         "{page}"
     );
