@@ -123,7 +123,17 @@ pub struct WithdrawalPage {
 /// Every live withdrawal page, in page id order: the receipts of requests
 /// that are their customer's current one and still approved.
 pub fn withdrawal_pages(conn: &Connection) -> rusqlite::Result<Vec<WithdrawalPage>> {
-    withdrawal_pages_after(conn, "", usize::MAX)
+    Ok(withdrawal_pages_after(conn, "", usize::MAX)?.pages)
+}
+
+/// A batch of live withdrawal pages.
+#[derive(Debug, Default)]
+pub struct WithdrawalPages {
+    pub pages: Vec<WithdrawalPage>,
+    /// The last page id read, where the next batch starts (None: there
+    /// was nothing more). A row whose time or channel does not read is
+    /// left out of `pages`, but still moves this on.
+    pub last_read: Option<String>,
 }
 
 /// [`withdrawal_pages`], at most `limit` of them, whose page id sorts
@@ -133,7 +143,7 @@ pub fn withdrawal_pages_after(
     conn: &Connection,
     after: &str,
     limit: usize,
-) -> rusqlite::Result<Vec<WithdrawalPage>> {
+) -> rusqlite::Result<WithdrawalPages> {
     let sql = format!(
         "SELECT r.id, n.page_id, r.decided_at, r.text_hash, r.channel \
          FROM main.consent_notice AS n JOIN main.consent_request AS r ON r.id = n.request_id \
@@ -154,16 +164,17 @@ pub fn withdrawal_pages_after(
             channel,
         ))
     })?;
-    let mut pages = Vec::new();
+    let mut batch = WithdrawalPages::default();
     for row in rows {
         let (request_id, page_id, decided, text_hash, channel) = row?;
+        batch.last_read = Some(page_id.clone());
         let (Some(approved_at), Some(channel)) = (
             decided.as_deref().and_then(time::parse),
             channel.as_deref().and_then(|c| c.parse().ok()),
         ) else {
             continue;
         };
-        pages.push(WithdrawalPage {
+        batch.pages.push(WithdrawalPage {
             request_id,
             page_id,
             approved_at,
@@ -171,7 +182,7 @@ pub fn withdrawal_pages_after(
             channel,
         });
     }
-    Ok(pages)
+    Ok(batch)
 }
 
 /// The text hash of the standing consent whose withdrawal page is

@@ -125,7 +125,7 @@ fn wait_for_replica(setup: &Setup, replica: &Path, rows: i64) {
 }
 
 /// The disk is lost: the inbox and its -wal and -shm are gone. Then the
-/// restore procedure of docs/deployment-collectors.md.
+/// restore procedure of docs/deployment.md.
 fn lose_the_disk_and_restore(setup: &Setup, replica: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let mut name = setup.inbox.clone().into_os_string();

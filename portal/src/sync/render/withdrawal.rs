@@ -116,13 +116,13 @@ pub(super) fn render(
     let mut after = String::new();
     loop {
         let batch = notices::withdrawal_pages_after(conn, &after, super::BATCH)?;
-        let Some(last) = batch.last() else {
+        let Some(last) = batch.last_read else {
             break;
         };
-        after = last.page_id.clone();
+        after = last;
         let mut jobs = Vec::new();
         let mut kept = Vec::new();
-        for page in batch {
+        for page in batch.pages {
             if !page_id_is_valid(&page.page_id) {
                 continue;
             }
