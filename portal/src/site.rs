@@ -143,6 +143,52 @@ impl Drop for StreamedFile {
     }
 }
 
+/// Deletes the page `<page_id>.html` of `pages_dir`; whether it was there.
+pub fn remove_page(pages_dir: &Path, page_id: &str) -> Result<bool, SiteError> {
+    let path = pages_dir.join(format!("{page_id}.html"));
+    match fs::remove_file(&path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(at("cannot delete", &path)(e)),
+    }
+}
+
+/// The temporary files a [`StreamedFile`] for `path` left when its run was
+/// killed before it finished.
+pub fn interrupted_streams(path: &Path) -> Result<Vec<PathBuf>, SiteError> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = format!(".{name}{TEMP_MARK}");
+    let mut found = Vec::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(found),
+        Err(e) => return Err(at("cannot list", dir)(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(at("cannot list", dir))?;
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            found.push(entry.path());
+        }
+    }
+    Ok(found)
+}
+
+/// Deletes files; one already gone is no error.
+pub fn remove_files(paths: &[PathBuf]) -> Result<(), SiteError> {
+    for path in paths {
+        match fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(at("cannot delete", path)(e)),
+        }
+    }
+    Ok(())
+}
+
 /// Deletes each page of `pages_dir` that `keep` (given its id) does not
 /// keep, and the temporary files an interrupted run left, reading the
 /// folder as it goes: nothing of it is held in memory. Returns how many

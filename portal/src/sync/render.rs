@@ -244,8 +244,29 @@ pub fn render_with_progress(
     let pages_dir = site_dir.join(PAGES_DIR);
     site::ensure_dir(&pages_dir)?;
     let cache_path = config.dir.join(CACHE_FILE);
+    // A run killed before it finished left its cache half written: the
+    // pages it wrote may be in no cache, so this run looks through the
+    // whole folder.
+    let interrupted = site::interrupted_streams(&cache_path)?;
     let mut cache = SortedCache::open(&cache_path);
     let mut next_cache = NextCache::create(&cache_path)?;
+    // Whether a page on disk stays: its request is still pending, and its
+    // text is known (looked up by the page index).
+    let keep_page = |page_id: &str| -> Result<bool, RenderError> {
+        Ok(matches!(
+            requests::pending_page_text(conn, page_id)?,
+            Some(Some(hash)) if group_of.contains_key(&hash)
+        ))
+    };
+    // A page the last run kept and this run passes by: deleted once the
+    // register confirms it is no longer pending.
+    let mut removed = 0;
+    let mut passed = |page_id: &str| -> Result<(), RenderError> {
+        if page_id_is_valid(page_id) && !keep_page(page_id)? {
+            removed += usize::from(site::remove_page(&pages_dir, page_id)?);
+        }
+        Ok(())
+    };
 
     let base = PageContext {
         t: &texts,
@@ -333,7 +354,8 @@ pub fn render_with_progress(
             let fingerprint = page_fingerprint(&fingerprints[group], &page_id, &claims);
             summary.pages += 1;
             let on_disk = pages_dir.join(format!("{page_id}.html")).is_file();
-            if on_disk && cache.get(&page_id).as_deref() == Some(fingerprint.as_str()) {
+            let cached = cache.get(&page_id, &mut passed)?;
+            if on_disk && cached.as_deref() == Some(fingerprint.as_str()) {
                 summary.unchanged += 1;
                 progress.item_done();
                 kept.push((page_id, fingerprint));
@@ -362,14 +384,19 @@ pub fn render_with_progress(
         }
     }
 
-    // Every page on disk whose request is no longer pending, or whose text
-    // is not known, goes: looked up by the page index, a file at a time.
-    summary.removed = site::prune_pages(&pages_dir, |page_id| {
-        Ok::<_, RenderError>(matches!(
-            requests::pending_page_text(conn, page_id)?,
-            Some(Some(hash)) if group_of.contains_key(&hash)
-        ))
-    })?;
+    // The pages the last run kept and this one did not go (the cache's
+    // rest). When there was no cache in order, or a run was killed before
+    // it finished its cache, every page on disk is looked up instead.
+    let complete = cache.finish(&mut passed)?;
+    summary.removed = removed;
+    if !complete || !interrupted.is_empty() {
+        summary.removed += site::prune_pages(&pages_dir, keep_page)?;
+        site::remove_files(&interrupted)?;
+    } else {
+        // Only the temporary files of a page write that was cut short
+        // (names only: no page is looked up).
+        site::prune_pages(&pages_dir, |_| Ok::<_, RenderError>(true))?;
+    }
     for (name, template) in [
         ("thanks.html", "thanks.html"),
         ("expired.html", "expired.html"),

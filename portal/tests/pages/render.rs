@@ -222,6 +222,37 @@ fn nothing_external_and_no_personal_data_on_any_page() {
     }
 }
 
+/// A page the last render did not record (written by a run killed before
+/// it finished its cache, or the cache lost) is found by looking through
+/// the folder: such a run leaves its half-written cache behind, and the
+/// next render looks every page on disk up instead of trusting the cache.
+#[test]
+fn after_a_killed_render_every_page_on_disk_is_looked_up() {
+    let f = fixture("prune-after-kill");
+    f.render();
+    assert_eq!(f.pages().len(), 2);
+    let orphan = f.site().join("c").join("AAAAAAAAAAAAAAAAAAAAAA.html");
+    std::fs::write(&orphan, "a page of a request no longer pending").expect("orphan");
+    // Trusting the cache, the render does not see it.
+    let summary = f.render();
+    assert_eq!(summary.removed, 0, "{summary:?}");
+    assert!(orphan.exists());
+    // A render killed while it wrote its cache left this behind.
+    let half = f.dir.join("..consent-render-cache.tmp-999999");
+    std::fs::write(&half, "AAAA").expect("half-written cache");
+    let summary = f.render();
+    assert_eq!((summary.pages, summary.removed), (2, 1), "{summary:?}");
+    assert!(!orphan.exists(), "the orphan page is deleted");
+    assert!(!half.exists(), "the half-written cache is cleared away");
+    assert_eq!(f.pages().len(), 2);
+    // With the cache lost, the same.
+    std::fs::write(&orphan, "again").expect("orphan");
+    std::fs::remove_file(f.dir.join(".consent-render-cache")).expect("the cache");
+    let summary = f.render();
+    assert_eq!(summary.removed, 1, "{summary:?}");
+    assert!(!orphan.exists());
+}
+
 #[test]
 fn pages_of_requests_no_longer_pending_are_deleted() {
     let f = fixture("prune");

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::PageContext;
+use super::{PageContext, RenderError};
 use crate::site::{self, SiteError};
 use crate::templates::Templates;
 use crate::token::{hex, Claims, Signer};
@@ -54,21 +54,38 @@ pub(super) fn page_fingerprint(site: &[u8; 32], page_id: &str, claims: &Claims) 
 }
 
 /// The cache of the last run, read alongside the pages in page id order
-/// (the order [`Cache::save`] and [`NextCache`] write): a merge of two
-/// sorted lists, so the cache is never held in memory. A cache out of
-/// order, or missing, only means more pages are rendered again.
+/// (the order [`NextCache`] writes): a merge of two sorted lists, so the
+/// cache is never held in memory. It also says which pages the last run
+/// kept that this run does not: the entries passed by without being asked
+/// for, handed to `passed` as the merge goes (the caller checks each
+/// against the register before it deletes the page). A cache out of
+/// order, or missing, only means more pages are rendered again, and that
+/// the caller must look through the whole folder instead
+/// ([`SortedCache::finish`] says so).
 pub(super) struct SortedCache {
     lines: Option<std::io::Lines<std::io::BufReader<std::fs::File>>>,
     next: Option<(String, String)>,
+    /// The file was there to read.
+    opened: bool,
+    /// A line did not read, or an id did not follow the one before.
+    broken: bool,
+    last_id: String,
 }
+
+/// Told of each page id the last run kept that this run passed by.
+pub(super) type Passed<'a> = dyn FnMut(&str) -> Result<(), RenderError> + 'a;
 
 impl SortedCache {
     pub(super) fn open(path: &Path) -> SortedCache {
+        let lines = std::fs::File::open(path)
+            .ok()
+            .map(|f| std::io::BufReader::new(f).lines());
         let mut cache = SortedCache {
-            lines: std::fs::File::open(path)
-                .ok()
-                .map(|f| std::io::BufReader::new(f).lines()),
+            opened: lines.is_some(),
+            lines,
             next: None,
+            broken: false,
+            last_id: String::new(),
         };
         cache.advance();
         cache
@@ -78,33 +95,60 @@ impl SortedCache {
         self.next = None;
         while let Some(lines) = &mut self.lines {
             match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some((id, fingerprint)) = line.split_once(' ') {
+                Some(Ok(line)) => match line.split_once(' ') {
+                    Some((id, fingerprint)) => {
+                        if id <= self.last_id.as_str() {
+                            self.broken = true;
+                        }
+                        self.last_id = id.to_owned();
                         self.next = Some((id.to_owned(), fingerprint.to_owned()));
                         return;
                     }
+                    None => self.broken = true,
+                },
+                None => self.lines = None,
+                // A file that cannot be read on.
+                Some(Err(_)) => {
+                    self.broken = true;
+                    self.lines = None;
                 }
-                // The end, or a file that cannot be read on.
-                _ => self.lines = None,
             }
         }
     }
 
-    /// The fingerprint recorded for `page_id`. Ask in increasing page id
-    /// order.
-    pub(super) fn get(&mut self, page_id: &str) -> Option<String> {
+    /// The fingerprint recorded for `page_id`; the entries before it are
+    /// handed to `passed`. Ask in increasing page id order.
+    pub(super) fn get(
+        &mut self,
+        page_id: &str,
+        passed: &mut Passed<'_>,
+    ) -> Result<Option<String>, RenderError> {
         while let Some((id, _)) = &self.next {
             match id.as_str().cmp(page_id) {
-                std::cmp::Ordering::Less => self.advance(),
+                std::cmp::Ordering::Less => {
+                    passed(id)?;
+                    self.advance();
+                }
                 std::cmp::Ordering::Equal => {
                     let found = self.next.take().map(|(_, fingerprint)| fingerprint);
                     self.advance();
-                    return found;
+                    return Ok(found);
                 }
-                std::cmp::Ordering::Greater => return None,
+                std::cmp::Ordering::Greater => return Ok(None),
             }
         }
-        None
+        Ok(None)
+    }
+
+    /// Hands the entries left to `passed`. True when the cache was there
+    /// and in order: then every page the last run kept was in it, and the
+    /// pages it passed are all the pages to look at.
+    pub(super) fn finish(mut self, passed: &mut Passed<'_>) -> Result<bool, RenderError> {
+        while let Some((id, _)) = self.next.take() {
+            passed(&id)?;
+            self.advance();
+        }
+        Ok(self.opened && !self.broken)
     }
 }
 
@@ -158,26 +202,48 @@ mod tests {
         }
     }
 
+    /// Asks `cache` for each page; what it found, and what it passed.
+    fn merge(cache: SortedCache, pages: &[&str]) -> (Vec<Option<String>>, Vec<String>, bool) {
+        let mut cache = cache;
+        let mut passed = Vec::new();
+        let mut found = Vec::new();
+        for page in pages {
+            let mut note = |id: &str| -> Result<(), RenderError> {
+                passed.push(id.to_owned());
+                Ok(())
+            };
+            found.push(cache.get(page, &mut note).expect("get"));
+        }
+        let mut note = |id: &str| -> Result<(), RenderError> {
+            passed.push(id.to_owned());
+            Ok(())
+        };
+        let complete = cache.finish(&mut note).expect("finish");
+        (found, passed, complete)
+    }
+
     #[test]
-    fn pages_asked_in_order_find_their_fingerprints_and_no_others() {
-        let (_dir, path) = cache_file("a f1\nc f3\nd f4\n");
-        let mut cache = SortedCache::open(&path);
-        assert_eq!(cache.get("a").as_deref(), Some("f1"));
-        assert_eq!(cache.get("b"), None);
-        assert_eq!(cache.get("c").as_deref(), Some("f3"));
-        assert_eq!(cache.get("e"), None);
-        assert_eq!(cache.get("f"), None);
+    fn pages_asked_in_order_find_their_fingerprints_and_pass_the_rest() {
+        let (_dir, path) = cache_file("a f1\nb f2\nc f3\nd f4\ng f7\n");
+        let (found, passed, complete) = merge(SortedCache::open(&path), &["a", "c", "e", "f"]);
+        assert_eq!(
+            found,
+            [Some("f1".to_owned()), Some("f3".to_owned()), None, None]
+        );
+        assert_eq!(passed, ["b", "d", "g"], "kept last time, not asked now");
+        assert!(complete);
     }
 
     #[test]
     fn a_cache_out_of_order_or_missing_costs_renders_never_a_wrong_hit() {
         let (dir, path) = cache_file("c f3\na f1\nnot-a-line\nd f4\n");
-        let mut cache = SortedCache::open(&path);
-        assert_eq!(cache.get("a"), None, "passed by, so rendered again");
-        assert_eq!(cache.get("c").as_deref(), Some("f3"));
-        assert_eq!(cache.get("d").as_deref(), Some("f4"));
-        let mut missing = SortedCache::open(&dir.0.join("none"));
-        assert_eq!(missing.get("a"), None);
+        let (found, _, complete) = merge(SortedCache::open(&path), &["a", "c", "d"]);
+        assert_eq!(found[0], None, "passed by, so rendered again");
+        assert_eq!(found[1].as_deref(), Some("f3"));
+        assert_eq!(found[2].as_deref(), Some("f4"));
+        assert!(!complete, "out of order: the folder must be looked through");
+        let (found, passed, complete) = merge(SortedCache::open(&dir.0.join("none")), &["a"]);
+        assert_eq!((found, passed.len(), complete), (vec![None], 0, false));
     }
 
     #[test]

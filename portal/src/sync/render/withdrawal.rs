@@ -106,12 +106,27 @@ pub(super) fn render(
     let dir = site.site_dir.join(WITHDRAWAL_DIR);
     site::ensure_dir(&dir)?;
     let cache_path = site.config_dir.join(CACHE_FILE);
+    // As for the consent pages (see there): a killed run's half-written
+    // cache means a look through the whole folder.
+    let interrupted = site::interrupted_streams(&cache_path)?;
     let mut cache = SortedCache::open(&cache_path);
     let mut next_cache = NextCache::create(&cache_path)?;
     // Each text once: its words, the hash its tokens bind, the page texts
     // around it.
     let mut groups: Vec<TextGroup> = Vec::new();
     let mut group_of: HashMap<String, Option<usize>> = HashMap::new();
+    // A page passed by that the last run kept goes when its consent no
+    // longer stands (looked up by the notice's page index). Its text's
+    // group is not consulted here: a page of a text not in consent_text is
+    // never made, so never kept.
+    let mut removed = 0;
+    let mut passed = |page_id: &str| -> Result<(), RenderError> {
+        if page_id_is_valid(page_id) && notices::live_withdrawal_page_text(conn, page_id)?.is_none()
+        {
+            removed += usize::from(site::remove_page(&dir, page_id)?);
+        }
+        Ok(())
+    };
     // A batch at a time along the page index, as the consent pages are.
     let mut after = String::new();
     loop {
@@ -156,7 +171,8 @@ pub(super) fn render(
             };
             let fingerprint = fingerprint(site, signer, &page, &claims, &groups[group]);
             let on_disk = dir.join(format!("{}.html", page.page_id)).is_file();
-            if on_disk && cache.get(&page.page_id).as_deref() == Some(fingerprint.as_str()) {
+            let cached = cache.get(&page.page_id, &mut passed)?;
+            if on_disk && cached.as_deref() == Some(fingerprint.as_str()) {
                 kept.push((page.page_id, fingerprint));
                 continue;
             }
@@ -179,14 +195,24 @@ pub(super) fn render(
             next_cache.push(page_id, fingerprint)?;
         }
     }
-    // A page whose consent no longer stands goes: looked up by the notice's
-    // page index, a file at a time.
-    summary.removed = site::prune_pages(&dir, |page_id| {
-        Ok::<_, RenderError>(match notices::live_withdrawal_page_text(conn, page_id)? {
-            Some(hash) => !matches!(group_of.get(&hash), Some(None)),
-            None => false,
-        })
-    })?;
+    // The pages the last run kept and this one did not go (the cache's
+    // rest); without a cache in order, or after a killed run, every page on
+    // disk is looked up.
+    let complete = cache.finish(&mut passed)?;
+    summary.removed = removed;
+    if !complete || !interrupted.is_empty() {
+        summary.removed += site::prune_pages(&dir, |page_id| {
+            Ok::<_, RenderError>(match notices::live_withdrawal_page_text(conn, page_id)? {
+                Some(hash) => !matches!(group_of.get(&hash), Some(None)),
+                None => false,
+            })
+        })?;
+        site::remove_files(&interrupted)?;
+    } else {
+        // Only the temporary files of a page write that was cut short
+        // (names only: no page is looked up).
+        site::prune_pages(&dir, |_| Ok::<_, RenderError>(true))?;
+    }
     site::sync_dir(&dir)?;
     next_cache.finish()?;
     Ok(summary)
