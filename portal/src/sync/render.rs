@@ -377,26 +377,14 @@ pub fn render_with_progress(
             }
             kept.push((job.page_id.clone(), job.fingerprint.clone()));
         }
-        // The next cache in page id order, as the batch came.
-        kept.sort_unstable();
-        for (page_id, fingerprint) in &kept {
-            next_cache.push(page_id, fingerprint)?;
-        }
+        next_cache.push_batch(kept)?;
     }
 
     // The pages the last run kept and this one did not go (the cache's
-    // rest). When there was no cache in order, or a run was killed before
-    // it finished its cache, every page on disk is looked up instead.
-    let complete = cache.finish(&mut passed)?;
-    summary.removed = removed;
-    if !complete || !interrupted.is_empty() {
-        summary.removed += site::prune_pages(&pages_dir, keep_page)?;
-        site::remove_files(&interrupted)?;
-    } else {
-        // Only the temporary files of a page write that was cut short
-        // (names only: no page is looked up).
-        site::prune_pages(&pages_dir, |_| Ok::<_, RenderError>(true))?;
-    }
+    // rest); when the cache could not be trusted, every page on disk is
+    // looked up instead.
+    let scanned = cache.finish_and_prune(&mut passed, &pages_dir, &interrupted, keep_page)?;
+    summary.removed = removed + scanned;
     for (name, template) in [
         ("thanks.html", "thanks.html"),
         ("expired.html", "expired.html"),

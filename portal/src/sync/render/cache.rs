@@ -150,6 +150,29 @@ impl SortedCache {
         }
         Ok(self.opened && !self.broken)
     }
+
+    /// Ends the merge ([`SortedCache::finish`]), then cleans `pages_dir`:
+    /// when the cache could not be trusted (missing, out of order, or a
+    /// killed run left `interrupted` half-written caches) every page on
+    /// disk that `keep` does not keep is deleted, and those caches with
+    /// it; otherwise only the temporary files of a cut-short page write
+    /// (names only: no page is looked up). How many pages the look through
+    /// the folder deleted.
+    pub(super) fn finish_and_prune(
+        self,
+        passed: &mut Passed<'_>,
+        pages_dir: &Path,
+        interrupted: &[std::path::PathBuf],
+        keep: impl FnMut(&str) -> Result<bool, RenderError>,
+    ) -> Result<usize, RenderError> {
+        if self.finish(passed)? && interrupted.is_empty() {
+            site::prune_pages(pages_dir, |_| Ok::<_, RenderError>(true))
+        } else {
+            let removed = site::prune_pages(pages_dir, keep)?;
+            site::remove_files(interrupted)?;
+            Ok(removed)
+        }
+    }
 }
 
 /// The cache this run writes, a page at a time in page id order, in place
@@ -164,6 +187,17 @@ impl NextCache {
     pub(super) fn push(&mut self, page_id: &str, fingerprint: &str) -> Result<(), SiteError> {
         self.0
             .write(format!("{page_id} {fingerprint}\n").as_bytes())
+    }
+
+    /// The pages one batch kept, with their fingerprints: sorted here,
+    /// since the batches come in page id order but a batch's pages are
+    /// kept in two groups (unchanged, then written).
+    pub(super) fn push_batch(&mut self, mut kept: Vec<(String, String)>) -> Result<(), SiteError> {
+        kept.sort_unstable();
+        for (page_id, fingerprint) in &kept {
+            self.push(page_id, fingerprint)?;
+        }
+        Ok(())
     }
 
     pub(super) fn finish(self) -> Result<(), SiteError> {

@@ -189,30 +189,18 @@ pub(super) fn render(
             jobs.into_iter()
                 .map(|job| (job.page.page_id, job.fingerprint)),
         );
-        // The next cache in page id order, as the batch came.
-        kept.sort_unstable();
-        for (page_id, fingerprint) in &kept {
-            next_cache.push(page_id, fingerprint)?;
-        }
+        next_cache.push_batch(kept)?;
     }
     // The pages the last run kept and this one did not go (the cache's
-    // rest); without a cache in order, or after a killed run, every page on
-    // disk is looked up.
-    let complete = cache.finish(&mut passed)?;
-    summary.removed = removed;
-    if !complete || !interrupted.is_empty() {
-        summary.removed += site::prune_pages(&dir, |page_id| {
-            Ok::<_, RenderError>(match notices::live_withdrawal_page_text(conn, page_id)? {
-                Some(hash) => !matches!(group_of.get(&hash), Some(None)),
-                None => false,
-            })
-        })?;
-        site::remove_files(&interrupted)?;
-    } else {
-        // Only the temporary files of a page write that was cut short
-        // (names only: no page is looked up).
-        site::prune_pages(&dir, |_| Ok::<_, RenderError>(true))?;
-    }
+    // rest); when the cache could not be trusted, every page on disk is
+    // looked up instead.
+    let scanned = cache.finish_and_prune(&mut passed, &dir, &interrupted, |page_id| {
+        Ok(match notices::live_withdrawal_page_text(conn, page_id)? {
+            Some(hash) => !matches!(group_of.get(&hash), Some(None)),
+            None => false,
+        })
+    })?;
+    summary.removed = removed + scanned;
     site::sync_dir(&dir)?;
     next_cache.finish()?;
     Ok(summary)
