@@ -59,27 +59,40 @@ pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> Result<(), SiteErr
 }
 
 fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SiteError> {
+    let (temp, mut file) = create_temp(path, mode)?;
+    let result = file
+        .write_all(bytes)
+        .map_err(at("cannot write", &temp))
+        .and_then(|()| fs::rename(&temp, path).map_err(at("cannot rename into", path)));
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// The folder of `path`, and the name its temporary files start with:
+/// `.<name>.tmp-`, then the writing process's id.
+fn temp_prefix(path: &Path) -> (&Path, String) {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = dir.join(format!(".{name}{TEMP_MARK}{}", std::process::id()));
-    let result = (|| {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(mode)
-            .open(&temp)
-            .map_err(at("cannot create", &temp))?;
-        file.write_all(bytes).map_err(at("cannot write", &temp))?;
-        fs::rename(&temp, path).map_err(at("cannot rename into", path))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
+    (dir, format!(".{name}{TEMP_MARK}"))
+}
+
+/// A new, empty temporary file beside `path`, with `mode`.
+fn create_temp(path: &Path, mode: u32) -> Result<(PathBuf, fs::File), SiteError> {
+    let (dir, prefix) = temp_prefix(path);
+    let temp = dir.join(format!("{prefix}{}", std::process::id()));
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(&temp)
+        .map_err(at("cannot create", &temp))?;
+    Ok((temp, file))
 }
 
 /// A private file (mode 0600) written a line at a time through a
@@ -95,19 +108,7 @@ pub struct StreamedFile {
 
 impl StreamedFile {
     pub fn create(path: &Path) -> Result<StreamedFile, SiteError> {
-        let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temp = dir.join(format!(".{name}{TEMP_MARK}{}", std::process::id()));
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temp)
-            .map_err(at("cannot create", &temp))?;
+        let (temp, file) = create_temp(path, 0o600)?;
         Ok(StreamedFile {
             path: path.to_owned(),
             temp,
@@ -156,12 +157,7 @@ pub fn remove_page(pages_dir: &Path, page_id: &str) -> Result<bool, SiteError> {
 /// The temporary files a [`StreamedFile`] for `path` left when its run was
 /// killed before it finished.
 pub fn interrupted_streams(path: &Path) -> Result<Vec<PathBuf>, SiteError> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let prefix = format!(".{name}{TEMP_MARK}");
+    let (dir, prefix) = temp_prefix(path);
     let mut found = Vec::new();
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
