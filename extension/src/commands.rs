@@ -136,28 +136,49 @@ fn apply(conn: &Connection, state: &ConnState, on_taken: &mut dyn FnMut()) -> Re
             break;
         };
         after = last.id;
-        for command in &batch {
-            match take(conn, state, command)? {
-                Outcome::Applied => taken.applied += 1,
-                Outcome::Refused(reason) => {
-                    taken.refused += 1;
-                    if taken.refusals.len() < MAX_LISTED {
-                        taken.refusals.push(CommandRefusal {
-                            command_id: command.id,
-                            customer: show_value((&command.customer_id).into()),
-                            reason,
-                        });
-                    }
-                }
-                Outcome::TakenElsewhere => {}
-            }
-            on_taken();
-        }
+        // One transaction per batch (a savepoint outside BEGIN is one): in
+        // autocommit mode each command's savepoint would otherwise commit,
+        // and wait for the disk, on its own. Commands taken before a
+        // problem that stops the run are kept.
+        conn.execute_batch("SAVEPOINT consent_commands")
+            .in_function(APPLY)?;
+        let done = take_batch(conn, state, &batch, &mut taken, on_taken);
+        conn.execute_batch("RELEASE consent_commands")
+            .in_function(APPLY)?;
+        done?;
         if (batch.len() as i64) < BATCH {
             break;
         }
     }
     Ok(taken)
+}
+
+/// Takes each command of a batch, in order, counting into `taken`.
+fn take_batch(
+    conn: &Connection,
+    state: &ConnState,
+    batch: &[Pending],
+    taken: &mut Taken,
+    on_taken: &mut dyn FnMut(),
+) -> Result<()> {
+    for command in batch {
+        match take(conn, state, command)? {
+            Outcome::Applied => taken.applied += 1,
+            Outcome::Refused(reason) => {
+                taken.refused += 1;
+                if taken.refusals.len() < MAX_LISTED {
+                    taken.refusals.push(CommandRefusal {
+                        command_id: command.id,
+                        customer: show_value((&command.customer_id).into()),
+                        reason,
+                    });
+                }
+            }
+            Outcome::TakenElsewhere => {}
+        }
+        on_taken();
+    }
+    Ok(())
 }
 
 /// The next pending commands after the id `after`, in id order.
@@ -461,16 +482,28 @@ mod tests {
         let o = outcomes(&conn);
         let applied = |status: &str| (Some("applied".into()), Some(status.into()), None);
         assert_eq!(o[0], applied("queued"));
-        assert_eq!(o[2], applied("approved"), "applied after the queue before it");
+        assert_eq!(
+            o[2],
+            applied("approved"),
+            "applied after the queue before it"
+        );
         assert_eq!(o[6], applied("queued"));
-        assert_eq!(o[7], applied("error"), "no contact: an error request, as consent_queue");
+        assert_eq!(
+            o[7],
+            applied("error"),
+            "no contact: an error request, as consent_queue"
+        );
         assert_eq!(o[8], applied("denied"));
         let refusal = |i: usize| {
             assert_eq!(o[i].0.as_deref(), Some("refused"), "{i}: {:?}", o[i]);
             assert_eq!(o[i].1, None);
             o[i].2.clone().expect("a reason")
         };
-        assert!(refusal(1).contains("no customer with id 99"), "{}", refusal(1));
+        assert!(
+            refusal(1).contains("no customer with id 99"),
+            "{}",
+            refusal(1)
+        );
         assert!(
             refusal(3).contains("unknown command 'aprove'")
                 && refusal(3).contains("'queue', 'approve', 'revoke'"),
@@ -478,21 +511,34 @@ mod tests {
             refusal(3)
         );
         assert!(refusal(4).contains("customer_id is NULL"), "{}", refusal(4));
-        assert!(refusal(5).contains("'last tuesday' is not a time"), "{}", refusal(5));
+        assert!(
+            refusal(5).contains("'last tuesday' is not a time"),
+            "{}",
+            refusal(5)
+        );
 
         // The same changes as the functions make, by the command's actor,
         // at the command's time, with its note.
         assert_eq!(text(&conn, "SELECT consent_status(1)"), "approved");
         assert_eq!(
-            text(&conn, "SELECT evidence FROM consent_request WHERE customer_id = 1"),
+            text(
+                &conn,
+                "SELECT evidence FROM consent_request WHERE customer_id = 1"
+            ),
             "signed on paper"
         );
         assert_eq!(
-            text(&conn, "SELECT group_concat(actor, ',') FROM consent_event WHERE customer_id = 2"),
+            text(
+                &conn,
+                "SELECT group_concat(actor, ',') FROM consent_event WHERE customer_id = 2"
+            ),
             "consent_command,consent_command"
         );
         assert_eq!(
-            text(&conn, "SELECT created_at FROM consent_request WHERE customer_id = 2"),
+            text(
+                &conn,
+                "SELECT created_at FROM consent_request WHERE customer_id = 2"
+            ),
             "2026-11-30T08:00:00Z"
         );
         assert_eq!(text(&conn, "SELECT consent_verify_log()"), "ok");
@@ -505,7 +551,10 @@ mod tests {
         );
         assert_eq!(value(&conn, "SELECT count(*) FROM consent_event"), events);
         assert_eq!(
-            value(&conn, "SELECT count(*) FROM consent_command WHERE applied_at IS NULL"),
+            value(
+                &conn,
+                "SELECT count(*) FROM consent_command WHERE applied_at IS NULL"
+            ),
             Value::Integer(0)
         );
 
@@ -514,7 +563,10 @@ mod tests {
         let erased = text(&conn, "SELECT consent_forget(2)");
         assert!(erased.ends_with(r#""commands_deleted":4}"#), "{erased}");
         assert_eq!(
-            value(&conn, "SELECT count(*) FROM consent_command WHERE customer_id = 2"),
+            value(
+                &conn,
+                "SELECT count(*) FROM consent_command WHERE customer_id = 2"
+            ),
             Value::Integer(0)
         );
     }
@@ -537,7 +589,9 @@ mod tests {
         let e = error(&conn, "UPDATE consent_command SET command = 'revoke'");
         assert!(e.contains("a command cannot be changed"), "{e}");
         value(&conn, "SELECT consent_apply_commands()");
-        let e = crate::guard::allow(|| error(&conn, "UPDATE consent_command SET status_after = 'denied'"));
+        let e = crate::guard::allow(|| {
+            error(&conn, "UPDATE consent_command SET status_after = 'denied'")
+        });
         assert!(e.contains("a command cannot be changed"), "{e}");
         // A pending command can be withdrawn by deleting it.
         plain
@@ -559,7 +613,10 @@ mod tests {
             )
             .expect("the billing application renames its table");
         let e = error(&conn, "SELECT consent_apply_commands()");
-        assert!(e.contains("no longer exists") && e.contains("consent_init"), "{e}");
+        assert!(
+            e.contains("no longer exists") && e.contains("consent_init"),
+            "{e}"
+        );
         assert_eq!(super::pending_count(&conn).expect("count"), 1);
         conn.query_row(
             "SELECT consent_init('clients', 'id', 'email', 'mobile', 'name')",
@@ -609,7 +666,11 @@ mod tests {
             ["queued", "denied", "error", "sent", "approved"],
             "{seen:?}"
         );
-        assert_eq!(seen[1].3.as_deref(), Some("called the office"), "the newest request's reason");
+        assert_eq!(
+            seen[1].3.as_deref(),
+            Some("called the office"),
+            "the newest request's reason"
+        );
         // The view's labels are consent_label's, in both languages.
         for language in [Language::Sv, Language::En] {
             value(

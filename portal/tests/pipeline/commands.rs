@@ -14,7 +14,9 @@ fn world(label: &str) -> World {
         label,
         Spec {
             register: KUNDER,
-            set_up: SetUp::kunder().sms().then("SELECT consent_setting('queue_new_customers', '1')"),
+            set_up: SetUp::kunder()
+                .sms()
+                .then("SELECT consent_setting('queue_new_customers', '1')"),
             ..Spec::default()
         },
     )
@@ -37,8 +39,15 @@ fn sync_applies_commands_first_and_sends_in_the_same_run() {
         .expect("commands and a new customer, by plain SQL");
 
     let dry = run_sync(&w.conn, &w.config, w.t0, true);
-    assert_eq!((dry.commands.taken.applied, dry.commands.taken.refused), (3, 1));
-    assert!(sync::to_text(&dry).contains("commands: 3 would apply, 1 refused"), "{}", sync::to_text(&dry));
+    assert_eq!(
+        (dry.commands.taken.applied, dry.commands.taken.refused),
+        (3, 1)
+    );
+    assert!(
+        sync::to_text(&dry).contains("commands: 3 would apply, 1 refused"),
+        "{}",
+        sync::to_text(&dry)
+    );
     assert_eq!(w.status(1), "missing", "a dry run changes nothing");
     assert_eq!(
         w.sql("SELECT count(*) FROM consent_command WHERE outcome IS NULL"),
@@ -47,7 +56,11 @@ fn sync_applies_commands_first_and_sends_in_the_same_run() {
 
     let run = run_sync(&w.conn, &w.config, w.t0 + 60, false);
     let text = sync::to_text(&run);
-    assert_eq!((run.commands.taken.applied, run.commands.taken.refused), (3, 1), "{text}");
+    assert_eq!(
+        (run.commands.taken.applied, run.commands.taken.refused),
+        (3, 1),
+        "{text}"
+    );
     assert!(
         text.contains("command 3 (customer 77) refused: consent_command: no customer with id 77"),
         "{text}"
@@ -61,7 +74,9 @@ fn sync_applies_commands_first_and_sends_in_the_same_run() {
     // Read back by the program, through the view.
     let statuses: Vec<String> = {
         let mut stmt = billing
-            .prepare("SELECT customer_id || ' ' || status FROM consent_statuses ORDER BY customer_id")
+            .prepare(
+                "SELECT customer_id || ' ' || status FROM consent_statuses ORDER BY customer_id",
+            )
             .expect("view");
         let rows = stmt.query_map([], |r| r.get(0)).expect("view");
         rows.collect::<rusqlite::Result<_>>().expect("view")
@@ -95,7 +110,11 @@ fn sync_puts_back_the_trigger_a_table_rebuild_dropped() {
     assert!(sync::to_text(&dry).contains("would be put back"));
     let run = run_sync(&w.conn, &w.config, w.t0, false);
     let text = sync::to_text(&run);
-    assert_eq!(run.commands.trigger_restored.as_deref(), Some("kunder"), "{text}");
+    assert_eq!(
+        run.commands.trigger_restored.as_deref(),
+        Some("kunder"),
+        "{text}"
+    );
     assert!(text.contains("SELECT consent_queue_all()"), "{text}");
     plain(&w)
         .execute_batch("INSERT INTO kunder (nr, namn, epost) VALUES (7, 'Gun', 'gun@example.se')")
