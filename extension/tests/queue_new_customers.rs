@@ -298,13 +298,19 @@ fn commands_are_taken_exactly_once_by_connections_racing() {
     );
     assert_eq!(a.1 + b.1 + late.refused, 60, "the unknown ids");
     assert_eq!(
-        int(&conn, "SELECT count(*) FROM consent_command WHERE outcome IS NULL"),
+        int(
+            &conn,
+            "SELECT count(*) FROM consent_command WHERE outcome IS NULL"
+        ),
         0
     );
     // One event per change: 600 queued + 600 approved + 50 queued.
     assert_eq!(int(&conn, "SELECT count(*) FROM consent_event"), 1250);
     assert_eq!(
-        int(&conn, "SELECT count(*) FROM consent_statuses WHERE status = 'approved'"),
+        int(
+            &conn,
+            "SELECT count(*) FROM consent_statuses WHERE status = 'approved'"
+        ),
         600
     );
     assert_eq!(text(&conn, "SELECT consent_verify_log()"), "ok");

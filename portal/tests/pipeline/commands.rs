@@ -38,6 +38,14 @@ fn sync_applies_commands_first_and_sends_in_the_same_run() {
         )
         .expect("commands and a new customer, by plain SQL");
 
+    let status = consent_portal::status::report(&w.conn).expect("status");
+    assert_eq!(status.commands_pending, 4);
+    let shown = consent_portal::status::to_text(&status);
+    assert!(
+        shown.contains("Kommandon som väntar på nästa uppdatering: 4"),
+        "{shown}"
+    );
+
     let dry = run_sync(&w.conn, &w.config, w.t0, true);
     assert_eq!(
         (dry.commands.taken.applied, dry.commands.taken.refused),
@@ -85,6 +93,11 @@ fn sync_applies_commands_first_and_sends_in_the_same_run() {
     let json = serde_json::to_value(&run).expect("json");
     assert_eq!(json["commands"]["applied"], 3, "{json}");
     assert_eq!(json["commands"]["refusals"][0]["customer"], "77", "{json}");
+
+    let status = consent_portal::status::report(&w.conn).expect("status");
+    assert_eq!((status.commands_pending, status.commands_refused), (0, 1));
+    let shown = consent_portal::status::to_text(&status);
+    assert!(shown.contains("Avvisade kommandon: 1"), "{shown}");
 
     // Taken once: the next run has nothing to apply.
     let again = run_sync(&w.conn, &w.config, w.t0 + 120, false);
