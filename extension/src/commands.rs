@@ -46,7 +46,7 @@ pub const WORDS: [&str; 3] = ["queue", "approve", "revoke"];
 /// How many pending commands are claimed and taken in one transaction: the
 /// run's memory stays flat however many wait, and a disk's commit is paid
 /// once per batch.
-const BATCH: i64 = 500;
+const BATCH: i64 = 2000;
 
 /// How many refused commands a summary lists; the rest are counted.
 pub const MAX_LISTED: usize = 100;

@@ -240,7 +240,7 @@ fn commands_are_taken_exactly_once_by_connections_racing() {
     let dir = Scratch::new("commands-race");
     let path = dir.path().join("billing.db");
     let conn = sample::open(&path);
-    conn.execute_batch(&sample::numbered_customers(600))
+    conn.execute_batch(&sample::numbered_customers(1500))
         .expect("billing table");
     for sql in [
         "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
@@ -251,7 +251,7 @@ fn commands_are_taken_exactly_once_by_connections_racing() {
     }
     // Each customer: queue, then approve; some unknown ids between them.
     conn.execute_batch(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500)
          INSERT INTO consent_command (customer_id, command)
            SELECT i, 'queue' FROM n UNION ALL SELECT i, 'approve' FROM n UNION ALL
            SELECT 10000 + i, 'revoke' FROM n WHERE i % 10 = 0;",
@@ -276,7 +276,7 @@ fn commands_are_taken_exactly_once_by_connections_racing() {
             let conn = Connection::open(&path).expect("open without the extension");
             conn.busy_timeout(std::time::Duration::from_secs(30))
                 .expect("busy timeout");
-            for i in 601..=650 {
+            for i in 1501..=1550 {
                 conn.execute(
                     "INSERT INTO customers (id, name, email) VALUES (?1, 'Ny', 'ny@example.se')",
                     [i],
@@ -293,10 +293,10 @@ fn commands_are_taken_exactly_once_by_connections_racing() {
     let late = consent_extension::commands::apply_pending(&conn, &mut || {}).expect("late");
     assert_eq!(
         a.0 + b.0 + late.applied,
-        1250,
-        "600 queued, 600 approved, 50 new customers queued: a {a:?}, b {b:?}"
+        3050,
+        "1500 queued, 1500 approved, 50 new customers queued: a {a:?}, b {b:?}"
     );
-    assert_eq!(a.1 + b.1 + late.refused, 60, "the unknown ids");
+    assert_eq!(a.1 + b.1 + late.refused, 150, "the unknown ids");
     assert_eq!(
         int(
             &conn,
@@ -304,14 +304,14 @@ fn commands_are_taken_exactly_once_by_connections_racing() {
         ),
         0
     );
-    // One event per change: 600 queued + 600 approved + 50 queued.
-    assert_eq!(int(&conn, "SELECT count(*) FROM consent_event"), 1250);
+    // One event per change: 1500 queued + 1500 approved + 50 queued.
+    assert_eq!(int(&conn, "SELECT count(*) FROM consent_event"), 3050);
     assert_eq!(
         int(
             &conn,
             "SELECT count(*) FROM consent_statuses WHERE status = 'approved'"
         ),
-        600
+        1500
     );
     assert_eq!(text(&conn, "SELECT consent_verify_log()"), "ok");
 }
