@@ -6,7 +6,7 @@
 //! be written): queue -> status -> approve -> status -> revoke -> status,
 //! and an unknown customer, whose error must come through the driver. The
 //! test checks every line the program prints, then the events the walk left
-//! in the register.
+//! in the register. `docs` runs the snippets of docs/drivers.md.
 //!
 //! Python is driven by extension/tests/loadable. PHP's PDO, which cannot
 //! load the extension, uses the command table; its end-to-end test runs
@@ -15,6 +15,7 @@
 //! Without a driver these tests are skipped (a note on stderr and a line in
 //! the skip list); under `CI=true` they fail.
 
+mod docs;
 mod java;
 mod odbc;
 mod php;
