@@ -29,6 +29,9 @@ pub enum ConsentError {
         what: &'static str,
     },
 
+    #[error("{function}: customer {id} kept changing under this call (another connection is writing); try again")]
+    KeptChanging { function: &'static str, id: String },
+
     #[error("{function}: {problem}")]
     BadArgument {
         function: &'static str,

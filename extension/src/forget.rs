@@ -48,14 +48,17 @@ pub struct Erased {
     /// Events written before schema version 5 (form 1) that still hold a
     /// detail: their hash covers the detail itself, so it stays.
     pub events_kept: i64,
+    /// Commands already taken (`consent_command`) deleted: a note or a
+    /// refusal can quote the person, and the log holds what they did.
+    pub commands: usize,
 }
 
 impl Erased {
     /// The call's result: one JSON object.
     pub fn json(&self) -> String {
         format!(
-            "{{\"requests_erased\":{},\"notices_erased\":{},\"events_erased\":{},\"events_kept\":{}}}",
-            self.requests, self.notices, self.events, self.events_kept
+            "{{\"requests_erased\":{},\"notices_erased\":{},\"events_erased\":{},\"events_kept\":{},\"commands_deleted\":{}}}",
+            self.requests, self.notices, self.events, self.events_kept, self.commands
         )
     }
 }
@@ -133,11 +136,19 @@ fn erase(conn: &Connection, id: &Value, at: &str) -> rusqlite::Result<Erased> {
                AND (page_id IS NOT NULL OR reason IS NOT NULL OR detail IS NOT NULL)",
         )?
         .execute(params![id, at])?;
+    // A pending command stays: it is the billing application's, still to
+    // be applied.
+    let commands = conn
+        .prepare_cached(
+            "DELETE FROM main.consent_command WHERE customer_id = ?1 AND outcome IS NOT NULL",
+        )?
+        .execute([id])?;
     Ok(Erased {
         requests,
         notices,
         events,
         events_kept,
+        commands,
     })
 }
 
@@ -363,7 +374,7 @@ mod tests {
 
         assert_eq!(
             text(&conn, "SELECT consent_forget(1, '2026-02-01')"),
-            r#"{"requests_erased":2,"notices_erased":0,"events_erased":1,"events_kept":2}"#
+            r#"{"requests_erased":2,"notices_erased":0,"events_erased":1,"events_kept":2,"commands_deleted":0}"#
         );
         assert_eq!(
             int(
@@ -383,7 +394,7 @@ mod tests {
         // Again: nothing more erased, the same kept.
         assert_eq!(
             text(&conn, "SELECT consent_forget(1, '2026-02-02')"),
-            r#"{"requests_erased":0,"notices_erased":0,"events_erased":0,"events_kept":2}"#
+            r#"{"requests_erased":0,"notices_erased":0,"events_erased":0,"events_kept":2,"commands_deleted":0}"#
         );
         // The schema refuses to erase a form 1 row even to the extension.
         let e = crate::guard::allow(|| {

@@ -131,6 +131,8 @@ pub(crate) fn init_to(
             ] {
                 stmt.execute(params![key, value]).in_function(INIT)?;
             }
+            // Queue on create follows the customers to their new table.
+            crate::new_customers::follow_setting(conn, &wanted).in_function(INIT)?;
         }
         Ok(())
     })();

@@ -19,6 +19,7 @@
 mod args;
 mod bulk;
 mod channel;
+pub mod commands;
 mod customer;
 mod error;
 mod forget;
@@ -26,6 +27,7 @@ mod guard;
 mod init;
 mod language;
 pub mod log;
+pub mod new_customers;
 pub mod notices;
 mod overview;
 mod quoting;
@@ -101,6 +103,7 @@ pub const FUNCTIONS: &[Function] = &[
     function!("consent_record" ("id") required 1, writes: false, record::sql_record),
     function!("consent_label" ("status", "language") required 1, writes: false, status::sql_label),
     function!("consent_forget" ("id", "at") required 1, writes: true, forget::sql_forget),
+    function!("consent_apply_commands" () required 0, writes: true, commands::sql_apply_commands),
 ];
 
 /// The functions the schema's triggers call, registered beside

@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../sql/migrations/0005_erasure.sql"),
         after: None,
     },
+    Migration {
+        name: "commands and statuses",
+        sql: include_str!("../../sql/migrations/0006_commands_and_statuses.sql"),
+        after: None,
+    },
 ];
 
 /// The schema version this build creates and expects.

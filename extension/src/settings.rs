@@ -64,6 +64,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         numeric: false,
         check: |v| v.parse::<Language>().is_ok(),
     },
+    SettingSpec {
+        key: crate::new_customers::SETTING,
+        default: Some("0"),
+        rule: "0 or 1 (1 = every customer the billing application adds is queued, through consent_command)",
+        numeric: true,
+        check: |v| v == "0" || v == "1",
+    },
 ];
 
 /// Every setting with its default applied, as the register's rules use it.
@@ -78,6 +85,9 @@ pub struct Settings {
     pub expiry_days: i64,
     /// The language of labels, reasons, pages and messages.
     pub language: Language,
+    /// Every customer the billing application adds is queued
+    /// (`crate::new_customers`).
+    pub queue_new_customers: bool,
 }
 
 impl Settings {
@@ -101,6 +111,7 @@ impl Settings {
             sms_enabled: sms_enabled(stored("sms_enabled")),
             expiry_days: expiry_days(stored("expiry_days")),
             language: language(stored("language")),
+            queue_new_customers: queue_new_customers(stored(crate::new_customers::SETTING)),
         })
     }
 }
@@ -128,6 +139,11 @@ pub(crate) fn sms_enabled(stored: Option<&str>) -> bool {
 /// `expiry_days` from its stored text (None when unset).
 pub(crate) fn expiry_days(stored: Option<&str>) -> i64 {
     typed("expiry_days", stored)
+}
+
+/// `queue_new_customers` from its stored text (None when unset).
+pub(crate) fn queue_new_customers(stored: Option<&str>) -> bool {
+    typed::<u8>(crate::new_customers::SETTING, stored) == 1
 }
 
 /// `language` from its stored text (None when unset).
@@ -221,11 +237,35 @@ fn set(conn: &Connection, function: &'static str, key: &str, value: &str) -> Res
     if !has_settings_table(conn).in_function(function)? {
         return Err(ConsentError::NotSetUp { function });
     }
-    conn.execute(
-        "INSERT OR REPLACE INTO main.consent_settings (key, value) VALUES (?1, ?2)",
-        [key, value],
-    )
-    .in_function(function)?;
+    let follows_trigger = key == crate::new_customers::SETTING;
+    if follows_trigger && value == "1" {
+        crate::new_customers::check_can_turn_on(conn, function)?;
+    }
+    // The setting and its trigger together, or neither.
+    conn.execute_batch("SAVEPOINT consent_setting")
+        .in_function(function)?;
+    let stored = conn
+        .execute(
+            "INSERT OR REPLACE INTO main.consent_settings (key, value) VALUES (?1, ?2)",
+            [key, value],
+        )
+        .in_function(function)
+        .and_then(|_| {
+            if !follows_trigger {
+                return Ok(());
+            }
+            let setup = crate::setup::load(conn, function)?;
+            crate::new_customers::follow_setting(conn, &setup).in_function(function)
+        });
+    match stored {
+        Ok(()) => conn
+            .execute_batch("RELEASE consent_setting")
+            .in_function(function)?,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO consent_setting; RELEASE consent_setting");
+            return Err(e);
+        }
+    }
     Ok(spec.to_sql(Some(value)))
 }
 

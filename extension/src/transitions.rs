@@ -14,7 +14,7 @@ use crate::error::{ConsentError, InFunction, Result};
 use crate::quoting::show_value;
 use crate::setup::ConnState;
 use crate::status::Status;
-use crate::time;
+use crate::time::{self, UnixSeconds};
 
 /// How often a transition is decided again after a concurrent change.
 const ATTEMPTS: usize = 5;
@@ -42,19 +42,33 @@ enum Write<'a> {
     },
 }
 
-/// Runs `decide` against the current state of the customer whose id is the
-/// call's first argument, and applies what it returns; the call's argument
-/// `at_index` is the time. Returns the status after the call.
+/// One call of a transition: who makes it (the function's name, recorded as
+/// the actor and named in errors), for which customer, and when.
+pub(crate) struct Call<'a> {
+    pub function: &'static str,
+    pub id: &'a Value,
+    pub at: UnixSeconds,
+}
+
+impl Call<'_> {
+    /// The customer id and the time from a function's arguments: the id
+    /// first, the time at `at_index`.
+    fn from_args(a: &Args<'_>, at_index: usize) -> Result<(Value, UnixSeconds)> {
+        Ok((a.customer_id(0)?, a.at(at_index)?))
+    }
+}
+
+/// Runs `decide` against the current state of the call's customer, and
+/// applies what it returns. Returns the status after the call.
 fn transition<'a>(
-    a: &Args<'_>,
+    call: &Call<'_>,
     conn: &Connection,
     state: &ConnState,
-    at_index: usize,
     decide: impl Fn(&Customer) -> Result<Write<'a>>,
-) -> Result<Value> {
-    let function = a.function();
-    let id = &a.customer_id(0)?;
-    let at = time::format(a.at(at_index)?);
+) -> Result<Status> {
+    let function = call.function;
+    let id = call.id;
+    let at = time::format(call.at);
     for _ in 0..ATTEMPTS {
         let customer = customer::find(conn, state, function, id)?;
         let write = decide(&customer)?;
@@ -131,16 +145,13 @@ fn transition<'a>(
             }
         };
         if applied {
-            return Ok(text(after));
+            return Ok(after);
         }
     }
-    Err(ConsentError::bad_argument(
+    Err(ConsentError::KeptChanging {
         function,
-        format!(
-            "customer {} kept changing under this call (another connection is writing); try again",
-            show_value(id.into())
-        ),
-    ))
+        id: show_value(id.into()),
+    })
 }
 
 // consent_status(id)
@@ -152,7 +163,15 @@ pub(crate) fn sql_status(a: &Args<'_>, conn: &Connection, state: &ConnState) -> 
 
 // consent_queue(id [, at])
 pub(crate) fn sql_queue(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
-    transition(a, conn, state, 1, |c| {
+    let (id, at) = Call::from_args(a, 1)?;
+    let call = Call { function: a.function(), id: &id, at };
+    queue(&call, conn, state).map(text)
+}
+
+/// `consent_queue`: asks a customer who has not approved and is not being
+/// asked already; an unreachable customer gets an error request instead.
+pub(crate) fn queue(call: &Call<'_>, conn: &Connection, state: &ConnState) -> Result<Status> {
+    transition(call, conn, state, |c| {
         let now = c.status();
         if now.is_open() || now == Status::Approved {
             return Ok(Write::Nothing);
@@ -169,7 +188,7 @@ pub(crate) fn sql_queue(a: &Args<'_>, conn: &Connection, state: &ConnState) -> R
                 Err(reason) => (Status::Error, Some(reason)),
                 Ok(_) if !c.info_text_set => {
                     return Err(ConsentError::InfoTextUnset {
-                        function: a.function(),
+                        function: call.function,
                         id: show_value((&c.id).into()),
                     })
                 }
@@ -185,20 +204,37 @@ pub(crate) fn sql_queue(a: &Args<'_>, conn: &Connection, state: &ConnState) -> R
 
 // consent_approve(id [, evidence [, at]])
 pub(crate) fn sql_approve(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
-    let evidence = a.optional_text(1)?.unwrap_or_else(|| "manual".to_owned());
-    transition(a, conn, state, 2, |c| {
+    let evidence = a.optional_text(1)?;
+    let (id, at) = Call::from_args(a, 2)?;
+    let call = Call { function: a.function(), id: &id, at };
+    approve(&call, evidence.as_deref(), conn, state).map(text)
+}
+
+/// The evidence of an approval given without any: a clerk recorded it.
+pub(crate) const MANUAL_EVIDENCE: &str = "manual";
+
+/// `consent_approve`: records the customer's consent, with what proves it
+/// (None: [`MANUAL_EVIDENCE`]).
+pub(crate) fn approve(
+    call: &Call<'_>,
+    evidence: Option<&str>,
+    conn: &Connection,
+    state: &ConnState,
+) -> Result<Status> {
+    let evidence = evidence.unwrap_or(MANUAL_EVIDENCE);
+    transition(call, conn, state, |c| {
         Ok(match c.status() {
             Status::Approved => Write::Nothing,
             from @ (Status::Queued | Status::Sent) => Write::Update {
                 from,
                 to: Status::Approved,
                 set: "evidence = ?4, decided_at = ?3",
-                values: vec![text_value(&evidence)],
+                values: vec![text_value(evidence)],
             },
             Status::Missing | Status::Denied | Status::Error => Write::Create {
                 status: Status::Approved,
                 reason: None,
-                evidence: Some(&evidence),
+                evidence: Some(evidence),
             },
         })
     })
@@ -206,14 +242,31 @@ pub(crate) fn sql_approve(a: &Args<'_>, conn: &Connection, state: &ConnState) ->
 
 // consent_revoke(id [, reason [, at]])
 pub(crate) fn sql_revoke(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
-    let reason = a.optional_text(1)?.unwrap_or_else(|| "revoked".to_owned());
-    transition(a, conn, state, 2, |c| {
+    let reason = a.optional_text(1)?;
+    let (id, at) = Call::from_args(a, 2)?;
+    let call = Call { function: a.function(), id: &id, at };
+    revoke(&call, reason.as_deref(), conn, state).map(text)
+}
+
+/// The reason of a revocation given without one.
+pub(crate) const DEFAULT_REVOKE_REASON: &str = "revoked";
+
+/// `consent_revoke`: ends a consent or an open request (None:
+/// [`DEFAULT_REVOKE_REASON`]).
+pub(crate) fn revoke(
+    call: &Call<'_>,
+    reason: Option<&str>,
+    conn: &Connection,
+    state: &ConnState,
+) -> Result<Status> {
+    let reason = reason.unwrap_or(DEFAULT_REVOKE_REASON);
+    transition(call, conn, state, |c| {
         Ok(match c.status() {
             from @ (Status::Approved | Status::Queued | Status::Sent) => Write::Update {
                 from,
                 to: Status::Denied,
                 set: "reason = ?4, decided_at = ?3",
-                values: vec![text_value(&reason)],
+                values: vec![text_value(reason)],
             },
             Status::Missing | Status::Denied | Status::Error => Write::Nothing,
         })
@@ -255,7 +308,9 @@ pub(crate) fn sql_mark_sent(a: &Args<'_>, conn: &Connection, state: &ConnState) 
             "page_id must be 22 characters of A-Z, a-z, 0-9, '-' and '_' (base64url), as the portal draws it",
         ));
     }
-    transition(a, conn, state, 3, |c| match c.status() {
+    let (id, at) = Call::from_args(a, 3)?;
+    let call = Call { function: f, id: &id, at };
+    transition(&call, conn, state, |c| match c.status() {
         Status::Queued => Ok(Write::Update {
             from: Status::Queued,
             to: Status::Sent,
@@ -272,13 +327,16 @@ pub(crate) fn sql_mark_sent(a: &Args<'_>, conn: &Connection, state: &ConnState) 
             "only a queued request can be marked sent; queue it first with consent_queue(id)",
         )),
     })
+    .map(text)
 }
 
 // consent_mark_error(id, reason [, at])
 pub(crate) fn sql_mark_error(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let f = a.function();
     let reason = a.text(1, "the reason the request failed")?;
-    transition(a, conn, state, 2, |c| match c.status() {
+    let (id, at) = Call::from_args(a, 2)?;
+    let call = Call { function: f, id: &id, at };
+    transition(&call, conn, state, |c| match c.status() {
         from @ (Status::Queued | Status::Sent) => Ok(Write::Update {
             from,
             to: Status::Error,
@@ -292,6 +350,7 @@ pub(crate) fn sql_mark_error(a: &Args<'_>, conn: &Connection, state: &ConnState)
             "only a queued or sent request can be marked as failed",
         )),
     })
+    .map(text)
 }
 
 fn illegal(

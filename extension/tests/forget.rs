@@ -246,7 +246,7 @@ fn forgetting_erases_what_identifies_the_person_and_keeps_the_proof() {
     assert_eq!(
         summary,
         format!(
-            "{{\"requests_erased\":2,\"notices_erased\":2,\"events_erased\":{events_with_detail},\"events_kept\":0}}"
+            "{{\"requests_erased\":2,\"notices_erased\":2,\"events_erased\":{events_with_detail},\"events_kept\":0,\"commands_deleted\":0}}"
         )
     );
 
@@ -350,7 +350,7 @@ fn forgetting_erases_what_identifies_the_person_and_keeps_the_proof() {
     let after = everything(&conn);
     assert_eq!(
         text(&conn, "SELECT consent_forget(1, '2026-12-02T12:00:00Z')"),
-        "{\"requests_erased\":0,\"notices_erased\":0,\"events_erased\":0,\"events_kept\":0}"
+        "{\"requests_erased\":0,\"notices_erased\":0,\"events_erased\":0,\"events_kept\":0,\"commands_deleted\":0}"
     );
     assert_eq!(everything(&conn), after);
     assert_eq!(log::head(&conn).expect("head"), head);
@@ -398,7 +398,7 @@ fn a_pending_request_must_be_revoked_first_and_an_unknown_customer_is_an_error()
     let head = log::head(&conn).expect("head");
     assert_eq!(
         text(&conn, "SELECT consent_forget(4, '2026-12-01T12:00:00Z')"),
-        "{\"requests_erased\":1,\"notices_erased\":0,\"events_erased\":2,\"events_kept\":0}"
+        "{\"requests_erased\":1,\"notices_erased\":0,\"events_erased\":2,\"events_kept\":0,\"commands_deleted\":0}"
     );
     assert_eq!(occurrences(&conn, DAVIDS_PAGE, "1"), Vec::<String>::new());
     assert_eq!(text(&conn, "SELECT consent_status(4)"), "denied");
@@ -408,7 +408,7 @@ fn a_pending_request_must_be_revoked_first_and_an_unknown_customer_is_an_error()
     // A customer never asked: nothing to erase, no error.
     assert_eq!(
         text(&conn, "SELECT consent_forget(3)"),
-        "{\"requests_erased\":0,\"notices_erased\":0,\"events_erased\":0,\"events_kept\":0}"
+        "{\"requests_erased\":0,\"notices_erased\":0,\"events_erased\":0,\"events_kept\":0,\"commands_deleted\":0}"
     );
     assert_eq!(text(&conn, "SELECT consent_status(3)"), "missing");
 }

@@ -12,7 +12,7 @@ select 'approve', consent_approve(1, '{"token":"signed"}', '2026-01-04T00:00:00Z
 
 CREATE TEMP TABLE head AS SELECT count(*) AS n, max(id) AS last, (SELECT hash FROM consent_event ORDER BY id DESC LIMIT 1) AS hash FROM consent_event;
 
-select 'forget', consent_forget(1, '2026-02-01T00:00:00Z') = '{"requests_erased":2,"notices_erased":0,"events_erased":3,"events_kept":0}';
+select 'forget', consent_forget(1, '2026-02-01T00:00:00Z') = '{"requests_erased":2,"notices_erased":0,"events_erased":3,"events_kept":0,"commands_deleted":0}';
 select 'again', json_extract(consent_forget(1, '2026-02-02T00:00:00Z'), '$.events_erased') = 0;
 select 'no_address', (select count(*) from consent_request where reason like '%anna@%' or detail like '%anna@%') + (select count(*) from consent_event where detail like '%anna@%') = 0;
 select 'no_page', (select count(*) from consent_request where page_id is not null) = 0;

@@ -9,11 +9,14 @@ CREATE TEMP TABLE billing_schema_before AS SELECT type, name, sql FROM main.sqli
 
 -- consent_init creates our tables beside the billing tables, idempotently.
 select 'init_returns_ok', consent_init('customers', 'id', 'email', 'mobile', 'name') = 'ok';
-select 'init_creates_tables', (select group_concat(name, ',') from (select name from sqlite_master where type = 'table' and name like 'consent\_%' escape '\' order by name)) = 'consent_event,consent_meta,consent_notice,consent_request,consent_settings,consent_text';
+select 'init_creates_tables', (select group_concat(name, ',') from (select name from sqlite_master where type = 'table' and name like 'consent\_%' escape '\' order by name)) = 'consent_command,consent_event,consent_meta,consent_notice,consent_request,consent_settings,consent_text';
 select 'init_records_table', (select value from consent_meta where key = 'table') = 'customers';
 select 'init_records_columns', (select group_concat(key || '=' || value, ',') from (select key, value from consent_meta where key in ('id_column', 'email_column', 'mobile_column', 'name_column') order by key)) = 'email_column=email,id_column=id,mobile_column=mobile,name_column=name';
 select 'event_columns', (select group_concat(name, ',') from pragma_table_info('consent_event')) = 'id,customer_id,request_id,from_status,to_status,actor,detail,at,hash,form,detail_sha256,erased_at';
-select 'no_views', (select count(*) from sqlite_master where type = 'view') = 0;
+-- One view, over the consent tables only: a view that named the billing
+-- table would make the billing application's ALTER TABLE ... DROP COLUMN fail.
+select 'only_the_status_view', (select group_concat(name) from sqlite_master where type = 'view') = 'consent_statuses';
+select 'the_view_reads_consent_tables_only', (select sql from sqlite_master where name = 'consent_statuses') NOT LIKE '%customers%';
 select 'no_triggers_on_billing_tables', (select count(*) from sqlite_master where type = 'trigger' and tbl_name not like 'consent\_%' escape '\') = 0;
 select 'customer_id_has_the_billing_type', (select type from pragma_table_info('consent_request') where name = 'customer_id') = 'INTEGER';
 select 'init_is_idempotent', consent_init('customers', 'id', 'email', 'mobile', 'name') = 'ok';

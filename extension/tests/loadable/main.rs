@@ -19,7 +19,8 @@ use consent_testkit::{repo_root, require, Scratch, Tool};
 use suite::{fixture, run_check_file, run_error_file, sql_dir, sql_files};
 
 /// The functions the extension adds: the SQL contract in docs/reference.md.
-const CONTRACT: [&str; 15] = [
+const CONTRACT: [&str; 16] = [
+    "consent_apply_commands",
     "consent_approve",
     "consent_expire",
     "consent_forget",

@@ -1,20 +1,23 @@
 //! `sync` = the billing product's "update consent". One run does, in this
 //! order (one module each, read them top-down):
 //!
-//! 1. [`collect`]: fetch the decisions after each source's cursor, from
+//! 1. [`commands`]: apply the commands programs without the extension left
+//!    in `consent_command` (queue, approve, revoke), in order, and put back
+//!    the queue-on-create trigger if the billing table was rebuilt;
+//! 2. [`collect`]: fetch the decisions after each source's cursor, from
 //!    collectors over HTTP or from inbox files, a page at a time;
-//! 2. [`apply`]: verify each again and apply it to the customer's current
+//! 3. [`apply`]: verify each again and apply it to the customer's current
 //!    request, moving the source's cursor in the same transaction, before
 //!    the next page is fetched;
-//! 3. [`expire`]: deny the requests nobody answered in `expiry_days`;
-//! 4. [`render`]: write a signed page for every pending request, and a
+//! 4. [`expire`]: deny the requests nobody answered in `expiry_days`;
+//! 5. [`render`]: write a signed page for every pending request, and a
 //!    withdrawal page (the receipt, with one button) for every consent given
 //!    on one;
-//! 5. [`send`]: send every queued request by e-mail or SMS, recording each
+//! 6. [`send`]: send every queued request by e-mail or SMS, recording each
 //!    outcome before that connection sends again;
-//! 6. [`notify`]: send the receipts of new approvals and the confirmations
+//! 7. [`notify`]: send the receipts of new approvals and the confirmations
 //!    of withdrawals, the same way;
-//! 7. record the head of the hash-chained log outside the database
+//! 8. record the head of the hash-chained log outside the database
 //!    ([`crate::log_heads`]), so that a log rebuilt from scratch is caught.
 //!
 //! Every step works through the register a bounded batch at a time (pages
@@ -28,6 +31,7 @@
 
 pub mod apply;
 pub mod collect;
+pub mod commands;
 pub mod expire;
 pub mod notify;
 pub mod render;
@@ -65,6 +69,8 @@ pub struct Run<'a> {
 /// What one run did, for the terminal or as JSON.
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
+    /// The commands taken from `consent_command`.
+    pub commands: commands::Commands,
     /// The decisions of every source, together.
     #[serde(flatten)]
     pub decisions: Applied,
@@ -101,6 +107,8 @@ impl Summary {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
+    #[error("applying the commands in consent_command: {0}")]
+    Commands(consent_extension::ConsentError),
     #[error("applying decisions: {0}")]
     Apply(#[from] apply::ApplyError),
     #[error("expiring requests: {0}")]
@@ -157,6 +165,8 @@ impl Run<'_> {
             dry_run: self.dry_run,
             ..Summary::default()
         };
+        summary.commands = commands::apply(self.conn, self.dry_run, self.progress)
+            .map_err(SyncError::Commands)?;
         for source in collect::sources(self.config) {
             self.progress.start("collecting", 0);
             let mut after = self.cursor(&source)?;

@@ -9,6 +9,33 @@ pub fn to_text(summary: &Summary) -> String {
     if summary.dry_run {
         out.push_str("dry run: nothing was changed or sent\n");
     }
+    let c = &summary.commands;
+    if c.taken.total() > 0 {
+        let verb = if summary.dry_run { "would apply" } else { "applied" };
+        out.push_str(&format!(
+            "commands: {} {verb}, {} refused\n",
+            c.taken.applied, c.taken.refused
+        ));
+        for r in &c.taken.refusals {
+            out.push_str(&format!(
+                "  command {} (customer {}) refused: {}\n",
+                r.command_id, r.customer, r.reason
+            ));
+        }
+        let unlisted = c.taken.refused - c.taken.refusals.len() as i64;
+        if unlisted > 0 {
+            out.push_str(&format!(
+                "  ... and {unlisted} more (SELECT * FROM consent_command WHERE outcome = 'refused')\n"
+            ));
+        }
+    }
+    if let Some(table) = &c.trigger_restored {
+        out.push_str(&format!(
+            "queue new customers: the trigger on table {table} was gone (the table was rebuilt?) and {} put back; \
+             customers added in between were not queued: SELECT consent_queue_all() queues everyone never asked\n",
+            if summary.dry_run { "would be" } else { "is" }
+        ));
+    }
     out.push_str(&format!(
         "decisions: {} collected, {} approved, {} declined, {} withdrawn, {} refused\n",
         summary.decisions.collected,

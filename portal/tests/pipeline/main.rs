@@ -14,6 +14,7 @@
 //! own: `crash`, `billing_app_concurrency`, `collector_stress`, `fuzz`.
 
 mod batches;
+mod commands;
 mod evidence;
 mod faults;
 mod hostile_input;

@@ -47,7 +47,7 @@ select consent_record(NULL);
 
 -- Settings: an unknown key lists the keys; a bad value says what is allowed.
 -- expect-error: consent_setting: unknown setting 'colour'
--- expect-error: the settings are info_text, business_name, sms_enabled, expiry_days, language
+-- expect-error: the settings are info_text, business_name, sms_enabled, expiry_days, language, queue_new_customers
 select consent_setting('colour');
 -- expect-error: consent_setting: unknown setting 'colour'
 select consent_setting('colour', 'red');
