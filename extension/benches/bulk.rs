@@ -12,6 +12,9 @@
 //! Cases:
 //! - `consent_queue_all()` (one statement, autocommit);
 //! - `SELECT count(consent_queue(id)) FROM customers` inside one transaction;
+//! - `SELECT consent_apply_commands()` (autocommit) taking one `queue`
+//!   command per customer from `consent_command`, as a program without the
+//!   extension would leave them (inserted untimed);
 //! - `consent_expire` with nothing due (median of many calls) and with 1% of
 //!   the customers due.
 //!
@@ -379,14 +382,16 @@ enum QueueCase {
     Baseline(Baseline),
     QueueAll,
     PerRow,
+    Commands,
 }
 
 impl QueueCase {
-    const ALL: [QueueCase; 4] = [
+    const ALL: [QueueCase; 5] = [
         QueueCase::Baseline(Baseline::Trigger),
         QueueCase::QueueAll,
         QueueCase::Baseline(Baseline::TwoInserts),
         QueueCase::PerRow,
+        QueueCase::Commands,
     ];
 
     fn name(self) -> String {
@@ -394,6 +399,7 @@ impl QueueCase {
             QueueCase::Baseline(b) => format!("baseline {}", b.label()),
             QueueCase::QueueAll => "consent_queue_all()".to_owned(),
             QueueCase::PerRow => "per-row consent_queue(id)".to_owned(),
+            QueueCase::Commands => "consent_apply_commands()".to_owned(),
         }
     }
 
@@ -401,6 +407,7 @@ impl QueueCase {
     fn actor(self) -> &'static str {
         match self {
             QueueCase::PerRow => "consent_queue",
+            QueueCase::Commands => "consent_command",
             _ => "consent_queue_all",
         }
     }
@@ -408,6 +415,10 @@ impl QueueCase {
     fn setup(self) -> String {
         match self {
             QueueCase::Baseline(b) => b.setup(),
+            QueueCase::Commands => {
+                "INSERT INTO consent_command (customer_id, command) SELECT id, 'queue' FROM customers;\n"
+                    .to_owned()
+            }
             _ => String::new(),
         }
     }
@@ -420,6 +431,7 @@ impl QueueCase {
             QueueCase::PerRow => {
                 "BEGIN;\nSELECT count(consent_queue(id)) FROM customers;\nCOMMIT;\n".to_owned()
             }
+            QueueCase::Commands => "SELECT consent_apply_commands();\n".to_owned(),
         }
     }
 }
@@ -449,6 +461,12 @@ fn run_queue_in_process(conn: &Connection, case: QueueCase, customers: i64) -> D
                 .expect("consent_queue");
             conn.execute_batch("COMMIT").expect("commit");
             assert_eq!(calls, customers, "consent_queue calls");
+        }
+        QueueCase::Commands => {
+            let taken: i64 = conn
+                .query_row("SELECT consent_apply_commands()", [], |r| r.get(0))
+                .expect("consent_apply_commands");
+            assert_eq!(taken, customers, "commands taken");
         }
     }
     start.elapsed()
@@ -614,7 +632,7 @@ fn queue_in_shell(plan: &Plan, work: &WorkDir, base: &Path, shell: &Shell, repor
         let want = match case {
             QueueCase::Baseline(_) => String::new(),
             QueueCase::QueueAll => format!("{}\n", Expected::of(plan.customers).queued),
-            QueueCase::PerRow => format!("{}\n", plan.customers),
+            QueueCase::PerRow | QueueCase::Commands => format!("{}\n", plan.customers),
         };
         assert_eq!(output, want, "sqlite3 shell, {}: output", case.name());
         took
@@ -1027,11 +1045,19 @@ impl Report {
             .expect("two baselines");
         let shown_baseline = format!("{} {}", show(fastest), baseline.label());
         let per_customer = |d: Duration| d.as_secs_f64() * 1e6 / plan.customers as f64;
-        for (case, target) in [(QueueCase::QueueAll, 1.5), (QueueCase::PerRow, 5.0)] {
+        for (case, target) in [
+            (QueueCase::QueueAll, 1.5),
+            (QueueCase::PerRow, 5.0),
+            (QueueCase::Commands, 10.0),
+        ] {
             let took = median(case);
             let r = took.as_secs_f64() / fastest.as_secs_f64();
             let (what, sql) = match case {
                 QueueCase::QueueAll => ("autocommit", "`SELECT consent_queue_all()`"),
+                QueueCase::Commands => (
+                    "autocommit, one queue command per customer",
+                    "`SELECT consent_apply_commands()`",
+                ),
                 _ => (
                     "one transaction",
                     "`SELECT count(consent_queue(id)) FROM customers`",

@@ -9,15 +9,17 @@
 //! and runs each through the same transition as `consent_queue`,
 //! `consent_approve` and `consent_revoke` ([`crate::transitions`]).
 //!
-//! Each command is taken exactly once, in its own savepoint: its row is
-//! claimed (`applied_at` set where it is still unset, which waits for and
-//! then loses to another connection taking it), the transition runs, and
-//! the outcome is written on the row, all or nothing. A command that can
-//! never succeed (an unknown customer or word, a bad time) is refused with
-//! its reason on the row and the rest go on. A problem of the register
-//! itself (not set up, the billing table renamed, the database busy)
-//! stops the run with that error and leaves the command pending, to be
-//! taken once the problem is fixed.
+//! Commands are taken in batches of [`BATCH`], each batch in one
+//! transaction: the batch is claimed (`applied_at` set on the first
+//! pending rows, a write that waits for any other connection's batch to
+//! end), each command runs through its transition, and its outcome is
+//! written on its row. Whatever commits, commits with its outcome, so
+//! each command is taken exactly once. A command that can never succeed
+//! (an unknown customer or word, a bad time) is refused with its reason on
+//! the row and the rest go on. A problem of the register itself (not set
+//! up, the billing table renamed, the database busy) undoes the batch and
+//! stops the run with that error: its commands wait, to be taken once the
+//! problem is fixed.
 
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, Connection};
@@ -41,8 +43,9 @@ pub const ACTOR: &str = "consent_command";
 /// The command words, as the reference and the refusals list them.
 pub const WORDS: [&str; 3] = ["queue", "approve", "revoke"];
 
-/// How many pending commands are read at a time: the run's memory stays
-/// flat however many wait.
+/// How many pending commands are claimed and taken in one transaction: the
+/// run's memory stays flat however many wait, and a disk's commit is paid
+/// once per batch.
 const BATCH: i64 = 500;
 
 /// How many refused commands a summary lists; the rest are counted.
@@ -129,44 +132,100 @@ fn apply(conn: &Connection, state: &ConnState, on_taken: &mut dyn FnMut()) -> Re
     // missing table is reported as what to do.
     state.setup(conn, APPLY)?;
     let mut taken = Taken::default();
-    let mut after = 0_i64;
     loop {
-        let batch = pending_after(conn, after).in_function(APPLY)?;
-        let Some(last) = batch.last() else {
-            break;
-        };
-        after = last.id;
-        for command in &batch {
-            match take(conn, state, command)? {
-                Outcome::Applied => taken.applied += 1,
-                Outcome::Refused(reason) => {
-                    taken.refused += 1;
-                    if taken.refusals.len() < MAX_LISTED {
-                        taken.refusals.push(CommandRefusal {
-                            command_id: command.id,
-                            customer: show_value((&command.customer_id).into()),
-                            reason,
-                        });
-                    }
+        // One transaction per batch (a savepoint outside BEGIN is one): in
+        // autocommit mode each command would otherwise commit, and wait
+        // for the disk, on its own.
+        conn.execute_batch("SAVEPOINT consent_commands")
+            .in_function(APPLY)?;
+        let batch = take_batch(conn, state, &mut taken, on_taken);
+        match batch {
+            Ok(more) => {
+                conn.execute_batch("RELEASE consent_commands")
+                    .in_function(APPLY)?;
+                if !more {
+                    return Ok(taken);
                 }
-                Outcome::TakenElsewhere => {}
             }
-            on_taken();
-        }
-        if (batch.len() as i64) < BATCH {
-            break;
+            Err(e) => {
+                // The whole batch, as if it had not been tried: its
+                // commands wait, their claim undone, and the register is
+                // as it was before them.
+                let _ =
+                    conn.execute_batch("ROLLBACK TO consent_commands; RELEASE consent_commands");
+                return Err(e);
+            }
         }
     }
-    Ok(taken)
 }
 
-/// The next pending commands after the id `after`, in id order.
-fn pending_after(conn: &Connection, after: i64) -> rusqlite::Result<Vec<Pending>> {
+/// Claims the next batch of pending commands and takes each, in id order,
+/// counting into `taken`. Returns whether there may be more.
+///
+/// The claim is the batch's first statement and a write: it waits for any
+/// other connection applying commands to finish its batch (a read first
+/// could not be upgraded to a write while the other commits, and would
+/// fail with SQLITE_BUSY), and from then on the batch is this
+/// connection's alone. A claimed command without an outcome is ours: every
+/// other connection's claims end with an outcome in the same transaction.
+fn take_batch(
+    conn: &Connection,
+    state: &ConnState,
+    taken: &mut Taken,
+    on_taken: &mut dyn FnMut(),
+) -> Result<bool> {
+    let now = time::format(time::now());
+    let claimed = conn
+        .prepare_cached(
+            "UPDATE main.consent_command SET applied_at = ?1 WHERE id IN \
+             (SELECT id FROM main.consent_command WHERE outcome IS NULL AND applied_at IS NULL \
+              ORDER BY id LIMIT ?2)",
+        )
+        .and_then(|mut stmt| stmt.execute(params![now, BATCH]))
+        .in_function(APPLY)?;
+    if claimed == 0 {
+        return Ok(false);
+    }
+    for command in claimed_commands(conn, claimed).in_function(APPLY)? {
+        // A transition refuses before it writes, and writes in one
+        // statement: a refused command has changed nothing.
+        let (outcome, status, refusal) = match run(conn, state, &command) {
+            Ok(status) => ("applied", Some(status.as_str()), None),
+            Err(e) if is_the_commands_fault(&e) => ("refused", None, Some(e.to_string())),
+            Err(e) => return Err(e),
+        };
+        conn.prepare_cached(
+            "UPDATE main.consent_command SET outcome = ?2, status_after = ?3, refusal = ?4 \
+             WHERE id = ?1",
+        )
+        .and_then(|mut stmt| stmt.execute(params![command.id, outcome, status, refusal]))
+        .in_function(APPLY)?;
+        match refusal {
+            None => taken.applied += 1,
+            Some(reason) => {
+                taken.refused += 1;
+                if taken.refusals.len() < MAX_LISTED {
+                    taken.refusals.push(CommandRefusal {
+                        command_id: command.id,
+                        customer: show_value((&command.customer_id).into()),
+                        reason,
+                    });
+                }
+            }
+        }
+        on_taken();
+    }
+    Ok(claimed as i64 == BATCH)
+}
+
+/// The `claimed` commands this connection has just claimed: the first
+/// pending ones in id order (every command before them has an outcome).
+fn claimed_commands(conn: &Connection, claimed: usize) -> rusqlite::Result<Vec<Pending>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, customer_id, command, note, at, created_at FROM main.consent_command \
-         WHERE outcome IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+         WHERE outcome IS NULL ORDER BY id LIMIT ?1",
     )?;
-    let rows = stmt.query_map(params![after, BATCH], |r| {
+    let rows = stmt.query_map([claimed as i64], |r| {
         Ok(Pending {
             id: r.get(0)?,
             customer_id: r.get(1)?,
@@ -177,97 +236,6 @@ fn pending_after(conn: &Connection, after: i64) -> rusqlite::Result<Vec<Pending>
         })
     })?;
     rows.collect()
-}
-
-/// What became of one command.
-enum Outcome {
-    Applied,
-    Refused(String),
-    /// Another connection took it first.
-    TakenElsewhere,
-}
-
-/// Takes one command in its own savepoint: the claim, the transition and
-/// the outcome together, or none of them.
-fn take(conn: &Connection, state: &ConnState, command: &Pending) -> Result<Outcome> {
-    let now = time::format(time::now());
-    conn.execute_batch("SAVEPOINT consent_command")
-        .in_function(APPLY)?;
-    let result = (|| -> Result<Outcome> {
-        let claimed = conn
-            .prepare_cached(
-                "UPDATE main.consent_command SET applied_at = ?2 \
-                 WHERE id = ?1 AND outcome IS NULL AND applied_at IS NULL",
-            )
-            .and_then(|mut stmt| stmt.execute(params![command.id, now]))
-            .in_function(APPLY)?;
-        if claimed == 0 {
-            return Ok(Outcome::TakenElsewhere);
-        }
-        match run(conn, state, command) {
-            Ok(status) => {
-                conn.prepare_cached(
-                    "UPDATE main.consent_command SET outcome = 'applied', status_after = ?2 \
-                     WHERE id = ?1",
-                )
-                .and_then(|mut stmt| stmt.execute(params![command.id, status.as_str()]))
-                .in_function(APPLY)?;
-                Ok(Outcome::Applied)
-            }
-            Err(e) if is_the_commands_fault(&e) => Ok(Outcome::Refused(e.to_string())),
-            Err(e) => Err(e),
-        }
-    })();
-    finish(conn, command, &now, result)
-}
-
-/// Ends the command's savepoint: kept when it was applied or taken
-/// elsewhere; when refused, the transition's writes are undone and only the
-/// refusal is kept; when the run must stop, everything is undone.
-fn finish(
-    conn: &Connection,
-    command: &Pending,
-    now: &str,
-    result: Result<Outcome>,
-) -> Result<Outcome> {
-    let undo = |conn: &Connection| {
-        conn.execute_batch("ROLLBACK TO consent_command")
-            .in_function(APPLY)
-    };
-    let release = |conn: &Connection| {
-        conn.execute_batch("RELEASE consent_command")
-            .in_function(APPLY)
-    };
-    match result {
-        Ok(Outcome::Refused(reason)) => {
-            undo(conn)?;
-            let recorded = conn
-                .prepare_cached(
-                    "UPDATE main.consent_command SET applied_at = ?2, outcome = 'refused', refusal = ?3 \
-                     WHERE id = ?1 AND outcome IS NULL AND applied_at IS NULL",
-                )
-                .and_then(|mut stmt| stmt.execute(params![command.id, now, reason]))
-                .in_function(APPLY);
-            match recorded {
-                Ok(_) => {
-                    release(conn)?;
-                    Ok(Outcome::Refused(reason))
-                }
-                Err(e) => {
-                    let _ = undo(conn).and_then(|()| release(conn));
-                    Err(e)
-                }
-            }
-        }
-        Ok(outcome) => {
-            release(conn)?;
-            Ok(outcome)
-        }
-        Err(e) => {
-            let _ = undo(conn).and_then(|()| release(conn));
-            Err(e)
-        }
-    }
 }
 
 /// Runs a command through its transition. The errors are the transition's,
@@ -461,16 +429,28 @@ mod tests {
         let o = outcomes(&conn);
         let applied = |status: &str| (Some("applied".into()), Some(status.into()), None);
         assert_eq!(o[0], applied("queued"));
-        assert_eq!(o[2], applied("approved"), "applied after the queue before it");
+        assert_eq!(
+            o[2],
+            applied("approved"),
+            "applied after the queue before it"
+        );
         assert_eq!(o[6], applied("queued"));
-        assert_eq!(o[7], applied("error"), "no contact: an error request, as consent_queue");
+        assert_eq!(
+            o[7],
+            applied("error"),
+            "no contact: an error request, as consent_queue"
+        );
         assert_eq!(o[8], applied("denied"));
         let refusal = |i: usize| {
             assert_eq!(o[i].0.as_deref(), Some("refused"), "{i}: {:?}", o[i]);
             assert_eq!(o[i].1, None);
             o[i].2.clone().expect("a reason")
         };
-        assert!(refusal(1).contains("no customer with id 99"), "{}", refusal(1));
+        assert!(
+            refusal(1).contains("no customer with id 99"),
+            "{}",
+            refusal(1)
+        );
         assert!(
             refusal(3).contains("unknown command 'aprove'")
                 && refusal(3).contains("'queue', 'approve', 'revoke'"),
@@ -478,21 +458,34 @@ mod tests {
             refusal(3)
         );
         assert!(refusal(4).contains("customer_id is NULL"), "{}", refusal(4));
-        assert!(refusal(5).contains("'last tuesday' is not a time"), "{}", refusal(5));
+        assert!(
+            refusal(5).contains("'last tuesday' is not a time"),
+            "{}",
+            refusal(5)
+        );
 
         // The same changes as the functions make, by the command's actor,
         // at the command's time, with its note.
         assert_eq!(text(&conn, "SELECT consent_status(1)"), "approved");
         assert_eq!(
-            text(&conn, "SELECT evidence FROM consent_request WHERE customer_id = 1"),
+            text(
+                &conn,
+                "SELECT evidence FROM consent_request WHERE customer_id = 1"
+            ),
             "signed on paper"
         );
         assert_eq!(
-            text(&conn, "SELECT group_concat(actor, ',') FROM consent_event WHERE customer_id = 2"),
+            text(
+                &conn,
+                "SELECT group_concat(actor, ',') FROM consent_event WHERE customer_id = 2"
+            ),
             "consent_command,consent_command"
         );
         assert_eq!(
-            text(&conn, "SELECT created_at FROM consent_request WHERE customer_id = 2"),
+            text(
+                &conn,
+                "SELECT created_at FROM consent_request WHERE customer_id = 2"
+            ),
             "2026-11-30T08:00:00Z"
         );
         assert_eq!(text(&conn, "SELECT consent_verify_log()"), "ok");
@@ -505,7 +498,10 @@ mod tests {
         );
         assert_eq!(value(&conn, "SELECT count(*) FROM consent_event"), events);
         assert_eq!(
-            value(&conn, "SELECT count(*) FROM consent_command WHERE applied_at IS NULL"),
+            value(
+                &conn,
+                "SELECT count(*) FROM consent_command WHERE applied_at IS NULL"
+            ),
             Value::Integer(0)
         );
 
@@ -514,7 +510,10 @@ mod tests {
         let erased = text(&conn, "SELECT consent_forget(2)");
         assert!(erased.ends_with(r#""commands_deleted":4}"#), "{erased}");
         assert_eq!(
-            value(&conn, "SELECT count(*) FROM consent_command WHERE customer_id = 2"),
+            value(
+                &conn,
+                "SELECT count(*) FROM consent_command WHERE customer_id = 2"
+            ),
             Value::Integer(0)
         );
     }
@@ -537,7 +536,9 @@ mod tests {
         let e = error(&conn, "UPDATE consent_command SET command = 'revoke'");
         assert!(e.contains("a command cannot be changed"), "{e}");
         value(&conn, "SELECT consent_apply_commands()");
-        let e = crate::guard::allow(|| error(&conn, "UPDATE consent_command SET status_after = 'denied'"));
+        let e = crate::guard::allow(|| {
+            error(&conn, "UPDATE consent_command SET status_after = 'denied'")
+        });
         assert!(e.contains("a command cannot be changed"), "{e}");
         // A pending command can be withdrawn by deleting it.
         plain
@@ -559,7 +560,10 @@ mod tests {
             )
             .expect("the billing application renames its table");
         let e = error(&conn, "SELECT consent_apply_commands()");
-        assert!(e.contains("no longer exists") && e.contains("consent_init"), "{e}");
+        assert!(
+            e.contains("no longer exists") && e.contains("consent_init"),
+            "{e}"
+        );
         assert_eq!(super::pending_count(&conn).expect("count"), 1);
         conn.query_row(
             "SELECT consent_init('clients', 'id', 'email', 'mobile', 'name')",
@@ -609,7 +613,11 @@ mod tests {
             ["queued", "denied", "error", "sent", "approved"],
             "{seen:?}"
         );
-        assert_eq!(seen[1].3.as_deref(), Some("called the office"), "the newest request's reason");
+        assert_eq!(
+            seen[1].3.as_deref(),
+            Some("called the office"),
+            "the newest request's reason"
+        );
         // The view's labels are consent_label's, in both languages.
         for language in [Language::Sv, Language::En] {
             value(

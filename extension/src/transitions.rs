@@ -164,7 +164,11 @@ pub(crate) fn sql_status(a: &Args<'_>, conn: &Connection, state: &ConnState) -> 
 // consent_queue(id [, at])
 pub(crate) fn sql_queue(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let (id, at) = Call::from_args(a, 1)?;
-    let call = Call { function: a.function(), id: &id, at };
+    let call = Call {
+        function: a.function(),
+        id: &id,
+        at,
+    };
     queue(&call, conn, state).map(text)
 }
 
@@ -206,7 +210,11 @@ pub(crate) fn queue(call: &Call<'_>, conn: &Connection, state: &ConnState) -> Re
 pub(crate) fn sql_approve(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let evidence = a.optional_text(1)?;
     let (id, at) = Call::from_args(a, 2)?;
-    let call = Call { function: a.function(), id: &id, at };
+    let call = Call {
+        function: a.function(),
+        id: &id,
+        at,
+    };
     approve(&call, evidence.as_deref(), conn, state).map(text)
 }
 
@@ -244,7 +252,11 @@ pub(crate) fn approve(
 pub(crate) fn sql_revoke(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let reason = a.optional_text(1)?;
     let (id, at) = Call::from_args(a, 2)?;
-    let call = Call { function: a.function(), id: &id, at };
+    let call = Call {
+        function: a.function(),
+        id: &id,
+        at,
+    };
     revoke(&call, reason.as_deref(), conn, state).map(text)
 }
 
@@ -309,7 +321,11 @@ pub(crate) fn sql_mark_sent(a: &Args<'_>, conn: &Connection, state: &ConnState) 
         ));
     }
     let (id, at) = Call::from_args(a, 3)?;
-    let call = Call { function: f, id: &id, at };
+    let call = Call {
+        function: f,
+        id: &id,
+        at,
+    };
     transition(&call, conn, state, |c| match c.status() {
         Status::Queued => Ok(Write::Update {
             from: Status::Queued,
@@ -335,7 +351,11 @@ pub(crate) fn sql_mark_error(a: &Args<'_>, conn: &Connection, state: &ConnState)
     let f = a.function();
     let reason = a.text(1, "the reason the request failed")?;
     let (id, at) = Call::from_args(a, 2)?;
-    let call = Call { function: f, id: &id, at };
+    let call = Call {
+        function: f,
+        id: &id,
+        at,
+    };
     transition(&call, conn, state, |c| match c.status() {
         from @ (Status::Queued | Status::Sent) => Ok(Write::Update {
             from,

@@ -36,10 +36,7 @@ fn register_with_every_option(dir: &Scratch) -> std::path::PathBuf {
         sql::call(&conn, sql);
     }
     // Queue on create needs the information text first.
-    let e = error(
-        &conn,
-        "SELECT consent_setting('queue_new_customers', '1')",
-    );
+    let e = error(&conn, "SELECT consent_setting('queue_new_customers', '1')");
     assert!(e.contains("set the information text first"), "{e}");
     for sql in [
         "SELECT consent_setting('info_text', 'Vi sparar din e-post.')",
@@ -88,7 +85,11 @@ fn new_customers_are_queued_through_the_command_table() {
     assert_eq!(int(&conn, "SELECT consent_apply_commands()"), 3);
     assert_eq!(text(&conn, "SELECT consent_status(1)"), "denied");
     assert_eq!(text(&conn, "SELECT consent_status(3)"), "queued");
-    assert_eq!(text(&conn, "SELECT consent_status(4)"), "error", "no contact");
+    assert_eq!(
+        text(&conn, "SELECT consent_status(4)"),
+        "error",
+        "no contact"
+    );
     // Turned off, new customers are left alone.
     sql::call(&conn, "SELECT consent_setting('queue_new_customers', '0')");
     assert_eq!(new_customers::trigger_sql(&conn).expect("read"), None);
@@ -123,7 +124,10 @@ fn schema_changes_work_with_every_option_on() {
         trigger.contains("\"clients\"") && trigger.contains("customer_no"),
         "{trigger}"
     );
-    assert_eq!(commands(&plain).last().map(String::as_str), Some("10 queue new customer pending"));
+    assert_eq!(
+        commands(&plain).last().map(String::as_str),
+        Some("10 queue new customer pending")
+    );
     // The status view needs nothing of the billing table.
     assert_eq!(
         sql::column::<String>(&plain, "SELECT customer_id || ' ' || status || ' ' || label FROM consent_statuses ORDER BY customer_id"),
@@ -206,16 +210,108 @@ fn a_rebuilt_billing_table_gets_its_trigger_back_and_sync_is_told() {
             table: "customers".to_owned()
         }
     );
-    conn.execute_batch("INSERT INTO customers (id, name, email) VALUES (21, 'Jon', 'jon@example.se')")
-        .expect("insert");
+    conn.execute_batch(
+        "INSERT INTO customers (id, name, email) VALUES (21, 'Jon', 'jon@example.se')",
+    )
+    .expect("insert");
     assert_eq!(
         commands(&conn).last().map(String::as_str),
         Some("21 queue new customer pending")
     );
     // Ivar, added while it was gone, was not queued; the whole register
     // can be caught up in one statement.
-    assert_eq!(int(&conn, "SELECT count(*) FROM consent_command WHERE customer_id = 20"), 0);
+    assert_eq!(
+        int(
+            &conn,
+            "SELECT count(*) FROM consent_command WHERE customer_id = 20"
+        ),
+        0
+    );
     assert_eq!(int(&conn, "SELECT consent_apply_commands()"), 2);
     assert_eq!(int(&conn, "SELECT consent_queue_all()"), 1);
     assert_eq!(text(&conn, "SELECT consent_status(20)"), "queued");
+}
+
+/// Two connections applying the same commands at once (sync and a DBA, or
+/// two syncs), while the billing application adds customers: every
+/// command is taken exactly once, and every change is in the log once.
+#[test]
+fn commands_are_taken_exactly_once_by_connections_racing() {
+    let dir = Scratch::new("commands-race");
+    let path = dir.path().join("billing.db");
+    let conn = sample::open(&path);
+    conn.execute_batch(&sample::numbered_customers(600))
+        .expect("billing table");
+    for sql in [
+        "SELECT consent_init('customers', 'id', 'email', 'mobile', 'name')",
+        "SELECT consent_setting('info_text', 'Vi sparar din e-post.')",
+        "SELECT consent_setting('queue_new_customers', '1')",
+    ] {
+        sql::call(&conn, sql);
+    }
+    // Each customer: queue, then approve; some unknown ids between them.
+    conn.execute_batch(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
+         INSERT INTO consent_command (customer_id, command)
+           SELECT i, 'queue' FROM n UNION ALL SELECT i, 'approve' FROM n UNION ALL
+           SELECT 10000 + i, 'revoke' FROM n WHERE i % 10 = 0;",
+    )
+    .expect("commands");
+    drop(conn);
+
+    let racer = |label: &'static str| {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let conn = sample::open(&path);
+            conn.busy_timeout(std::time::Duration::from_secs(30))
+                .expect("busy timeout");
+            let taken = consent_extension::commands::apply_pending(&conn, &mut || {})
+                .unwrap_or_else(|e| panic!("{label}: {e}"));
+            (taken.applied, taken.refused)
+        })
+    };
+    let billing = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let conn = Connection::open(&path).expect("open without the extension");
+            conn.busy_timeout(std::time::Duration::from_secs(30))
+                .expect("busy timeout");
+            for i in 601..=650 {
+                conn.execute(
+                    "INSERT INTO customers (id, name, email) VALUES (?1, 'Ny', 'ny@example.se')",
+                    [i],
+                )
+                .expect("a new customer while commands are applied");
+            }
+        })
+    };
+    let (a, b) = (racer("a"), racer("b"));
+    let (a, b) = (a.join().expect("a"), b.join().expect("b"));
+    billing.join().expect("billing");
+    let conn = sample::open(&path);
+    // The new customers' commands may have come after both runs ended.
+    let late = consent_extension::commands::apply_pending(&conn, &mut || {}).expect("late");
+    assert_eq!(
+        a.0 + b.0 + late.applied,
+        1250,
+        "600 queued, 600 approved, 50 new customers queued: a {a:?}, b {b:?}"
+    );
+    assert_eq!(a.1 + b.1 + late.refused, 60, "the unknown ids");
+    assert_eq!(
+        int(
+            &conn,
+            "SELECT count(*) FROM consent_command WHERE outcome IS NULL"
+        ),
+        0
+    );
+    // One event per change: 600 queued + 600 approved + 50 queued.
+    assert_eq!(int(&conn, "SELECT count(*) FROM consent_event"), 1250);
+    assert_eq!(
+        int(
+            &conn,
+            "SELECT count(*) FROM consent_statuses WHERE status = 'approved'"
+        ),
+        600
+    );
+    assert_eq!(text(&conn, "SELECT consent_verify_log()"), "ok");
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use consent_extension::{Settings, Status};
+use consent_extension::{Language, Settings, Status};
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -26,6 +26,12 @@ pub struct CustomerError {
 pub struct Report {
     pub counts: Vec<StatusCount>,
     pub errors: Vec<CustomerError>,
+    /// Commands in `consent_command` the next sync will apply.
+    pub commands_pending: i64,
+    /// Commands that were refused, each with its reason on its row.
+    pub commands_refused: i64,
+    #[serde(skip)]
+    language: Language,
 }
 
 /// Reads the report through the extension's own overview, so it counts
@@ -59,7 +65,19 @@ pub fn report(conn: &Connection) -> rusqlite::Result<Report> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Report { counts, errors })
+    let commands_pending = consent_extension::commands::pending_count(conn)?;
+    let commands_refused = conn.query_row(
+        "SELECT count(*) FROM consent_command WHERE outcome = 'refused'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(Report {
+        counts,
+        errors,
+        commands_pending,
+        commands_refused,
+        language,
+    })
 }
 
 /// The report as a table for a terminal.
@@ -87,6 +105,23 @@ pub fn to_text(report: &Report) -> String {
                 e.reason.as_deref().unwrap_or("-")
             ));
         }
+    }
+    if report.commands_pending > 0 {
+        out.push_str(&format!(
+            "\n{}: {}\n",
+            report.language.pick(
+                "Kommandon som väntar på nästa uppdatering",
+                "Commands waiting for the next sync"
+            ),
+            report.commands_pending
+        ));
+    }
+    if report.commands_refused > 0 {
+        out.push_str(&format!(
+            "\n{}: {}\n  SELECT id, customer_id, command, refusal FROM consent_command WHERE outcome = 'refused'\n",
+            report.language.pick("Avvisade kommandon", "Refused commands"),
+            report.commands_refused
+        ));
     }
     out
 }

@@ -57,10 +57,10 @@ fn apply_now(conn: &Connection, progress: &dyn Progress) -> Result<Commands, Con
         function: commands::APPLY,
         source,
     })?;
+    progress.start("applying commands", pending as u64);
     let taken = if pending == 0 {
         Taken::default()
     } else {
-        progress.start("applying commands", pending as u64);
         commands::apply_pending(conn, &mut || progress.item_done())?
     };
     Ok(Commands {

@@ -165,8 +165,8 @@ impl Run<'_> {
             dry_run: self.dry_run,
             ..Summary::default()
         };
-        summary.commands = commands::apply(self.conn, self.dry_run, self.progress)
-            .map_err(SyncError::Commands)?;
+        summary.commands =
+            commands::apply(self.conn, self.dry_run, self.progress).map_err(SyncError::Commands)?;
         for source in collect::sources(self.config) {
             self.progress.start("collecting", 0);
             let mut after = self.cursor(&source)?;

@@ -11,7 +11,11 @@ pub fn to_text(summary: &Summary) -> String {
     }
     let c = &summary.commands;
     if c.taken.total() > 0 {
-        let verb = if summary.dry_run { "would apply" } else { "applied" };
+        let verb = if summary.dry_run {
+            "would apply"
+        } else {
+            "applied"
+        };
         out.push_str(&format!(
             "commands: {} {verb}, {} refused\n",
             c.taken.applied, c.taken.refused

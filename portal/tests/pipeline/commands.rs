@@ -14,7 +14,9 @@ fn world(label: &str) -> World {
         label,
         Spec {
             register: KUNDER,
-            set_up: SetUp::kunder().sms().then("SELECT consent_setting('queue_new_customers', '1')"),
+            set_up: SetUp::kunder()
+                .sms()
+                .then("SELECT consent_setting('queue_new_customers', '1')"),
             ..Spec::default()
         },
     )
@@ -36,9 +38,24 @@ fn sync_applies_commands_first_and_sends_in_the_same_run() {
         )
         .expect("commands and a new customer, by plain SQL");
 
+    let status = consent_portal::status::report(&w.conn).expect("status");
+    assert_eq!(status.commands_pending, 4);
+    let shown = consent_portal::status::to_text(&status);
+    assert!(
+        shown.contains("Kommandon som väntar på nästa uppdatering: 4"),
+        "{shown}"
+    );
+
     let dry = run_sync(&w.conn, &w.config, w.t0, true);
-    assert_eq!((dry.commands.taken.applied, dry.commands.taken.refused), (3, 1));
-    assert!(sync::to_text(&dry).contains("commands: 3 would apply, 1 refused"), "{}", sync::to_text(&dry));
+    assert_eq!(
+        (dry.commands.taken.applied, dry.commands.taken.refused),
+        (3, 1)
+    );
+    assert!(
+        sync::to_text(&dry).contains("commands: 3 would apply, 1 refused"),
+        "{}",
+        sync::to_text(&dry)
+    );
     assert_eq!(w.status(1), "missing", "a dry run changes nothing");
     assert_eq!(
         w.sql("SELECT count(*) FROM consent_command WHERE outcome IS NULL"),
@@ -47,7 +64,11 @@ fn sync_applies_commands_first_and_sends_in_the_same_run() {
 
     let run = run_sync(&w.conn, &w.config, w.t0 + 60, false);
     let text = sync::to_text(&run);
-    assert_eq!((run.commands.taken.applied, run.commands.taken.refused), (3, 1), "{text}");
+    assert_eq!(
+        (run.commands.taken.applied, run.commands.taken.refused),
+        (3, 1),
+        "{text}"
+    );
     assert!(
         text.contains("command 3 (customer 77) refused: consent_command: no customer with id 77"),
         "{text}"
@@ -61,7 +82,9 @@ fn sync_applies_commands_first_and_sends_in_the_same_run() {
     // Read back by the program, through the view.
     let statuses: Vec<String> = {
         let mut stmt = billing
-            .prepare("SELECT customer_id || ' ' || status FROM consent_statuses ORDER BY customer_id")
+            .prepare(
+                "SELECT customer_id || ' ' || status FROM consent_statuses ORDER BY customer_id",
+            )
             .expect("view");
         let rows = stmt.query_map([], |r| r.get(0)).expect("view");
         rows.collect::<rusqlite::Result<_>>().expect("view")
@@ -70,6 +93,11 @@ fn sync_applies_commands_first_and_sends_in_the_same_run() {
     let json = serde_json::to_value(&run).expect("json");
     assert_eq!(json["commands"]["applied"], 3, "{json}");
     assert_eq!(json["commands"]["refusals"][0]["customer"], "77", "{json}");
+
+    let status = consent_portal::status::report(&w.conn).expect("status");
+    assert_eq!((status.commands_pending, status.commands_refused), (0, 1));
+    let shown = consent_portal::status::to_text(&status);
+    assert!(shown.contains("Avvisade kommandon: 1"), "{shown}");
 
     // Taken once: the next run has nothing to apply.
     let again = run_sync(&w.conn, &w.config, w.t0 + 120, false);
@@ -95,7 +123,11 @@ fn sync_puts_back_the_trigger_a_table_rebuild_dropped() {
     assert!(sync::to_text(&dry).contains("would be put back"));
     let run = run_sync(&w.conn, &w.config, w.t0, false);
     let text = sync::to_text(&run);
-    assert_eq!(run.commands.trigger_restored.as_deref(), Some("kunder"), "{text}");
+    assert_eq!(
+        run.commands.trigger_restored.as_deref(),
+        Some("kunder"),
+        "{text}"
+    );
     assert!(text.contains("SELECT consent_queue_all()"), "{text}");
     plain(&w)
         .execute_batch("INSERT INTO kunder (nr, namn, epost) VALUES (7, 'Gun', 'gun@example.se')")
