@@ -17,6 +17,12 @@
 #                            throw-away certificate, clients from 127.0.0.x
 #     systemd                systemd-analyze verify on deploy/systemd (present on
 #                            any Debian with systemd)
+#     unixodbc, libsqliteodbc   isql and the SQLite ODBC driver, which loads
+#                            libconsent.so with LoadExt= (extension/tests/drivers)
+#     php-cli, php-sqlite3   PHP's SQLite3 (loadExtension) and PDO (the command
+#                            table) drivers (extension/tests/drivers, portal/tests)
+#     libxerial-sqlite-jdbc-java, default-jdk-headless   the SQLite JDBC driver,
+#                            and javac/java to run a Java program against it
 #   npm packages (tests/browser, from the committed package-lock.json):
 #     playwright-core, axe-core, vnu-jar; never a downloaded browser
 #   PyPI packages (pinned with hashes), on the python3 first on PATH:
@@ -37,7 +43,8 @@ if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
 fi
 
 APT_PACKAGES=(sqlite3 python3 gcc g++ libsqlite3-dev chromium chromium-driver default-jre-headless
-    nginx-light curl openssl systemd)
+    nginx-light curl openssl systemd unixodbc libsqliteodbc php-cli php-sqlite3
+    libxerial-sqlite-jdbc-java default-jdk-headless)
 CARGO_FUZZ_VERSION=0.13.2
 failed=()
 

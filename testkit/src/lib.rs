@@ -5,7 +5,7 @@
 //! |---|---|
 //! | [`scratch`] | a scratch folder per test, and the repository's root |
 //! | [`skip`] | a test that cannot run says so where a person sees it, and is listed; under `CI=true` it fails |
-//! | [`tools`] | finding the real tools the tests drive (sqlite3, Debian's python3, a C compiler, aiosmtpd, Chromium, the HTML checker, cargo fuzz, litestream) |
+//! | [`tools`] | finding the real tools the tests drive (sqlite3, Debian's python3, a C compiler, aiosmtpd, Chromium, the HTML checker, cargo fuzz, litestream, the ODBC, PHP and JDBC drivers) |
 //! | [`shim`] | building the real `libconsent.so`, once per test program |
 //! | [`host`] | running a program with a time limit; sqlite3 scripts of checks |
 //! | [`sample`] | the sample register and the consent set-up on it |

@@ -70,6 +70,31 @@ pub fn litestream() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("litestream"))
 }
 
+/// The SQLite ODBC driver (Debian's `libsqliteodbc`): `SQLITE_ODBC_DRIVER`,
+/// default `/usr/lib/<multiarch>/odbc/libsqlite3odbc.so`.
+pub fn sqlite_odbc_driver() -> PathBuf {
+    std::env::var_os("SQLITE_ODBC_DRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(format!(
+                "/usr/lib/{}-linux-gnu/odbc/libsqlite3odbc.so",
+                std::env::consts::ARCH
+            ))
+        })
+}
+
+/// The name Debian's `libsqliteodbc` registers its SQLite 3 driver under in
+/// `/etc/odbcinst.ini` (what an odbc.ini's `Driver=` can name).
+pub const SQLITE_ODBC_DRIVER_NAME: &str = "SQLite3";
+
+/// The SQLite JDBC driver's jar (Debian's `libxerial-sqlite-jdbc-java`):
+/// `SQLITE_JDBC_JAR`, default `/usr/share/java/sqlite-jdbc.jar`.
+pub fn sqlite_jdbc_jar() -> PathBuf {
+    std::env::var_os("SQLITE_JDBC_JAR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/share/java/sqlite-jdbc.jar"))
+}
+
 /// The cargo that runs the tests (`CARGO`), for `cargo fuzz`.
 pub fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
@@ -103,9 +128,17 @@ pub enum Tool {
     SystemdAnalyze,
     /// [`litestream`], which replicates a collector's inbox.
     Litestream,
+    /// unixODBC's `isql` and the SQLite ODBC driver ([`sqlite_odbc_driver`]),
+    /// registered as [`SQLITE_ODBC_DRIVER_NAME`].
+    Odbc,
+    /// `php` with its `sqlite3` and `pdo_sqlite` modules.
+    Php,
+    /// `javac` and `java` (a JDK) and the SQLite JDBC driver
+    /// ([`sqlite_jdbc_jar`]).
+    JavaSqliteJdbc,
 }
 
-const ALL: [Tool; 12] = [
+const ALL: [Tool; 15] = [
     Tool::Sqlite3Shell,
     Tool::DebianPython,
     Tool::CCompiler,
@@ -118,6 +151,9 @@ const ALL: [Tool; 12] = [
     Tool::Openssl,
     Tool::SystemdAnalyze,
     Tool::Litestream,
+    Tool::Odbc,
+    Tool::Php,
+    Tool::JavaSqliteJdbc,
 ];
 
 /// What is missing and the command that installs it.
@@ -254,6 +290,60 @@ impl Tool {
                         "python3 -m pip install --require-hashes --only-binary :all: \
                          -r tests/litestream/requirements.txt",
                     ),
+                }
+            }
+            Tool::Odbc => {
+                if let Err(why) = runs("isql", &["--version"]) {
+                    return missing(
+                        format!("unixODBC's isql ({why})"),
+                        "apt-get install unixodbc",
+                    );
+                }
+                let driver = sqlite_odbc_driver();
+                if !driver.is_file() {
+                    return missing(
+                        format!("the SQLite ODBC driver, {}", driver.display()),
+                        "apt-get install libsqliteodbc",
+                    );
+                }
+                match runs("odbcinst", &["-q", "-d", "-n", SQLITE_ODBC_DRIVER_NAME]) {
+                    Ok(()) => None,
+                    Err(why) => missing(
+                        format!(
+                            "the ODBC driver {SQLITE_ODBC_DRIVER_NAME} in /etc/odbcinst.ini ({why})"
+                        ),
+                        "apt-get install --reinstall libsqliteodbc",
+                    ),
+                }
+            }
+            Tool::Php => {
+                let check = "exit(class_exists('SQLite3') && class_exists('PDO') \
+                     && in_array('sqlite', PDO::getAvailableDrivers()) ? 0 : 3);";
+                match runs("php", &["-r", check]) {
+                    Ok(()) => None,
+                    Err(why) => missing(
+                        format!("php with its sqlite3 and pdo_sqlite modules ({why})"),
+                        "apt-get install php-cli php-sqlite3",
+                    ),
+                }
+            }
+            Tool::JavaSqliteJdbc => {
+                for program in ["javac", "java"] {
+                    if let Err(why) = runs(program, &["-version"]) {
+                        return missing(
+                            format!("{program} ({why})"),
+                            "apt-get install default-jdk-headless",
+                        );
+                    }
+                }
+                let jar = sqlite_jdbc_jar();
+                if jar.is_file() {
+                    None
+                } else {
+                    missing(
+                        format!("the SQLite JDBC driver, {}", jar.display()),
+                        "apt-get install libxerial-sqlite-jdbc-java",
+                    )
                 }
             }
             Tool::CargoFuzz => {

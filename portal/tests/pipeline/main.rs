@@ -2,8 +2,8 @@
 //! (`sync`, `hostile_input`: a register, the collector over real HTTP, sync
 //! runs at a set clock) and through the real `consent-portal` program
 //! (`faults`, `init`, `records` (`export`, `show`), `walkthrough`, `report`
-//! (also in process), and the `sync_throughput` benchmark, ignored unless
-//! asked for).
+//! (also in process), `pdo_program` (beside a PHP program on PDO), and the
+//! `sync_throughput` benchmark, ignored unless asked for).
 //!
 //! One program instead of six: each linked the whole portal. Its tests run
 //! in parallel threads, as they did in their own programs. None changes
@@ -20,6 +20,7 @@ mod faults;
 mod hostile_input;
 mod init;
 mod language;
+mod pdo_program;
 mod receipts;
 mod records;
 mod report;

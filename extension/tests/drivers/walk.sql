@@ -1,0 +1,10 @@
+SELECT 'version', sqlite_version();
+SELECT 'missing', consent_status(1), consent_label(consent_status(1));
+SELECT 'queue', consent_queue(1);
+SELECT 'queued', consent_status(1), consent_label(consent_status(1));
+SELECT 'approve', consent_approve(1, 'phoned the office');
+SELECT 'approved', consent_status(1), consent_label(consent_status(1));
+SELECT 'revoke', consent_revoke(1, 'customer wrote in');
+SELECT 'denied', consent_status(1), consent_label(consent_status(1));
+SELECT 'unknown', consent_queue(999);
+SELECT 'after', consent_status(1), (SELECT count(*) FROM consent_event WHERE customer_id = 1);
