@@ -100,7 +100,7 @@ pub fn not_tested_here(what: &str, why: &str, fix: &str) {
     let _ = std::io::stderr().write_all(note.as_bytes());
     append_line(
         &not_tested_list(),
-        &format!("{test}: {what} ({why}); to check it: {fix}\n"),
+        &format!("{test}: {what}: {why}; to check it: {fix}\n"),
         &test,
         "not-tested list",
     );
