@@ -358,7 +358,7 @@ label en|Consent denied
 log|ok
 ",
         sqlite = host.sqlite_version,
-        version = env!("CARGO_PKG_VERSION"),
+        version = consent_extension::VERSION,
     );
     assert_eq!(walked.stdout, expected, "the walk's output");
 
