@@ -133,7 +133,7 @@ fi
 # case rustup's server cannot be reached and the connection hangs.
 WINDOWS_TARGET=x86_64-pc-windows-gnu
 windows_warning=
-if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$WINDOWS_TARGET"; then
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -x "$WINDOWS_TARGET" >/dev/null; then
     say "installing the Rust target $WINDOWS_TARGET (rustup target add)"
     if ! timeout 600 rustup target add "$WINDOWS_TARGET"; then
         windows_warning="!!! WARNING: could not install the Rust target $WINDOWS_TARGET: consent.dll \
