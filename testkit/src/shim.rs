@@ -1,4 +1,5 @@
-//! The real `libconsent.so`, built once per test program.
+//! The real `libconsent.so`, built once per test program; and
+//! `consent.dll`, the same shim for Windows ([`consent_dll`]).
 //!
 //! A separate, nested cargo command on purpose:
 //! `cargo build --release --manifest-path extension/loadable/Cargo.toml
@@ -77,4 +78,107 @@ pub fn load_line() -> String {
         ".load \"{}\"\n",
         path.replace('\\', "\\\\").replace('"', "\\\"")
     )
+}
+
+/// The Rust target `consent.dll` is built for: 64-bit Windows, linked by
+/// MinGW-w64 ([`crate::tools::MINGW_GCC`]).
+pub const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
+
+/// Why the Rust standard library for [`WINDOWS_TARGET`] is not installed
+/// here, or None. Asks the rustc on PATH (rustup's proxy picks the
+/// toolchain cargo runs) for the target's library folder, and looks for
+/// its `libstd`: what `rustup target add` puts there, and what the build
+/// needs, with or without rustup.
+pub fn windows_target_missing() -> Option<String> {
+    let libdir = Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", WINDOWS_TARGET])
+        .stdin(Stdio::null())
+        .output();
+    let libdir = match libdir {
+        Ok(out) if out.status.success() => {
+            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        }
+        Ok(out) => {
+            return Some(format!(
+                "`rustc --print target-libdir --target {WINDOWS_TARGET}` failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+        Err(e) => return Some(format!("cannot run rustc: {e}")),
+    };
+    let has_std = std::fs::read_dir(&libdir)
+        .map(|entries| {
+            entries.flatten().any(|entry| {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with("libstd-") && name.ends_with(".rlib")
+            })
+        })
+        .unwrap_or(false);
+    (!has_std).then(|| {
+        format!(
+            "the Rust target {WINDOWS_TARGET} is not installed (no standard library in {})",
+            libdir.display()
+        )
+    })
+}
+
+/// The path of `consent.dll`, the shim built for [`WINDOWS_TARGET`], or
+/// why it could not be built. The same separate cargo command as
+/// [`libconsent`]'s, with `--target`, linked by MinGW-w64
+/// (`CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER`, unless already set); the
+/// result is `target/x86_64-pc-windows-gnu/release/consent.dll`. Needs
+/// the target (see [`windows_target_missing`]) and
+/// [`crate::tools::Tool::Mingw`].
+pub fn consent_dll() -> Result<&'static Path, &'static str> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match BUILT.get_or_init(build_dll) {
+        Ok(path) => Ok(path),
+        Err(message) => Err(message),
+    }
+}
+
+fn build_dll() -> Result<PathBuf, String> {
+    let root = repo_root();
+    let target = root.join("target");
+    let manifest = root.join("extension").join("loadable").join("Cargo.toml");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_owned());
+    let linker = "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER";
+    let mut command = Command::new(&cargo);
+    command
+        .args(["build", "--release", "--target", WINDOWS_TARGET])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .stdin(Stdio::null());
+    if std::env::var_os(linker).is_none() {
+        command.env(linker, crate::tools::MINGW_GCC);
+    }
+    let output = command
+        .output()
+        .map_err(|e| format!("could not run {cargo} to build consent.dll: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "building consent.dll failed ({}): cargo build --release --target {WINDOWS_TARGET} \
+             --manifest-path {} --target-dir {}\n{}",
+            output.status,
+            manifest.display(),
+            target.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let dll = target
+        .join(WINDOWS_TARGET)
+        .join("release")
+        .join("consent.dll");
+    if dll.is_file() {
+        Ok(dll)
+    } else {
+        Err(format!(
+            "cargo built the shim for {WINDOWS_TARGET} but {} is not there",
+            dll.display()
+        ))
+    }
 }

@@ -95,6 +95,17 @@ pub fn sqlite_jdbc_jar() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/share/java/sqlite-jdbc.jar"))
 }
 
+/// Debian's MinGW-w64 C compiler for 64-bit Windows: links consent.dll and
+/// builds the Windows host (`gcc-mingw-w64-x86-64`).
+pub const MINGW_GCC: &str = "x86_64-w64-mingw32-gcc";
+
+/// Debian's Wine for 64-bit Windows programs (`wine64`; not on PATH).
+pub const WINE64: &str = "/usr/lib/wine/wine64";
+
+/// The Wine server of [`WINE64`]; `wineserver -k` stops the one of a
+/// `WINEPREFIX`.
+pub const WINESERVER: &str = "/usr/lib/wine/wineserver";
+
 /// The cargo that runs the tests (`CARGO`), for `cargo fuzz`.
 pub fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
@@ -109,6 +120,10 @@ pub enum Tool {
     DebianPython,
     /// A C compiler (`cc`) with SQLite's headers, for the stand-in hosts.
     CCompiler,
+    /// [`MINGW_GCC`], the C compiler and linker for 64-bit Windows.
+    Mingw,
+    /// [`WINE64`], which runs 64-bit Windows programs.
+    Wine,
     /// aiosmtpd on [`smtp_python`], for tests/smtp/smtp_server.py.
     Aiosmtpd,
     /// Chromium, Node.js, python3 (to serve pages) and tests/browser's npm
@@ -138,10 +153,12 @@ pub enum Tool {
     JavaSqliteJdbc,
 }
 
-const ALL: [Tool; 15] = [
+const ALL: [Tool; 17] = [
     Tool::Sqlite3Shell,
     Tool::DebianPython,
     Tool::CCompiler,
+    Tool::Mingw,
+    Tool::Wine,
     Tool::Aiosmtpd,
     Tool::Browser,
     Tool::HtmlChecker,
@@ -211,6 +228,21 @@ impl Tool {
                     format!("a C compiler with SQLite's headers ({why})"),
                     "apt-get install gcc libsqlite3-dev",
                 ),
+            },
+            Tool::Mingw => match runs(MINGW_GCC, &["--version"]) {
+                Ok(()) => None,
+                Err(why) => missing(
+                    format!("the MinGW-w64 compiler for Windows ({why})"),
+                    "apt-get install gcc-mingw-w64-x86-64",
+                ),
+            },
+            Tool::Wine => match runs(WINE64, &["--version"]) {
+                Ok(()) if std::path::Path::new(WINESERVER).is_file() => None,
+                Ok(()) => missing(
+                    format!("{WINESERVER} (the Wine server)"),
+                    "apt-get install wine64",
+                ),
+                Err(why) => missing(format!("Wine ({why})"), "apt-get install wine64"),
             },
             Tool::Aiosmtpd => match runs(&smtp_python(), &["-c", "import aiosmtpd"]) {
                 Ok(()) => None,
