@@ -286,7 +286,7 @@ fn run(conn: &Connection, state: &ConnState, command: &Pending) -> Result<Status
     };
     let call = Call {
         function: ACTOR,
-        id: &command.customer_id,
+        id: command.customer_id.clone(),
         at,
     };
     match word.as_str() {

@@ -44,30 +44,34 @@ enum Write<'a> {
 
 /// One call of a transition: who makes it (the function's name, recorded as
 /// the actor and named in errors), for which customer, and when.
-pub(crate) struct Call<'a> {
+pub(crate) struct Call {
     pub function: &'static str,
-    pub id: &'a Value,
+    pub id: Value,
     pub at: UnixSeconds,
 }
 
-impl Call<'_> {
-    /// The customer id and the time from a function's arguments: the id
-    /// first, the time at `at_index`.
-    fn from_args(a: &Args<'_>, at_index: usize) -> Result<(Value, UnixSeconds)> {
-        Ok((a.customer_id(0)?, a.at(at_index)?))
+impl Call {
+    /// A function's call: the customer id its first argument, the time its
+    /// argument `at_index`.
+    fn from_args(a: &Args<'_>, at_index: usize) -> Result<Call> {
+        Ok(Call {
+            function: a.function(),
+            id: a.customer_id(0)?,
+            at: a.at(at_index)?,
+        })
     }
 }
 
 /// Runs `decide` against the current state of the call's customer, and
 /// applies what it returns. Returns the status after the call.
 fn transition<'a>(
-    call: &Call<'_>,
+    call: &Call,
     conn: &Connection,
     state: &ConnState,
     decide: impl Fn(&Customer) -> Result<Write<'a>>,
 ) -> Result<Status> {
     let function = call.function;
-    let id = call.id;
+    let id = &call.id;
     let at = time::format(call.at);
     for _ in 0..ATTEMPTS {
         let customer = customer::find(conn, state, function, id)?;
@@ -163,18 +167,13 @@ pub(crate) fn sql_status(a: &Args<'_>, conn: &Connection, state: &ConnState) -> 
 
 // consent_queue(id [, at])
 pub(crate) fn sql_queue(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
-    let (id, at) = Call::from_args(a, 1)?;
-    let call = Call {
-        function: a.function(),
-        id: &id,
-        at,
-    };
+    let call = Call::from_args(a, 1)?;
     queue(&call, conn, state).map(text)
 }
 
 /// `consent_queue`: asks a customer who has not approved and is not being
 /// asked already; an unreachable customer gets an error request instead.
-pub(crate) fn queue(call: &Call<'_>, conn: &Connection, state: &ConnState) -> Result<Status> {
+pub(crate) fn queue(call: &Call, conn: &Connection, state: &ConnState) -> Result<Status> {
     transition(call, conn, state, |c| {
         let now = c.status();
         if now.is_open() || now == Status::Approved {
@@ -209,12 +208,7 @@ pub(crate) fn queue(call: &Call<'_>, conn: &Connection, state: &ConnState) -> Re
 // consent_approve(id [, evidence [, at]])
 pub(crate) fn sql_approve(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let evidence = a.optional_text(1)?;
-    let (id, at) = Call::from_args(a, 2)?;
-    let call = Call {
-        function: a.function(),
-        id: &id,
-        at,
-    };
+    let call = Call::from_args(a, 2)?;
     approve(&call, evidence.as_deref(), conn, state).map(text)
 }
 
@@ -224,7 +218,7 @@ pub(crate) const MANUAL_EVIDENCE: &str = "manual";
 /// `consent_approve`: records the customer's consent, with what proves it
 /// (None: [`MANUAL_EVIDENCE`]).
 pub(crate) fn approve(
-    call: &Call<'_>,
+    call: &Call,
     evidence: Option<&str>,
     conn: &Connection,
     state: &ConnState,
@@ -251,12 +245,7 @@ pub(crate) fn approve(
 // consent_revoke(id [, reason [, at]])
 pub(crate) fn sql_revoke(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let reason = a.optional_text(1)?;
-    let (id, at) = Call::from_args(a, 2)?;
-    let call = Call {
-        function: a.function(),
-        id: &id,
-        at,
-    };
+    let call = Call::from_args(a, 2)?;
     revoke(&call, reason.as_deref(), conn, state).map(text)
 }
 
@@ -266,7 +255,7 @@ pub(crate) const DEFAULT_REVOKE_REASON: &str = "revoked";
 /// `consent_revoke`: ends a consent or an open request (None:
 /// [`DEFAULT_REVOKE_REASON`]).
 pub(crate) fn revoke(
-    call: &Call<'_>,
+    call: &Call,
     reason: Option<&str>,
     conn: &Connection,
     state: &ConnState,
@@ -320,12 +309,7 @@ pub(crate) fn sql_mark_sent(a: &Args<'_>, conn: &Connection, state: &ConnState) 
             "page_id must be 22 characters of A-Z, a-z, 0-9, '-' and '_' (base64url), as the portal draws it",
         ));
     }
-    let (id, at) = Call::from_args(a, 3)?;
-    let call = Call {
-        function: f,
-        id: &id,
-        at,
-    };
+    let call = Call::from_args(a, 3)?;
     transition(&call, conn, state, |c| match c.status() {
         Status::Queued => Ok(Write::Update {
             from: Status::Queued,
@@ -350,12 +334,7 @@ pub(crate) fn sql_mark_sent(a: &Args<'_>, conn: &Connection, state: &ConnState) 
 pub(crate) fn sql_mark_error(a: &Args<'_>, conn: &Connection, state: &ConnState) -> Result<Value> {
     let f = a.function();
     let reason = a.text(1, "the reason the request failed")?;
-    let (id, at) = Call::from_args(a, 2)?;
-    let call = Call {
-        function: f,
-        id: &id,
-        at,
-    };
+    let call = Call::from_args(a, 2)?;
     transition(&call, conn, state, |c| match c.status() {
         from @ (Status::Queued | Status::Sent) => Ok(Write::Update {
             from,
