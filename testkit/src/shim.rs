@@ -34,39 +34,68 @@ pub fn try_libconsent() -> Result<&'static Path, &'static str> {
 }
 
 fn build() -> Result<PathBuf, String> {
-    let root = repo_root();
-    let target = root.join("target");
-    let manifest = root.join("extension").join("loadable").join("Cargo.toml");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_owned());
-    let output = Command::new(&cargo)
-        .args(["build", "--release", "--manifest-path"])
-        .arg(&manifest)
-        .arg("--target-dir")
-        .arg(&target)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("could not run {cargo} to build libconsent: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "building libconsent failed ({}): cargo build --release --manifest-path {} --target-dir {}\n{}",
-            output.status,
-            manifest.display(),
-            target.display(),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
     let file = format!(
         "{}consent{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
     );
-    let lib = target.join("release").join(file);
-    if lib.is_file() {
-        Ok(lib)
+    build_shim(None, &file)
+}
+
+/// Builds the loadable shim with its own cargo command, for this machine
+/// or for `for_target` (a Rust target triple), and returns the path of
+/// `file` in the release folder it lands in.
+fn build_shim(for_target: Option<&str>, file: &str) -> Result<PathBuf, String> {
+    let root = repo_root();
+    let target_dir = root.join("target");
+    let manifest = root.join("extension").join("loadable").join("Cargo.toml");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_owned());
+    let mut command = Command::new(&cargo);
+    command.args(["build", "--release"]);
+    if let Some(triple) = for_target {
+        command.args(["--target", triple]);
+    }
+    command
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .stdin(Stdio::null());
+    // MinGW-w64 links the Windows build, unless the caller chose a linker.
+    let linker = "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER";
+    if for_target == Some(WINDOWS_TARGET) && std::env::var_os(linker).is_none() {
+        command.env(linker, crate::tools::MINGW_GCC);
+    }
+    let shown = format!(
+        "cargo build --release{} --manifest-path {} --target-dir {}",
+        for_target
+            .map(|t| format!(" --target {t}"))
+            .unwrap_or_default(),
+        manifest.display(),
+        target_dir.display()
+    );
+    let output = command
+        .output()
+        .map_err(|e| format!("could not run {cargo} to build {file}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "building {file} failed ({}): {shown}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let built = match for_target {
+        Some(triple) => target_dir.join(triple),
+        None => target_dir,
+    }
+    .join("release")
+    .join(file);
+    if built.is_file() {
+        Ok(built)
     } else {
         Err(format!(
-            "cargo built the shim but {} is not there; is CARGO_BUILD_TARGET set?",
-            lib.display()
+            "{shown} succeeded but {} is not there; is CARGO_BUILD_TARGET set?",
+            built.display()
         ))
     }
 }
@@ -140,45 +169,5 @@ pub fn consent_dll() -> Result<&'static Path, &'static str> {
 }
 
 fn build_dll() -> Result<PathBuf, String> {
-    let root = repo_root();
-    let target = root.join("target");
-    let manifest = root.join("extension").join("loadable").join("Cargo.toml");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_owned());
-    let linker = "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER";
-    let mut command = Command::new(&cargo);
-    command
-        .args(["build", "--release", "--target", WINDOWS_TARGET])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .arg("--target-dir")
-        .arg(&target)
-        .stdin(Stdio::null());
-    if std::env::var_os(linker).is_none() {
-        command.env(linker, crate::tools::MINGW_GCC);
-    }
-    let output = command
-        .output()
-        .map_err(|e| format!("could not run {cargo} to build consent.dll: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "building consent.dll failed ({}): cargo build --release --target {WINDOWS_TARGET} \
-             --manifest-path {} --target-dir {}\n{}",
-            output.status,
-            manifest.display(),
-            target.display(),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let dll = target
-        .join(WINDOWS_TARGET)
-        .join("release")
-        .join("consent.dll");
-    if dll.is_file() {
-        Ok(dll)
-    } else {
-        Err(format!(
-            "cargo built the shim for {WINDOWS_TARGET} but {} is not there",
-            dll.display()
-        ))
-    }
+    build_shim(Some(WINDOWS_TARGET), "consent.dll")
 }
