@@ -141,7 +141,7 @@ WINDOWS_TARGET=x86_64-pc-windows-gnu
 windows_warning=
 if command -v rustup >/dev/null && ! rustup target list --installed | grep -x "$WINDOWS_TARGET" >/dev/null; then
     say "installing the Rust target $WINDOWS_TARGET (rustup target add)"
-    if ! timeout 600 rustup target add "$WINDOWS_TARGET"; then
+    if ! timeout 180 rustup target add "$WINDOWS_TARGET"; then
         windows_warning="!!! WARNING: could not install the Rust target $WINDOWS_TARGET: consent.dll \
 will NOT be built or tested on this machine (the tests list it as NOT TESTED). \
 To try again: rustup target add $WINDOWS_TARGET"
