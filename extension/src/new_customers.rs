@@ -1,8 +1,8 @@
 //! Queue on create, by choice: `consent_setting('queue_new_customers', '1')`
 //! puts an AFTER INSERT trigger on the billing table that writes a `queue`
 //! command ([`crate::commands`]) for every customer the billing application
-//! adds, so that a program which cannot call our functions still asks its
-//! new customers. `'0'` removes it.
+//! adds who has never been asked, so that a program which cannot call our
+//! functions still asks its new customers. `'0'` removes it.
 //!
 //! The trigger names the id column alone and calls no function, so the
 //! billing application's own `ALTER TABLE ... DROP COLUMN` (of any other
@@ -59,10 +59,15 @@ pub(crate) fn follow_setting(conn: &Connection, setup: &Setup) -> rusqlite::Resu
 fn create(conn: &Connection, setup: &Setup) -> rusqlite::Result<()> {
     let id = quote_identifier(&setup.id_column);
     // The ON clause takes the bare name (a trigger lives in its table's
-    // schema); the body's INSERT may not name a schema either.
+    // schema); the body's INSERT may not name a schema either. Only a
+    // customer never asked: an application that saves an edit with
+    // INSERT OR REPLACE inserts the row again, and a customer who declined
+    // must not be asked again for that (the request index makes the check
+    // a look-up).
     conn.execute_batch(&format!(
         "CREATE TRIGGER main.{TRIGGER} AFTER INSERT ON {table} \
          WHEN NEW.{id} IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM consent_request WHERE customer_id = NEW.{id}) \
          BEGIN \
            INSERT INTO consent_command (customer_id, command, note) VALUES (NEW.{id}, 'queue', '{NOTE}'); \
          END",

@@ -90,12 +90,47 @@ fn new_customers_are_queued_through_the_command_table() {
         "error",
         "no contact"
     );
+    drop(conn);
+
+    // An application that saves an edit with INSERT OR REPLACE inserts the
+    // row again: Anna, who declined, is not asked again for it, nor Cia,
+    // already asked; a customer never asked is.
+    let plain = Connection::open(&path).expect("open without the extension");
+    plain
+        .execute_batch(
+            "INSERT OR REPLACE INTO customers (id, name, email, lang) VALUES (1, 'Anna Ny', 'anna@example.se', 'sv');
+             INSERT OR REPLACE INTO customers (id, name, email, lang) VALUES (3, 'Cia Ek', 'cia@example.com', 'sv');
+             INSERT INTO customers (id, name, email) VALUES (6, 'Fia', 'fia@example.se');
+             INSERT OR REPLACE INTO customers (id, name, email) VALUES (6, 'Fia Falk', 'fia@example.se');",
+        )
+        .expect("edits saved by REPLACE, without the extension");
+    assert_eq!(
+        commands(&plain)[3..],
+        [
+            "6 queue new customer pending".to_owned(),
+            "6 queue new customer pending".to_owned()
+        ],
+        "Fia twice: both before her first command was applied"
+    );
+    drop(plain);
+    let conn = sample::open(&path);
+    assert_eq!(int(&conn, "SELECT consent_apply_commands()"), 2);
+    assert_eq!(text(&conn, "SELECT consent_status(1)"), "denied");
+    assert_eq!(text(&conn, "SELECT consent_status(6)"), "queued");
+    assert_eq!(
+        int(
+            &conn,
+            "SELECT count(*) FROM consent_event WHERE customer_id = 6"
+        ),
+        1,
+        "the second command changed nothing"
+    );
     // Turned off, new customers are left alone.
     sql::call(&conn, "SELECT consent_setting('queue_new_customers', '0')");
     assert_eq!(new_customers::trigger_sql(&conn).expect("read"), None);
     conn.execute_batch("INSERT INTO customers (id, name) VALUES (5, 'Eva')")
         .expect("insert");
-    assert_eq!(int(&conn, "SELECT count(*) FROM consent_command"), 3);
+    assert_eq!(int(&conn, "SELECT count(*) FROM consent_command"), 5);
 }
 
 #[test]
