@@ -67,7 +67,7 @@ pub const SETTINGS: &[SettingSpec] = &[
     SettingSpec {
         key: crate::new_customers::SETTING,
         default: Some("0"),
-        rule: "0 or 1 (1 = every customer the billing application adds is queued, through consent_command)",
+        rule: "0 or 1 (1 = every customer the billing application adds who was never asked is queued, through consent_command)",
         numeric: true,
         check: |v| v == "0" || v == "1",
     },
