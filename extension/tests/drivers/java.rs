@@ -10,7 +10,7 @@ use consent_testkit::shim::libconsent;
 use consent_testkit::tools::sqlite_jdbc_jar;
 use consent_testkit::{require, Tool};
 
-use crate::{assert_walk, programs, steps, Register};
+use crate::{assert_walk_and_close, programs, Register};
 
 #[test]
 fn jdbc_walks_a_customer_with_load_extension() {
@@ -43,13 +43,6 @@ fn jdbc_walks_a_customer_with_load_extension() {
         .arg(&lib);
     let run = run(java, None, &register.dir, "java");
     let took = started.elapsed();
-    run.assert_clean("Walk.java");
-    let mut lines = steps(&run.stdout);
-    assert_eq!(
-        lines.pop(),
-        Some(("closed".to_owned(), "yes".to_owned())),
-        "the connection closed"
-    );
-    let version = assert_walk("SQLite JDBC", &run, &lines, &register.db);
+    let version = assert_walk_and_close("SQLite JDBC", "the connection closed", &run, &register.db);
     eprintln!("JDBC (sqlite-jdbc): SQLite {version}, javac in {compiled:?}, the walk in {took:?}");
 }

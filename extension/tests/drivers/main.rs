@@ -62,6 +62,21 @@ pub fn steps(stdout: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// For a program that closes its connection itself and prints
+/// `closed|yes` last: checks it ran cleanly and closed (`closing` names the
+/// call), then the walk before that ([`assert_walk`]). Returns the SQLite
+/// version the driver reported.
+pub fn assert_walk_and_close(driver: &str, closing: &str, run: &Run, db: &Path) -> String {
+    run.assert_clean(driver);
+    let mut lines = steps(&run.stdout);
+    assert_eq!(
+        lines.pop(),
+        Some(("closed".to_owned(), "yes".to_owned())),
+        "{driver}: {closing}"
+    );
+    assert_walk(driver, run, &lines, db)
+}
+
 /// A status and the label the (Swedish) register shows for it.
 fn shown(status: Status) -> String {
     format!("{}|{}", status.as_str(), status.label(Language::Sv))

@@ -10,7 +10,7 @@ use consent_testkit::host::run;
 use consent_testkit::shim::libconsent;
 use consent_testkit::{require, Tool};
 
-use crate::{assert_walk, programs, steps, Register};
+use crate::{assert_walk_and_close, programs, Register};
 
 #[test]
 fn php_sqlite3_walks_a_customer_with_load_extension() {
@@ -27,13 +27,6 @@ fn php_sqlite3_walks_a_customer_with_load_extension() {
         .arg(&register.db);
     let run = run(php, None, &register.dir, "php");
     let took = started.elapsed();
-    run.assert_clean("walk.php");
-    let mut lines = steps(&run.stdout);
-    assert_eq!(
-        lines.pop(),
-        Some(("closed".to_owned(), "yes".to_owned())),
-        "SQLite3::close"
-    );
-    let version = assert_walk("PHP SQLite3", &run, &lines, &register.db);
+    let version = assert_walk_and_close("PHP SQLite3", "SQLite3::close", &run, &register.db);
     eprintln!("PHP SQLite3: SQLite {version}, the walk in {took:?}");
 }
